@@ -1,0 +1,25 @@
+//! The unified API: the OpenAI chat-completions and embeddings wire shape, exactly.
+//!
+//! Every type round-trips the official JSON: optional fields are omitted when absent, and
+//! fields switchpoint does not model are kept in `extra` so nothing a caller sends is lost.
+
+mod accumulate;
+mod chat;
+mod chunk;
+mod embeddings;
+mod error;
+mod facts;
+mod response;
+mod tokens;
+
+pub use accumulate::StreamAccumulator;
+pub use chat::*;
+pub use chunk::*;
+pub use embeddings::*;
+pub use error::{Error, ErrorKind};
+pub use facts::{AttemptFact, AttemptOutcome, Facts};
+pub use response::*;
+pub use tokens::TokenCount;
+
+/// Extra JSON fields carried through untouched (unknown wire fields, provider extensions).
+pub type JsonMap = serde_json::Map<String, serde_json::Value>;

@@ -1,0 +1,5 @@
+//! The gateway configuration: schema, validation, secret references.
+
+mod secret;
+
+pub use secret::Secret;

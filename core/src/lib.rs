@@ -1,0 +1,9 @@
+//! switchpoint-core: an LLM gateway that runs inside the application's process.
+//!
+//! One unified API (the OpenAI chat-completions shape) over many providers, with the gateway's
+//! pipeline (admit, cache, route, execute, settle) around every call. Bindings for Python,
+//! Node and C wrap this crate and add no behaviour of their own.
+
+pub mod api;
+pub mod config;
+pub mod providers;

@@ -1,0 +1,45 @@
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// The wire formats switchpoint speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ProviderKind {
+    /// OpenAI chat completions, and every OpenAI-compatible host.
+    #[serde(rename = "openai")]
+    OpenAi,
+    /// Azure OpenAI: deployment URLs, `api-version`, `api-key` header.
+    #[serde(rename = "azure_openai")]
+    AzureOpenAi,
+    /// Anthropic Messages API.
+    #[serde(rename = "anthropic")]
+    Anthropic,
+    /// Google Gemini API (generateContent).
+    #[serde(rename = "gemini")]
+    Gemini,
+}
+
+impl ProviderKind {
+    /// Every kind, for error messages listing what is allowed.
+    pub const ALL: [ProviderKind; 4] = [
+        ProviderKind::OpenAi,
+        ProviderKind::AzureOpenAi,
+        ProviderKind::Anthropic,
+        ProviderKind::Gemini,
+    ];
+
+    /// The config name of the kind.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProviderKind::OpenAi => "openai",
+            ProviderKind::AzureOpenAi => "azure_openai",
+            ProviderKind::Anthropic => "anthropic",
+            ProviderKind::Gemini => "gemini",
+        }
+    }
+}
+
+impl fmt::Display for ProviderKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

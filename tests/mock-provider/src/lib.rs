@@ -1,0 +1,1 @@
+//! Placeholder; the mock provider is written in its own change.
