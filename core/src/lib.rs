@@ -6,4 +6,12 @@
 
 pub mod api;
 pub mod config;
+pub mod gateway;
 pub mod providers;
+pub mod routing;
+pub mod transport;
+
+pub use api::{
+    ChatChunk, ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, Error, ErrorKind,
+};
+pub use gateway::{ChatStream, Gateway, RequestContext};

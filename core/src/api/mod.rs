@@ -6,20 +6,24 @@
 mod accumulate;
 mod chat;
 mod chunk;
+mod decode;
 mod embeddings;
 mod error;
 mod facts;
 mod response;
 mod tokens;
+mod validate;
 
 pub use accumulate::StreamAccumulator;
 pub use chat::*;
 pub use chunk::*;
+pub use decode::{from_json_str, from_json_value};
 pub use embeddings::*;
 pub use error::{Error, ErrorKind};
 pub use facts::{AttemptFact, AttemptOutcome, Facts};
 pub use response::*;
 pub use tokens::TokenCount;
+pub use validate::{validate_chat, validate_embed};
 
 /// Extra JSON fields carried through untouched (unknown wire fields, provider extensions).
 pub type JsonMap = serde_json::Map<String, serde_json::Value>;

@@ -1,0 +1,377 @@
+//! Turning a parsed config into resolved providers and model names: secrets read, presets
+//! applied, every cross-reference checked.
+
+use super::load::closest;
+use super::schema::{ConfigFile, ProviderEntry, Timeouts};
+use super::Secret;
+use crate::api::Error;
+use crate::providers::{header_value, Preset, ProviderKind, ProviderSettings};
+use http::HeaderName;
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// Timeouts used when neither the provider nor `defaults` sets one.
+pub const DEFAULT_TIMEOUTS: Timeouts = Timeouts {
+    connect: Some(Duration::from_secs(10)),
+    first_byte: None,
+    total: Some(Duration::from_secs(600)),
+};
+
+/// A provider ready to use: settings for its adapter and its deadlines.
+#[derive(Debug, Clone)]
+pub struct ResolvedProvider {
+    pub settings: ProviderSettings,
+    pub timeouts: Timeouts,
+}
+
+/// A model name resolved to the provider and model id that serve it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelTarget {
+    /// The configured provider name (or preset name for zero-config use).
+    pub provider: String,
+    /// The provider's own model id.
+    pub model: String,
+}
+
+/// The validated configuration the gateway runs on.
+#[derive(Debug, Clone, Default)]
+pub struct ResolvedConfig {
+    pub providers: HashMap<String, ResolvedProvider>,
+    /// Model names and aliases.
+    pub models: HashMap<String, ModelTarget>,
+    pub defaults: Timeouts,
+}
+
+/// Reads the environment and files the config refers to, and checks every reference.
+pub fn resolve(
+    cfg: ConfigFile,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<ResolvedConfig, Error> {
+    let defaults = cfg.defaults.timeouts.or(DEFAULT_TIMEOUTS);
+    let mut providers = HashMap::new();
+    for (name, entry) in &cfg.providers {
+        let p = resolve_provider(name, entry, defaults, env)?;
+        providers.insert(name.clone(), p);
+    }
+    let mut models = HashMap::new();
+    for (name, entry) in &cfg.models {
+        let field = format!("models.{name}.provider");
+        if !providers.contains_key(&entry.provider) && Preset::find(&entry.provider).is_none() {
+            let known: Vec<&str> = providers
+                .keys()
+                .map(String::as_str)
+                .chain(Preset::names())
+                .collect();
+            let mut msg = format!(
+                "model `{name}` names provider `{}`, which is neither configured nor a preset",
+                entry.provider
+            );
+            if let Some(s) = closest(&entry.provider, known.iter().copied()) {
+                msg.push_str(&format!("; did you mean `{s}`?"));
+            }
+            msg.push_str(&format!(" (allowed: {})", known.join(", ")));
+            return Err(Error::config(field, msg));
+        }
+        let target = ModelTarget {
+            provider: entry.provider.clone(),
+            model: entry.model.clone().unwrap_or_else(|| name.clone()),
+        };
+        for (i, alias) in std::iter::once(name)
+            .chain(entry.aliases.iter())
+            .enumerate()
+        {
+            if let Some(prev) = models.insert(alias.clone(), target.clone()) {
+                if prev != target {
+                    let field = if i == 0 {
+                        format!("models.{name}")
+                    } else {
+                        format!("models.{name}.aliases[{}]", i - 1)
+                    };
+                    return Err(Error::config(
+                        field,
+                        format!("the name `{alias}` is used by two different models"),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(ResolvedConfig {
+        providers,
+        models,
+        defaults,
+    })
+}
+
+/// Resolves a provider entry (also used for presets with an empty entry).
+pub fn resolve_provider(
+    name: &str,
+    entry: &ProviderEntry,
+    defaults: Timeouts,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<ResolvedProvider, Error> {
+    let field = |f: &str| format!("providers.{name}.{f}");
+    let kind_name = entry.kind.clone().unwrap_or_else(|| name.to_string());
+    let (kind, preset) = match kind_name.as_str() {
+        "openai" => (ProviderKind::OpenAi, Preset::find("openai")),
+        "azure_openai" | "azure" => (ProviderKind::AzureOpenAi, Preset::find("azure")),
+        "anthropic" => (ProviderKind::Anthropic, Preset::find("anthropic")),
+        "gemini" => (ProviderKind::Gemini, Preset::find("gemini")),
+        other => match Preset::find(other) {
+            Some(p) => (p.kind, Some(p)),
+            None => {
+                let allowed: Vec<&str> = ProviderKind::ALL
+                    .iter()
+                    .map(|k| k.as_str())
+                    .chain(Preset::names())
+                    .collect::<Vec<_>>();
+                let what = if entry.kind.is_some() {
+                    "kind"
+                } else {
+                    "name (no `kind` given)"
+                };
+                let mut msg = format!("provider `{name}`: unknown {what} `{other}`");
+                if let Some(s) = closest(other, allowed.iter().copied()) {
+                    msg.push_str(&format!("; did you mean `{s}`?"));
+                }
+                msg.push_str(&format!(" (allowed kinds: {})", dedup(allowed).join(", ")));
+                return Err(Error::config(field("kind"), msg));
+            }
+        },
+    };
+    let base_url = match (&entry.base_url, preset) {
+        (Some(u), _) => u.clone(),
+        (None, Some(p)) => env(p.base_url_env)
+            .filter(|v| !v.is_empty())
+            .unwrap_or_else(|| p.base_url.to_string()),
+        (None, None) => String::new(),
+    };
+    if base_url.is_empty() {
+        let hint = preset
+            .map(|p| format!(" or set {}", p.base_url_env))
+            .unwrap_or_default();
+        return Err(Error::config(
+            field("base_url"),
+            format!("provider `{name}` needs `base_url`{hint}"),
+        ));
+    }
+    let parsed = url::Url::parse(&base_url).map_err(|e| {
+        Error::config(
+            field("base_url"),
+            format!("provider `{name}`: `{base_url}` is not a URL: {e}"),
+        )
+    })?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(Error::config(
+            field("base_url"),
+            format!(
+                "provider `{name}`: base_url must be http or https, got `{}`",
+                parsed.scheme()
+            ),
+        ));
+    }
+    let api_key = match &entry.api_key {
+        Some(reference) => Some(resolve_secret(reference, &field("api_key"), env)?),
+        None => match preset {
+            Some(p) => match env(p.key_env).filter(|v| !v.is_empty()) {
+                Some(v) => Some(Secret::new(v)),
+                None if p.key_optional => None,
+                None => {
+                    return Err(Error::config(
+                        field("api_key"),
+                        format!("provider `{name}` has no API key: set the environment variable {} or `api_key` in config", p.key_env),
+                    ))
+                }
+            },
+            None => None,
+        },
+    };
+    let mut headers = Vec::with_capacity(entry.headers.len());
+    for (k, v) in &entry.headers {
+        let hname = HeaderName::from_bytes(k.as_bytes()).map_err(|_| {
+            Error::config(
+                field(&format!("headers.{k}")),
+                format!("`{k}` is not a valid HTTP header name"),
+            )
+        })?;
+        let value = if v.starts_with("env:") || v.starts_with("file:") {
+            resolve_secret(v, &field(&format!("headers.{k}")), env)?
+                .expose()
+                .to_string()
+        } else {
+            v.clone()
+        };
+        headers.push((
+            hname,
+            header_value(&field(&format!("headers.{k}")), &value)?,
+        ));
+    }
+    let settings = ProviderSettings {
+        name: name.to_string(),
+        kind,
+        base_url: base_url.trim_end_matches('/').to_string(),
+        api_key,
+        headers,
+        api_version: entry.api_version.clone(),
+    };
+    Ok(ResolvedProvider {
+        settings,
+        timeouts: entry.timeouts.or(defaults),
+    })
+}
+
+/// Resolves `env:NAME`, `file:PATH` or a literal; errors name the field and the reference,
+/// never a value.
+pub fn resolve_secret(
+    reference: &str,
+    field: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Secret, Error> {
+    if let Some(var) = reference.strip_prefix("env:") {
+        return env(var)
+            .filter(|v| !v.is_empty())
+            .map(Secret::new)
+            .ok_or_else(|| {
+                Error::config(
+                    field,
+                    format!("`{field}` refers to the environment variable {var}, which is not set"),
+                )
+            });
+    }
+    if let Some(path) = reference.strip_prefix("file:") {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Error::config(
+                field,
+                format!("`{field}` refers to the file {path}, which cannot be read: {e}"),
+            )
+        })?;
+        let trimmed = text.trim();
+        if trimmed.is_empty() {
+            return Err(Error::config(
+                field,
+                format!("`{field}` refers to the file {path}, which is empty"),
+            ));
+        }
+        return Ok(Secret::new(trimmed));
+    }
+    Ok(Secret::new(reference))
+}
+
+fn dedup(mut v: Vec<&str>) -> Vec<&str> {
+    let mut seen = std::collections::HashSet::new();
+    v.retain(|x| seen.insert(*x));
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::load::{parse_text, Source};
+
+    fn env_of(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |k| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
+    fn load(yaml: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<ResolvedConfig, Error> {
+        resolve(parse_text(yaml, &Source::Text)?, env)
+    }
+
+    #[test]
+    fn presets_fill_kind_url_and_key() {
+        let cfg = load("providers:\n  groq: {}\nmodels:\n  fast: {provider: groq, model: llama, aliases: [quick]}\n", &env_of(&[("GROQ_API_KEY", "gsk-1")]))
+            .expect("valid");
+        let p = &cfg.providers["groq"].settings;
+        assert_eq!(p.kind, ProviderKind::OpenAi);
+        assert_eq!(p.base_url, "https://api.groq.com/openai/v1");
+        assert_eq!(p.api_key.as_ref().map(Secret::expose), Some("gsk-1"));
+        assert_eq!(
+            cfg.models["quick"],
+            ModelTarget {
+                provider: "groq".into(),
+                model: "llama".into()
+            }
+        );
+    }
+
+    #[test]
+    fn missing_env_key_names_the_variable_not_a_value() {
+        let err = load(
+            "providers:\n  main:\n    kind: anthropic\n    api_key: env:MY_KEY\n",
+            &env_of(&[]),
+        )
+        .expect_err("must fail");
+        assert_eq!(err.param.as_deref(), Some("providers.main.api_key"));
+        assert!(err.message.contains("MY_KEY"), "{}", err.message);
+    }
+
+    #[test]
+    fn unknown_kind_lists_allowed_and_suggests() {
+        let err = load(
+            "providers:\n  x:\n    kind: antropic\n    api_key: k\n",
+            &env_of(&[]),
+        )
+        .expect_err("must fail");
+        assert!(
+            err.message.contains("did you mean `anthropic`"),
+            "{}",
+            err.message
+        );
+        assert!(err.message.contains("allowed kinds"), "{}", err.message);
+    }
+
+    #[test]
+    fn unknown_provider_in_model_is_caught() {
+        let err = load("models:\n  m: {provider: opnai}\n", &env_of(&[])).expect_err("must fail");
+        assert_eq!(err.param.as_deref(), Some("models.m.provider"));
+        assert!(
+            err.message.contains("did you mean `openai`"),
+            "{}",
+            err.message
+        );
+    }
+
+    #[test]
+    fn azure_needs_a_base_url() {
+        let err = load(
+            "providers:\n  az:\n    kind: azure_openai\n    api_key: k\n",
+            &env_of(&[]),
+        )
+        .expect_err("must fail");
+        assert!(
+            err.message.contains("AZURE_OPENAI_ENDPOINT"),
+            "{}",
+            err.message
+        );
+    }
+
+    #[test]
+    fn file_secrets_are_read_and_trimmed() {
+        let dir = std::env::temp_dir().join(format!("sp-secret-{}", std::process::id()));
+        std::fs::write(&dir, "sk-from-file\n").expect("write");
+        let yaml = format!(
+            "providers:\n  openai:\n    api_key: file:{}\n",
+            dir.display()
+        );
+        let cfg = load(&yaml, &env_of(&[])).expect("valid");
+        assert_eq!(
+            cfg.providers["openai"]
+                .settings
+                .api_key
+                .as_ref()
+                .map(Secret::expose),
+            Some("sk-from-file")
+        );
+        let _ = std::fs::remove_file(dir);
+    }
+
+    #[test]
+    fn duplicate_alias_is_rejected() {
+        let yaml = "providers:\n  openai: {api_key: k}\nmodels:\n  a: {provider: openai, model: x, aliases: [s]}\n  b: {provider: openai, model: y, aliases: [s]}\n";
+        let err = load(yaml, &env_of(&[])).expect_err("must fail");
+        assert!(err.message.contains("`s`"), "{}", err.message);
+    }
+}

@@ -1,0 +1,113 @@
+//! The config file's shape, exactly as users write it (YAML or JSON).
+
+use serde::{Deserialize, Deserializer};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// The whole gateway configuration.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    /// Providers by the name models refer to.
+    #[serde(default)]
+    pub providers: BTreeMap<String, ProviderEntry>,
+    /// The model names applications use, each mapped to a provider's model.
+    #[serde(default)]
+    pub models: BTreeMap<String, ModelEntry>,
+    /// Defaults applied to every provider unless it sets its own.
+    #[serde(default)]
+    pub defaults: Defaults,
+}
+
+/// One provider: its wire format, where it lives and how to authenticate.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderEntry {
+    /// A wire format (`openai`, `azure_openai`, `anthropic`, `gemini`) or a preset name
+    /// (`groq`, `mistral`, ...); defaults to the entry's own name when that is a preset.
+    #[serde(default)]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub base_url: Option<String>,
+    /// `env:NAME`, `file:PATH` or the key itself.
+    #[serde(default)]
+    pub api_key: Option<String>,
+    /// Azure `api-version`, Anthropic `anthropic-version`.
+    #[serde(default)]
+    pub api_version: Option<String>,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    #[serde(default)]
+    pub timeouts: Timeouts,
+}
+
+/// A model name applications use.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelEntry {
+    /// A configured provider or a preset name.
+    pub provider: String,
+    /// The provider's own model id (defaults to the entry's name).
+    #[serde(default)]
+    pub model: Option<String>,
+    /// Other names for the same model.
+    #[serde(default)]
+    pub aliases: Vec<String>,
+}
+
+/// Settings shared by all providers.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Defaults {
+    #[serde(default)]
+    pub timeouts: Timeouts,
+}
+
+/// Deadlines for one call; each as seconds (`30`, `0.5`) or a duration string (`"30s"`, `"2m"`).
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Timeouts {
+    /// Establishing the TCP/TLS connection.
+    #[serde(default, deserialize_with = "duration")]
+    pub connect: Option<Duration>,
+    /// From sending the request to the response headers.
+    #[serde(default, deserialize_with = "duration")]
+    pub first_byte: Option<Duration>,
+    /// The whole call, to the last byte of the answer.
+    #[serde(default, deserialize_with = "duration")]
+    pub total: Option<Duration>,
+}
+
+impl Timeouts {
+    /// These timeouts with gaps filled from `fallback`.
+    pub fn or(self, fallback: Timeouts) -> Timeouts {
+        Timeouts {
+            connect: self.connect.or(fallback.connect),
+            first_byte: self.first_byte.or(fallback.first_byte),
+            total: self.total.or(fallback.total),
+        }
+    }
+}
+
+fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Secs(f64),
+        Text(String),
+    }
+    let parsed = match Raw::deserialize(d)? {
+        Raw::Secs(s) if s.is_finite() && s > 0.0 => Duration::from_secs_f64(s),
+        Raw::Secs(s) => {
+            return Err(serde::de::Error::custom(format!(
+                "invalid duration {s}: expected a positive number of seconds"
+            )))
+        }
+        Raw::Text(t) => humantime::parse_duration(&t).map_err(|e| {
+            serde::de::Error::custom(format!(
+                "invalid duration `{t}`: {e} (write seconds like 30 or text like \"30s\", \"2m\")"
+            ))
+        })?,
+    };
+    Ok(Some(parsed))
+}

@@ -1,0 +1,140 @@
+//! One provider ready to call: its adapter, its pooled client and its deadlines.
+
+use super::{classify, deadline_error, ChunkStream};
+use crate::api::Error;
+use crate::config::{ResolvedProvider, Timeouts};
+use crate::providers::{adapter_for, Adapter, HttpRequest};
+use bytes::Bytes;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::time::timeout;
+
+/// A provider's adapter plus the connection pool and deadlines used to reach it.
+#[derive(Debug)]
+pub struct Upstream {
+    pub name: String,
+    pub adapter: Arc<dyn Adapter>,
+    client: reqwest::Client,
+    pub timeouts: Timeouts,
+}
+
+/// A 2xx answer whose body has not been read yet.
+#[derive(Debug)]
+pub struct UpstreamAnswer {
+    pub response: reqwest::Response,
+    /// When the request was sent, for the provider-side latency.
+    pub sent_at: Instant,
+}
+
+impl Upstream {
+    /// Builds the pooled client for a resolved provider.
+    pub fn new(provider: ResolvedProvider) -> Result<Upstream, Error> {
+        let mut builder = reqwest::Client::builder()
+            .tcp_nodelay(true)
+            .pool_idle_timeout(Duration::from_secs(90))
+            .pool_max_idle_per_host(256)
+            .user_agent(concat!("switchpoint/", env!("CARGO_PKG_VERSION")));
+        if let Some(c) = provider.timeouts.connect {
+            builder = builder.connect_timeout(c);
+        }
+        let client = builder
+            .build()
+            .map_err(|e| Error::config("", format!("cannot build the HTTP client: {e}")))?;
+        let name = provider.settings.name.clone();
+        Ok(Upstream {
+            name,
+            adapter: adapter_for(provider.settings),
+            client,
+            timeouts: provider.timeouts,
+        })
+    }
+
+    /// Sends a request and waits for the response headers (within the first-byte deadline
+    /// and `deadline`); a non-2xx answer is read and classified by the adapter.
+    pub async fn send(
+        &self,
+        req: HttpRequest,
+        deadline: Option<Instant>,
+    ) -> Result<UpstreamAnswer, Error> {
+        let req = reqwest::Request::try_from(req).map_err(|e| {
+            Error::config("base_url", format!("invalid request URL: {e}")).with_provider(&self.name)
+        })?;
+        let sent_at = Instant::now();
+        let wait = min_opt(
+            self.timeouts.first_byte,
+            deadline.map(|d| d.saturating_duration_since(sent_at)),
+        );
+        let fut = self.client.execute(req);
+        let response = match wait {
+            Some(w) => timeout(w, fut)
+                .await
+                .map_err(|_| deadline_error("response headers", w, &self.name))?,
+            None => fut.await,
+        }
+        .map_err(|e| classify(&e, &self.name))?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(UpstreamAnswer { response, sent_at });
+        }
+        let headers = response.headers().clone();
+        let body = read_body(response, deadline, &self.name)
+            .await
+            .unwrap_or_default();
+        Err(self.adapter.parse_error(status.as_u16(), &headers, &body))
+    }
+
+    /// The deadline for a call starting now: the provider's total timeout or the caller's,
+    /// whichever is sooner.
+    pub fn deadline(&self, start: Instant, caller: Option<Duration>) -> Option<Instant> {
+        min_opt(self.timeouts.total, caller).map(|d| start + d)
+    }
+
+    /// Reads a whole body within the deadline.
+    pub async fn body(
+        &self,
+        answer: UpstreamAnswer,
+        deadline: Option<Instant>,
+    ) -> Result<Bytes, Error> {
+        read_body(answer.response, deadline, &self.name).await
+    }
+
+    /// Turns a streaming answer into unified chunks.
+    pub fn stream(
+        &self,
+        answer: UpstreamAnswer,
+        model: &str,
+        deadline: Option<Instant>,
+    ) -> ChunkStream {
+        ChunkStream::new(
+            answer.response,
+            self.adapter.stream_decoder(model),
+            self.name.clone(),
+            deadline,
+        )
+    }
+}
+
+async fn read_body(
+    response: reqwest::Response,
+    deadline: Option<Instant>,
+    provider: &str,
+) -> Result<Bytes, Error> {
+    match deadline {
+        Some(d) => {
+            let left = d.saturating_duration_since(Instant::now());
+            timeout(left, response.bytes())
+                .await
+                .map_err(|_| deadline_error("complete answer", left, provider))?
+        }
+        None => response.bytes().await,
+    }
+    .map_err(|e| classify(&e, provider))
+}
+
+fn min_opt(a: Option<Duration>, b: Option<Duration>) -> Option<Duration> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.min(y)),
+        (x, None) => x,
+        (None, y) => y,
+    }
+}
