@@ -50,7 +50,10 @@ models:
 
     println!("\n2. A streamed reply (Gemini's SSE, delivered as OpenAI chunks)");
     let mut req = request("flash", "streams arrive word by word as they are produced");
-    req.stream_options = Some(StreamOptions { include_usage: Some(true), ..Default::default() });
+    req.stream_options = Some(StreamOptions {
+        include_usage: Some(true),
+        ..Default::default()
+    });
     let mut stream = gw.chat_stream(&req, &ctx).await?;
     print!("   ");
     let mut chunks = 0;
@@ -81,14 +84,26 @@ models:
             e.retry_after
         ),
     }
-    match gw.chat(&request("gtp", "typo in the model name"), &ctx).await {
+    match gw
+        .chat(&request("gtp", "typo in the model name"), &ctx)
+        .await
+    {
         Ok(_) => println!("   unexpected success"),
-        Err(e) => println!("   kind={} param={:?}\n   {}", e.kind, e.param.as_deref().unwrap_or("-"), e.message),
+        Err(e) => println!(
+            "   kind={} param={:?}\n   {}",
+            e.kind,
+            e.param.as_deref().unwrap_or("-"),
+            e.message
+        ),
     }
     println!("\ndone.");
     Ok(())
 }
 
 fn request(model: &str, text: &str) -> ChatRequest {
-    ChatRequest { model: model.to_string(), messages: vec![Message::user(text)], ..Default::default() }
+    ChatRequest {
+        model: model.to_string(),
+        messages: vec![Message::user(text)],
+        ..Default::default()
+    }
 }

@@ -24,7 +24,11 @@ fn gateway(mock: &MockServer) -> Gateway {
 }
 
 fn request(model: &str, text: &str) -> ChatRequest {
-    ChatRequest { model: model.into(), messages: vec![Message::user(text)], ..Default::default() }
+    ChatRequest {
+        model: model.into(),
+        messages: vec![Message::user(text)],
+        ..Default::default()
+    }
 }
 
 async fn wait_for_close(mock: &MockServer) -> bool {
@@ -42,19 +46,32 @@ async fn wait_for_close(mock: &MockServer) -> bool {
 async fn dropping_a_stream_closes_the_upstream_connection() {
     let mock = MockServer::start().await.expect("mock");
     let gw = gateway(&mock);
-    let long = (0..60).map(|i| format!("w{i}")).collect::<Vec<_>>().join(" ");
+    let long = (0..60)
+        .map(|i| format!("w{i}"))
+        .collect::<Vec<_>>()
+        .join(" ");
     for model in ["slow-gpt", "slow-claude", "slow-gem"] {
         mock.clear_log();
-        let mut stream = gw.chat_stream(&request(model, &long), &RequestContext::default()).await.expect("stream");
+        let mut stream = gw
+            .chat_stream(&request(model, &long), &RequestContext::default())
+            .await
+            .expect("stream");
         let mut got = 0;
         while got < 3 {
             stream.next().await.expect("a chunk").expect("ok chunk");
             got += 1;
         }
         drop(stream);
-        assert!(wait_for_close(&mock).await, "{model}: the mock never saw the client close early: {:?}", mock.log().last());
+        assert!(
+            wait_for_close(&mock).await,
+            "{model}: the mock never saw the client close early: {:?}",
+            mock.log().last()
+        );
         let entry = mock.log().last().cloned().expect("logged");
-        assert!(!entry.completed, "{model}: the stream should not have completed");
+        assert!(
+            !entry.completed,
+            "{model}: the stream should not have completed"
+        );
     }
 }
 
@@ -62,9 +79,15 @@ async fn dropping_a_stream_closes_the_upstream_connection() {
 async fn a_deadline_during_a_stream_ends_it_with_a_timeout() {
     let mock = MockServer::start().await.expect("mock");
     let gw = gateway(&mock);
-    let long = (0..60).map(|i| format!("w{i}")).collect::<Vec<_>>().join(" ");
+    let long = (0..60)
+        .map(|i| format!("w{i}"))
+        .collect::<Vec<_>>()
+        .join(" ");
     let ctx = RequestContext::default().with_timeout(Duration::from_millis(300));
-    let mut stream = gw.chat_stream(&request("slow-gpt", &long), &ctx).await.expect("stream");
+    let mut stream = gw
+        .chat_stream(&request("slow-gpt", &long), &ctx)
+        .await
+        .expect("stream");
     let mut last = None;
     let mut chunks = 0;
     while let Some(item) = stream.next().await {
@@ -84,7 +107,13 @@ async fn many_concurrent_calls_share_one_gateway() {
     let gw = gateway(&mock);
     let calls = (0..300).map(|i| {
         let gw = gw.clone();
-        tokio::spawn(async move { gw.chat(&request("gpt", &format!("call {i}")), &RequestContext::default()).await })
+        tokio::spawn(async move {
+            gw.chat(
+                &request("gpt", &format!("call {i}")),
+                &RequestContext::default(),
+            )
+            .await
+        })
     });
     let results = futures_util::future::join_all(calls).await;
     for (i, r) in results.into_iter().enumerate() {
@@ -98,13 +127,19 @@ async fn many_concurrent_calls_share_one_gateway() {
 async fn facts_account_for_the_gateways_own_time() {
     let mock = MockServer::start().await.expect("mock");
     let gw = gateway(&mock);
-    let resp = gw.chat(&request("gpt", "hello"), &RequestContext::default()).await.expect("ok");
+    let resp = gw
+        .chat(&request("gpt", "hello"), &RequestContext::default())
+        .await
+        .expect("ok");
     let facts = resp.switchpoint.expect("facts");
     assert_eq!(facts.provider, "oai");
     assert_eq!(facts.provider_model, "gpt-4o-mini");
     assert_eq!(facts.attempts.len(), 1);
     assert!(facts.latency_ms > 0.0);
-    assert!(facts.overhead_us > 0.0 && facts.overhead_us < facts.latency_ms * 1000.0, "{facts:?}");
+    assert!(
+        facts.overhead_us > 0.0 && facts.overhead_us < facts.latency_ms * 1000.0,
+        "{facts:?}"
+    );
 }
 
 #[tokio::test]
@@ -114,7 +149,10 @@ async fn an_unreachable_provider_is_a_connection_error() {
         "models": {"m": {"provider": "dead", "model": "x"}}
     }))
     .expect("config");
-    let err = gw.chat(&request("m", "hi"), &RequestContext::default()).await.expect_err("must fail");
+    let err = gw
+        .chat(&request("m", "hi"), &RequestContext::default())
+        .await
+        .expect_err("must fail");
     assert_eq!(err.kind, switchpoint_core::ErrorKind::Connection);
     assert_eq!(err.provider.as_deref(), Some("dead"));
 }

@@ -30,7 +30,10 @@ fn matches(expected: &Value, actual: Option<&Value>, path: &str) -> Result<(), S
             Ok(())
         }
         (Value::Number(e), Some(Value::Number(a))) => {
-            let (e, a) = (e.as_f64().unwrap_or(f64::NAN), a.as_f64().unwrap_or(f64::NAN));
+            let (e, a) = (
+                e.as_f64().unwrap_or(f64::NAN),
+                a.as_f64().unwrap_or(f64::NAN),
+            );
             if (e - a).abs() <= 0.001 {
                 Ok(())
             } else {
@@ -64,7 +67,10 @@ async fn run_step(gw: &Gateway, step: &Value) -> (Outcome, usize) {
                 Err(e) => return (Outcome::Error(e), 0),
             };
             match gw.chat(&req, &ctx).await {
-                Ok(r) => (Outcome::Response(serde_json::to_value(r).expect("serialize")), 0),
+                Ok(r) => (
+                    Outcome::Response(serde_json::to_value(r).expect("serialize")),
+                    0,
+                ),
                 Err(e) => (Outcome::Error(e), 0),
             }
         }
@@ -101,7 +107,10 @@ async fn run_step(gw: &Gateway, step: &Value) -> (Outcome, usize) {
                 Err(e) => return (Outcome::Error(e), 0),
             };
             match gw.embed(&req, &ctx).await {
-                Ok(r) => (Outcome::Response(serde_json::to_value(r).expect("serialize")), 0),
+                Ok(r) => (
+                    Outcome::Response(serde_json::to_value(r).expect("serialize")),
+                    0,
+                ),
                 Err(e) => (Outcome::Error(e), 0),
             }
         }
@@ -142,11 +151,21 @@ async fn play(file: &PathBuf, mock: &MockServer) -> Result<usize, String> {
             (Outcome::Error(err), Some(_), _) => {
                 return Err(format!("{label}: expected a response, got error {err}"))
             }
-            _ => return Err(format!("{label}: expect needs exactly one of response or error")),
+            _ => {
+                return Err(format!(
+                    "{label}: expect needs exactly one of response or error"
+                ))
+            }
         }
-        if let Some(min) = expect.get("chunks").and_then(|c| c.get("min")).and_then(Value::as_u64) {
+        if let Some(min) = expect
+            .get("chunks")
+            .and_then(|c| c.get("min"))
+            .and_then(Value::as_u64)
+        {
             if (chunks as u64) < min {
-                return Err(format!("{label}: expected at least {min} chunks, got {chunks}"));
+                return Err(format!(
+                    "{label}: expected at least {min} chunks, got {chunks}"
+                ));
             }
         }
         if let Some(up) = expect.get("upstream") {
@@ -175,19 +194,35 @@ async fn every_shared_scenario_passes() {
             Ok(n) => steps += n,
             Err(e) => failures.push(format!(
                 "{}: {e}",
-                f.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()
+                f.file_name()
+                    .map(|n| n.to_string_lossy())
+                    .unwrap_or_default()
             )),
         }
     }
     println!("{} scenarios, {steps} steps played", files.len());
-    assert!(failures.is_empty(), "scenario failures:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "scenario failures:\n{}",
+        failures.join("\n")
+    );
 }
 
 #[test]
 fn matching_rules() {
     let v = serde_json::json!({"a": 2.0, "b": [1, {"c": "x", "d": 1}], "e": null});
-    assert!(matches(&serde_json::json!({"a": 2, "b": [1, {"c": "x"}]}), Some(&v), "").is_ok());
+    assert!(matches(
+        &serde_json::json!({"a": 2, "b": [1, {"c": "x"}]}),
+        Some(&v),
+        ""
+    )
+    .is_ok());
     assert!(matches(&serde_json::json!({"b": [1]}), Some(&v), "").is_err());
-    assert!(matches(&serde_json::json!({"z": null, "e": null, "a": "<any>"}), Some(&v), "").is_ok());
+    assert!(matches(
+        &serde_json::json!({"z": null, "e": null, "a": "<any>"}),
+        Some(&v),
+        ""
+    )
+    .is_ok());
     assert!(matches(&serde_json::json!({"e": "<any>"}), Some(&v), "").is_err());
 }

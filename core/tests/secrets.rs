@@ -61,7 +61,11 @@ async fn no_secret_in_errors_logs_or_debug_output() {
     });
     let gw = Gateway::from_value(cfg.clone()).expect("config");
     let mut outputs = vec![format!("{gw:?}")];
-    let resolved = config::resolve(config::parse_value(cfg).expect("parse"), &config::process_env).expect("resolve");
+    let resolved = config::resolve(
+        config::parse_value(cfg).expect("parse"),
+        &config::process_env,
+    )
+    .expect("resolve");
     outputs.push(format!("{resolved:?}"));
 
     let ctx = RequestContext::default().with_timeout(Duration::from_millis(300));
@@ -75,20 +79,50 @@ async fn no_secret_in_errors_logs_or_debug_output() {
         let r = gw.chat(&req(m, "ok"), &ctx).await.expect("succeeds");
         outputs.push(format!("{r:?}"));
     }
-    let sent: Vec<String> = mock.log().iter().flat_map(|e| e.headers.values().cloned().collect::<Vec<_>>()).collect();
-    assert!(sent.iter().any(|v| v.contains(LITERAL)), "the literal key was sent");
-    assert!(sent.iter().any(|v| v.contains(FROM_ENV)), "the env key was sent");
-    assert!(sent.iter().any(|v| v.contains(FROM_FILE)), "the file key was sent");
+    let sent: Vec<String> = mock
+        .log()
+        .iter()
+        .flat_map(|e| e.headers.values().cloned().collect::<Vec<_>>())
+        .collect();
+    assert!(
+        sent.iter().any(|v| v.contains(LITERAL)),
+        "the literal key was sent"
+    );
+    assert!(
+        sent.iter().any(|v| v.contains(FROM_ENV)),
+        "the env key was sent"
+    );
+    assert!(
+        sent.iter().any(|v| v.contains(FROM_FILE)),
+        "the file key was sent"
+    );
 
     let mut errors = Vec::new();
     for m in ["a", "b", "c"] {
-        for fault in ["error=auth", "status=429,retry_after=1", "error=server", "reset=true", "malformed=true", "delay_ms=1000"] {
-            mock.push_script(vec![serde_json::from_value(fault_json(fault)).expect("fault")]);
+        for fault in [
+            "error=auth",
+            "status=429,retry_after=1",
+            "error=server",
+            "reset=true",
+            "malformed=true",
+            "delay_ms=1000",
+        ] {
+            mock.push_script(vec![
+                serde_json::from_value(fault_json(fault)).expect("fault")
+            ]);
             errors.push(gw.chat(&req(m, "fail"), &ctx).await.expect_err("fails"));
         }
     }
-    errors.push(gw.chat(&req("d", "unreachable"), &ctx).await.expect_err("fails"));
-    errors.push(gw.chat(&req("zzz", "unknown"), &ctx).await.expect_err("fails"));
+    errors.push(
+        gw.chat(&req("d", "unreachable"), &ctx)
+            .await
+            .expect_err("fails"),
+    );
+    errors.push(
+        gw.chat(&req("zzz", "unknown"), &ctx)
+            .await
+            .expect_err("fails"),
+    );
     let embed = EmbeddingRequest {
         model: "b".into(),
         input: EmbeddingInput::One("x".into()),
@@ -98,11 +132,19 @@ async fn no_secret_in_errors_logs_or_debug_output() {
         extra_body: None,
         extra: Default::default(),
     };
-    errors.push(gw.embed(&embed, &ctx).await.expect_err("anthropic has no embeddings"));
+    errors.push(
+        gw.embed(&embed, &ctx)
+            .await
+            .expect_err("anthropic has no embeddings"),
+    );
     // A config error in a document that holds a literal key.
-    let bad = format!("providers:\n  x:\n    kind: openai\n    api_key: {LITERAL}\n    bse_url: http://h\n");
+    let bad = format!(
+        "providers:\n  x:\n    kind: openai\n    api_key: {LITERAL}\n    bse_url: http://h\n"
+    );
     errors.push(Gateway::from_text(&bad).expect_err("typo"));
-    let bad = format!("providers:\n  x:\n    kind: openai\n    api_key: {LITERAL}\n    base_url: not a url\n");
+    let bad = format!(
+        "providers:\n  x:\n    kind: openai\n    api_key: {LITERAL}\n    base_url: not a url\n"
+    );
     errors.push(Gateway::from_text(&bad).expect_err("bad url"));
 
     for e in &errors {
@@ -114,7 +156,10 @@ async fn no_secret_in_errors_logs_or_debug_output() {
         assert_clean("output", o);
     }
     let log_text = String::from_utf8(logs.0.lock().expect("lock").clone()).expect("utf8");
-    assert!(log_text.contains("sending request"), "logs were captured at all");
+    assert!(
+        log_text.contains("sending request"),
+        "logs were captured at all"
+    );
     assert_clean("log", &log_text);
     let _ = std::fs::remove_file(key_file);
 }
