@@ -19,5 +19,14 @@ fi
 step "Rust tests (unit, adapters from recorded wire data, mock provider over HTTP, shared scenarios, aimock)"
 SWITCHPOINT_REQUIRE_AIMOCK=1 cargo test --workspace --all-targets
 
+# Each binding's suite (Python, Node, C) lives in its own script; each builds its package and
+# plays the shared scenarios against the mock provider.
+for lang in python node c; do
+  if [ -x "scripts/test-$lang.sh" ]; then
+    step "$lang binding"
+    "scripts/test-$lang.sh"
+  fi
+done
+
 echo
 echo "all tests passed"
