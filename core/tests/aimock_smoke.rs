@@ -124,7 +124,7 @@ fn start() -> Result<Aimock, StartError> {
         .arg("--require")
         .arg(dir.join("exit-with-parent.cjs"))
         .arg(&script)
-        .args(["--host", "127.0.0.1", "--port", "0", "--log-level", "info"])
+        .args(["--host", "127.0.0.1", "--port", "0", "--log-level", "debug"])
         .arg("--chunk-size")
         .arg(CHUNK_SIZE.to_string())
         .arg("--fixtures")
@@ -146,8 +146,11 @@ fn start() -> Result<Aimock, StartError> {
     };
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
-        // Keep draining stdout for the server's whole life so its log never blocks it.
+        // Keep draining stdout for the server's whole life so its log never blocks it. The
+        // log (which fixture each request matched) goes to the test's captured stderr, so a
+        // failing test shows it.
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            eprintln!("{line}");
             let _ = tx.send(line);
         }
     });
@@ -377,11 +380,64 @@ const OPENAI_TOOLS: ToolExpect = ToolExpect {
     exact_ids: true,
 };
 
+/// One configured model and what its provider's wire must look like.
+struct Provider {
+    /// The gateway model name.
+    model: &'static str,
+    /// Request path (with query) of a plain and of a streamed chat call.
+    chat_path: &'static str,
+    stream_path: &'static str,
+    /// Headers the request must carry (aimock's journal records names, redacts key values).
+    headers: &'static [&'static str],
+    tools: ToolExpect,
+}
+
+/// The last request aimock received, as its journal records it: `path`, `headers` and
+/// `body` (the body normalised by aimock into OpenAI chat shape, whatever the provider).
+async fn last_request(mock: &Aimock) -> Value {
+    let text = reqwest::get(format!("{}/__aimock/journal", mock.url))
+        .await
+        .expect("journal request")
+        .text()
+        .await
+        .expect("journal body");
+    let journal: Value = serde_json::from_str(&text).expect("journal is JSON");
+    journal
+        .as_array()
+        .and_then(|entries| entries.last())
+        .cloned()
+        .expect("journal has an entry")
+}
+
+/// The request aimock read matches what we sent: provider path, auth headers, and the
+/// system and user messages where the provider's format puts them.
+async fn check_sent(mock: &Aimock, p: &Provider, path: &str, what: &str) {
+    let entry = last_request(mock).await;
+    assert_eq!(entry["path"], json!(path), "{what}: path");
+    for header in p.headers {
+        assert!(
+            entry["headers"].get(*header).is_some(),
+            "{what}: header `{header}` missing from {}",
+            entry["headers"]
+        );
+    }
+    assert_eq!(
+        entry["body"]["messages"],
+        json!([
+            { "role": "system", "content": "You are a terse assistant." },
+            { "role": "user", "content": "Say hello" }
+        ]),
+        "{what}: messages as aimock understood them"
+    );
+}
+
 /// Text (plain and streamed, same text and usage), the `length` finish reason, a single tool
 /// call and two parallel ones (plain and streamed), and a tool result answered with text.
-async fn check_chat(gw: &Gateway, model: &str, tools: ToolExpect) {
+async fn check_chat(mock: &Aimock, gw: &Gateway, p: &Provider) {
+    let (model, tools) = (p.model, p.tools);
     let what = format!("{model} text");
     let resp = chat(gw, &request(model, "Say hello", false)).await;
+    check_sent(mock, p, p.chat_path, &what).await;
     let choice = only_choice(&resp);
     assert_eq!(choice.message.content.as_deref(), Some(HELLO), "{what}");
     assert_eq!(choice.finish_reason, Some(FinishReason::Stop), "{what}");
@@ -393,6 +449,7 @@ async fn check_chat(gw: &Gateway, model: &str, tools: ToolExpect) {
 
     let what = format!("{model} streamed text");
     let (streamed, text_chunks) = chat_stream(gw, &request(model, "Say hello", false)).await;
+    check_sent(mock, p, p.stream_path, &what).await;
     let choice = only_choice(&streamed);
     assert_eq!(choice.message.content.as_deref(), Some(HELLO), "{what}");
     assert_eq!(choice.finish_reason, Some(FinishReason::Stop), "{what}");
@@ -430,6 +487,12 @@ async fn check_chat(gw: &Gateway, model: &str, tools: ToolExpect) {
     let one = request(model, "What is the weather in Paris?", true);
     let resp = chat(gw, &one).await;
     check_one_tool_call(&resp, tools, &format!("{model} tool call"));
+    let sent = last_request(mock).await;
+    assert_eq!(
+        sent["body"]["tools"][0]["function"]["name"],
+        json!("get_weather"),
+        "{model} tool declaration as aimock understood it"
+    );
     let (streamed, _) = chat_stream(gw, &one).await;
     check_one_tool_call(&streamed, tools, &format!("{model} streamed tool call"));
 
@@ -527,11 +590,17 @@ fn check_embedding(resp: &EmbeddingResponse, what: &str) {
 async fn openai() {
     let Some(mock) = aimock("openai") else { return };
     let gw = gateway(&mock);
-    check_chat(&gw, "gpt", OPENAI_TOOLS).await;
-    check_embedding(
-        &embed(&gw, "embed", "embed this sentence").await,
-        "openai embeddings",
-    );
+    let p = Provider {
+        model: "gpt",
+        chat_path: "/v1/chat/completions",
+        stream_path: "/v1/chat/completions",
+        headers: &["authorization"],
+        tools: OPENAI_TOOLS,
+    };
+    check_chat(&mock, &gw, &p).await;
+    let resp = embed(&gw, "embed", "embed this sentence").await;
+    check_embedding(&resp, "openai embeddings");
+    assert_eq!(last_request(&mock).await["path"], json!("/v1/embeddings"));
 }
 
 #[tokio::test]
@@ -539,7 +608,14 @@ async fn openai_compatible_openrouter() {
     let Some(mock) = aimock("openai_compatible_openrouter") else {
         return;
     };
-    check_chat(&gateway(&mock), "router-gpt", OPENAI_TOOLS).await;
+    let p = Provider {
+        model: "router-gpt",
+        chat_path: "/api/v1/chat/completions",
+        stream_path: "/api/v1/chat/completions",
+        headers: &["authorization"],
+        tools: OPENAI_TOOLS,
+    };
+    check_chat(&mock, &gateway(&mock), &p).await;
 }
 
 #[tokio::test]
@@ -548,10 +624,20 @@ async fn azure_openai() {
         return;
     };
     let gw = gateway(&mock);
-    check_chat(&gw, "azure-gpt", OPENAI_TOOLS).await;
-    check_embedding(
-        &embed(&gw, "azure-embed", "embed this sentence").await,
-        "azure embeddings",
+    let path = "/openai/deployments/gpt4o-deploy/chat/completions?api-version=2024-10-21";
+    let p = Provider {
+        model: "azure-gpt",
+        chat_path: path,
+        stream_path: path,
+        headers: &["api-key"],
+        tools: OPENAI_TOOLS,
+    };
+    check_chat(&mock, &gw, &p).await;
+    let resp = embed(&gw, "azure-embed", "embed this sentence").await;
+    check_embedding(&resp, "azure embeddings");
+    assert_eq!(
+        last_request(&mock).await["path"],
+        json!("/openai/deployments/embed-deploy/embeddings?api-version=2024-10-21")
     );
 }
 
@@ -560,7 +646,14 @@ async fn anthropic() {
     let Some(mock) = aimock("anthropic") else {
         return;
     };
-    check_chat(&gateway(&mock), "sonnet", OPENAI_TOOLS).await;
+    let p = Provider {
+        model: "sonnet",
+        chat_path: "/v1/messages",
+        stream_path: "/v1/messages",
+        headers: &["x-api-key", "anthropic-version"],
+        tools: OPENAI_TOOLS,
+    };
+    check_chat(&mock, &gateway(&mock), &p).await;
 }
 
 #[tokio::test]
@@ -572,27 +665,31 @@ async fn gemini() {
     // tests/specs/gemini-openapi.json, Candidate.finishReason). The `gemini-2.5-pro` fixtures
     // reproduce that wire, and switchpoint must report the OpenAI-shaped `tool_calls`.
     // Gemini's FunctionCall.id is optional, so only distinct non-empty ids are required.
-    check_chat(
-        &gw,
-        "flash-spec",
-        ToolExpect {
+    let spec = Provider {
+        model: "flash-spec",
+        chat_path: "/v1beta/models/gemini-2.5-pro:generateContent",
+        stream_path: "/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse",
+        headers: &["x-goog-api-key"],
+        tools: ToolExpect {
             finish: Some(FinishReason::ToolCalls),
             exact_ids: false,
         },
-    )
-    .await;
+    };
+    check_chat(&mock, &gw, &spec).await;
     // DEVIATION: aimock's default Gemini tool-call answer ends with finishReason
     // "FUNCTION_CALL", a value real Gemini never sends. switchpoint is not bent to it: the
     // calls must still come through intact, but no particular finish reason is required.
-    check_chat(
-        &gw,
-        "flash",
-        ToolExpect {
+    let aimock_default = Provider {
+        model: "flash",
+        chat_path: "/v1beta/models/gemini-2.5-flash:generateContent",
+        stream_path: "/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse",
+        headers: &["x-goog-api-key"],
+        tools: ToolExpect {
             finish: None,
             exact_ids: false,
         },
-    )
-    .await;
+    };
+    check_chat(&mock, &gw, &aimock_default).await;
     // Not checked: embeddings. switchpoint calls Gemini's `:batchEmbedContents` (one call for
     // any number of inputs); aimock 1.43 only serves `:embedContent` and answers 404 there.
 }
