@@ -365,21 +365,6 @@ fn args(call: &ToolCall) -> Value {
     })
 }
 
-/// How a provider's tool calls are expected to come back.
-#[derive(Clone, Copy)]
-struct ToolExpect {
-    /// The finish reason of a tool-calling answer; None when aimock's value is off-spec and
-    /// so no particular mapping can be required (the tool calls themselves still are).
-    finish: Option<FinishReason>,
-    /// Whether the fixture's call ids reach the caller (all but Gemini's optional ids).
-    exact_ids: bool,
-}
-
-const OPENAI_TOOLS: ToolExpect = ToolExpect {
-    finish: Some(FinishReason::ToolCalls),
-    exact_ids: true,
-};
-
 /// One configured model and what its provider's wire must look like.
 struct Provider {
     /// The gateway model name.
@@ -389,7 +374,11 @@ struct Provider {
     stream_path: &'static str,
     /// Headers the request must carry (aimock's journal records names, redacts key values).
     headers: &'static [&'static str],
-    tools: ToolExpect,
+    /// The finish reason of a tool-calling answer; None when aimock's wire value is off-spec,
+    /// so no particular mapping can be required (the tool calls themselves still are).
+    tool_finish: Option<FinishReason>,
+    /// Whether the tool result names the call it answers on the wire (optional for Gemini).
+    tool_result_ids: bool,
 }
 
 /// The last request aimock received, as its journal records it: `path`, `headers` and
@@ -434,7 +423,7 @@ async fn check_sent(mock: &Aimock, p: &Provider, path: &str, what: &str) {
 /// Text (plain and streamed, same text and usage), the `length` finish reason, a single tool
 /// call and two parallel ones (plain and streamed), and a tool result answered with text.
 async fn check_chat(mock: &Aimock, gw: &Gateway, p: &Provider) {
-    let (model, tools) = (p.model, p.tools);
+    let (model, tool_finish) = (p.model, p.tool_finish);
     let what = format!("{model} text");
     let resp = chat(gw, &request(model, "Say hello", false)).await;
     check_sent(mock, p, p.chat_path, &what).await;
@@ -486,7 +475,7 @@ async fn check_chat(mock: &Aimock, gw: &Gateway, p: &Provider) {
 
     let one = request(model, "What is the weather in Paris?", true);
     let resp = chat(gw, &one).await;
-    check_one_tool_call(&resp, tools, &format!("{model} tool call"));
+    check_one_tool_call(&resp, tool_finish, &format!("{model} tool call"));
     let sent = last_request(mock).await;
     assert_eq!(
         sent["body"]["tools"][0]["function"]["name"],
@@ -494,15 +483,19 @@ async fn check_chat(mock: &Aimock, gw: &Gateway, p: &Provider) {
         "{model} tool declaration as aimock understood it"
     );
     let (streamed, _) = chat_stream(gw, &one).await;
-    check_one_tool_call(&streamed, tools, &format!("{model} streamed tool call"));
+    check_one_tool_call(
+        &streamed,
+        tool_finish,
+        &format!("{model} streamed tool call"),
+    );
 
     let two = request(model, "Compare the weather of Paris and Rome", true);
     let resp = chat(gw, &two).await;
-    check_two_tool_calls(&resp, tools, &format!("{model} parallel tool calls"));
+    check_two_tool_calls(&resp, tool_finish, &format!("{model} parallel tool calls"));
     let (streamed, _) = chat_stream(gw, &two).await;
     check_two_tool_calls(
         &streamed,
-        tools,
+        tool_finish,
         &format!("{model} streamed parallel tool calls"),
     );
 
@@ -510,6 +503,17 @@ async fn check_chat(mock: &Aimock, gw: &Gateway, p: &Provider) {
     // provider's own format; otherwise the same user text would hit the tool-call fixture.
     let what = format!("{model} tool result");
     let resp = chat(gw, &tool_result_request(model)).await;
+    let sent = last_request(mock).await;
+    let last = &sent["body"]["messages"][2];
+    assert_eq!(last["role"], json!("tool"), "{what}: {last}");
+    assert_eq!(last["content"], json!("{\"temp_c\":18}"), "{what}: {last}");
+    if p.tool_result_ids {
+        assert_eq!(
+            last["tool_call_id"],
+            json!("call_weather_1"),
+            "{what}: {last}"
+        );
+    }
     assert_eq!(
         only_choice(&resp).message.content.as_deref(),
         Some(AFTER_TOOL),
@@ -522,9 +526,9 @@ async fn check_chat(mock: &Aimock, gw: &Gateway, p: &Provider) {
     );
 }
 
-fn check_one_tool_call(resp: &ChatResponse, tools: ToolExpect, what: &str) {
+fn check_one_tool_call(resp: &ChatResponse, finish: Option<FinishReason>, what: &str) {
     let choice = only_choice(resp);
-    if let Some(finish) = tools.finish {
+    if let Some(finish) = finish {
         assert_eq!(choice.finish_reason, Some(finish), "{what}");
     }
     assert!(
@@ -540,16 +544,12 @@ fn check_one_tool_call(resp: &ChatResponse, tools: ToolExpect, what: &str) {
         json!({ "city": "Paris", "unit": "celsius" }),
         "{what}"
     );
-    if tools.exact_ids {
-        assert_eq!(calls[0].id, "call_weather_1", "{what}");
-    } else {
-        assert!(!calls[0].id.is_empty(), "{what}: tool call id missing");
-    }
+    assert_eq!(calls[0].id, "call_weather_1", "{what}");
 }
 
-fn check_two_tool_calls(resp: &ChatResponse, tools: ToolExpect, what: &str) {
+fn check_two_tool_calls(resp: &ChatResponse, finish: Option<FinishReason>, what: &str) {
     let choice = only_choice(resp);
-    if let Some(finish) = tools.finish {
+    if let Some(finish) = finish {
         assert_eq!(choice.finish_reason, Some(finish), "{what}");
     }
     let calls = choice.message.tool_calls.as_deref().unwrap_or_default();
@@ -560,15 +560,7 @@ fn check_two_tool_calls(resp: &ChatResponse, tools: ToolExpect, what: &str) {
     ] {
         assert_eq!(call.function.name, "get_weather", "{what}");
         assert_eq!(args(call), json!({ "city": city }), "{what}");
-        if tools.exact_ids {
-            assert_eq!(call.id, id, "{what}");
-        }
-    }
-    if !tools.exact_ids {
-        assert_ne!(
-            calls[0].id, calls[1].id,
-            "{what}: tool call ids must differ"
-        );
+        assert_eq!(call.id, id, "{what}");
     }
 }
 
@@ -595,7 +587,8 @@ async fn openai() {
         chat_path: "/v1/chat/completions",
         stream_path: "/v1/chat/completions",
         headers: &["authorization"],
-        tools: OPENAI_TOOLS,
+        tool_finish: Some(FinishReason::ToolCalls),
+        tool_result_ids: true,
     };
     check_chat(&mock, &gw, &p).await;
     let resp = embed(&gw, "embed", "embed this sentence").await;
@@ -613,7 +606,8 @@ async fn openai_compatible_openrouter() {
         chat_path: "/api/v1/chat/completions",
         stream_path: "/api/v1/chat/completions",
         headers: &["authorization"],
-        tools: OPENAI_TOOLS,
+        tool_finish: Some(FinishReason::ToolCalls),
+        tool_result_ids: true,
     };
     check_chat(&mock, &gateway(&mock), &p).await;
 }
@@ -630,7 +624,8 @@ async fn azure_openai() {
         chat_path: path,
         stream_path: path,
         headers: &["api-key"],
-        tools: OPENAI_TOOLS,
+        tool_finish: Some(FinishReason::ToolCalls),
+        tool_result_ids: true,
     };
     check_chat(&mock, &gw, &p).await;
     let resp = embed(&gw, "azure-embed", "embed this sentence").await;
@@ -651,7 +646,8 @@ async fn anthropic() {
         chat_path: "/v1/messages",
         stream_path: "/v1/messages",
         headers: &["x-api-key", "anthropic-version"],
-        tools: OPENAI_TOOLS,
+        tool_finish: Some(FinishReason::ToolCalls),
+        tool_result_ids: true,
     };
     check_chat(&mock, &gateway(&mock), &p).await;
 }
@@ -664,16 +660,18 @@ async fn gemini() {
     // functionCall parts (the published FinishReason enum has no FUNCTION_CALL value; see
     // tests/specs/gemini-openapi.json, Candidate.finishReason). The `gemini-2.5-pro` fixtures
     // reproduce that wire, and switchpoint must report the OpenAI-shaped `tool_calls`.
-    // Gemini's FunctionCall.id is optional, so only distinct non-empty ids are required.
+    // aimock fills the optional FunctionCall.id from the fixture; switchpoint must hand it
+    // to the caller as the tool call's id.
     let spec = Provider {
         model: "flash-spec",
         chat_path: "/v1beta/models/gemini-2.5-pro:generateContent",
         stream_path: "/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse",
         headers: &["x-goog-api-key"],
-        tools: ToolExpect {
-            finish: Some(FinishReason::ToolCalls),
-            exact_ids: false,
-        },
+        tool_finish: Some(FinishReason::ToolCalls),
+        // switchpoint sends no FunctionCall.id / FunctionResponse.id when replaying a tool
+        // round (both optional in the spec), so aimock pairs the result with the call by
+        // function name and makes up its own id.
+        tool_result_ids: false,
     };
     check_chat(&mock, &gw, &spec).await;
     // DEVIATION: aimock's default Gemini tool-call answer ends with finishReason
@@ -684,10 +682,8 @@ async fn gemini() {
         chat_path: "/v1beta/models/gemini-2.5-flash:generateContent",
         stream_path: "/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse",
         headers: &["x-goog-api-key"],
-        tools: ToolExpect {
-            finish: None,
-            exact_ids: false,
-        },
+        tool_finish: None,
+        tool_result_ids: false,
     };
     check_chat(&mock, &gw, &aimock_default).await;
     // Not checked: embeddings. switchpoint calls Gemini's `:batchEmbedContents` (one call for
