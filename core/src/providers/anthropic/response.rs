@@ -137,6 +137,7 @@ pub(super) fn parse_message(body: &[u8], model: &str) -> Result<ChatResponse, Er
                     input
                 };
                 tool_calls.push(ToolCall {
+                    extra: Default::default(),
                     id,
                     kind: ToolKind::Function,
                     function: FunctionCall {
@@ -188,6 +189,7 @@ pub(super) fn parse_message(body: &[u8], model: &str) -> Result<ChatResponse, Er
         created: now_unix(),
         model: answered_by,
         choices: vec![Choice {
+            extra: Default::default(),
             index: 0,
             message,
             finish_reason: Some(

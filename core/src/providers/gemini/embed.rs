@@ -75,6 +75,7 @@ pub(super) fn parse_embed(body: &[u8], model: &str) -> Result<EmbeddingResponse,
         .into_iter()
         .enumerate()
         .map(|(i, e)| Embedding {
+            extra: Default::default(),
             object: "embedding".to_string(),
             index: u32::try_from(i).unwrap_or(u32::MAX),
             embedding: EmbeddingVector::Float(e.values),

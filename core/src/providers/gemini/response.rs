@@ -114,6 +114,7 @@ impl WireFunctionCall {
     /// The unified tool call: the part's id or `call_<candidate>_<n>`, arguments as compact JSON.
     pub fn to_tool_call(&self, candidate: u32, n: u32) -> ToolCall {
         ToolCall {
+            extra: Default::default(),
             id: self
                 .id
                 .clone()
@@ -201,6 +202,7 @@ fn choice(c: &WireCandidate, position: usize) -> Choice {
     }
     let finish = finish_reason(c.finish_reason.as_deref(), !calls.is_empty());
     Choice {
+        extra: Default::default(),
         index,
         message: ResponseMessage {
             role: Role::Assistant,
