@@ -36,39 +36,62 @@ fn parse_args() -> Result<Options, String> {
     Ok(options)
 }
 
-async fn shutdown_signal(exit_on_stdin_eof: bool) {
-    let (eof_tx, eof_rx) = tokio::sync::oneshot::channel::<()>();
-    if exit_on_stdin_eof {
-        // A plain thread: reading stdin to EOF needs no async support.
-        std::thread::spawn(move || {
-            let mut sink = [0u8; 1024];
-            let mut stdin = std::io::stdin();
-            while matches!(stdin.read(&mut sink), Ok(n) if n > 0) {}
-            let _ = eof_tx.send(());
-        });
-    } else {
-        std::mem::forget(eof_tx);
-    }
-    let eof = async {
-        if eof_rx.await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
+/// The ways the process is told to stop, registered before the URL line is printed so a
+/// signal sent right after reading it is never missed.
+struct Shutdown {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+    interrupt: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+    stdin_eof: Option<tokio::sync::oneshot::Receiver<()>>,
+}
+
+impl Shutdown {
+    fn install(exit_on_stdin_eof: bool) -> std::io::Result<Shutdown> {
+        let stdin_eof = exit_on_stdin_eof.then(|| {
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            // A plain thread: reading stdin to EOF needs no async support.
+            std::thread::spawn(move || {
+                let mut sink = [0u8; 1024];
+                let mut stdin = std::io::stdin();
+                while matches!(stdin.read(&mut sink), Ok(n) if n > 0) {}
+                let _ = tx.send(());
+            });
+            rx
+        });
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            Ok(Shutdown {
+                interrupt: signal(SignalKind::interrupt())?,
+                terminate: signal(SignalKind::terminate())?,
+                stdin_eof,
+            })
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = terminate => {}
-        _ = eof => {}
+        #[cfg(not(unix))]
+        Ok(Shutdown { stdin_eof })
+    }
+
+    async fn wait(mut self) {
+        let eof = async {
+            match self.stdin_eof.take() {
+                Some(rx) => {
+                    let _ = rx.await;
+                }
+                None => std::future::pending::<()>().await,
+            }
+        };
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
+            _ = eof => {}
+        }
+        #[cfg(not(unix))]
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = eof => {}
+        }
     }
 }
 
@@ -79,6 +102,13 @@ async fn main() -> ExitCode {
         Err(message) => {
             eprintln!("{message}");
             return ExitCode::from(2);
+        }
+    };
+    let shutdown = match Shutdown::install(options.exit_on_stdin_eof) {
+        Ok(shutdown) => shutdown,
+        Err(e) => {
+            eprintln!("mock-provider: cannot install signal handlers: {e}");
+            return ExitCode::FAILURE;
         }
     };
     let server = match MockServer::start_on(options.port).await {
@@ -98,7 +128,7 @@ async fn main() -> ExitCode {
     {
         return ExitCode::FAILURE;
     }
-    shutdown_signal(options.exit_on_stdin_eof).await;
+    shutdown.wait().await;
     drop(server);
     ExitCode::SUCCESS
 }
