@@ -182,10 +182,14 @@ function decode(outcome) {
 function callJson(method, body, options) {
   try {
     const [request, context] = encode(body, options)
-    const { promise, detach } = start(options?.signal, (token) => method(request, context, token))
+    const signal = options?.signal
+    const { promise, detach } = start(signal, (token) => method(request, context, token))
     return promise.then(
       (outcome) => {
         detach()
+        // As with fetch: an abort before the promise settled wins, even if the answer was
+        // already on its way back from the runtime.
+        if (signal?.aborted) throw abortError()
         return decode(outcome)
       },
       (e) => {
@@ -303,23 +307,24 @@ class ChatCompletionStream {
     const queues = [[], []]
     const live = [true, true]
     let pending = null
+    // One pull at a time; each pulled step is queued for every reader still reading.
     const pull = () => {
-      pending ??= this.next().finally(() => {
-        pending = null
-      })
+      pending ??= this.next()
+        .then(
+          (r) => ({ r }),
+          (e) => ({ e }),
+        )
+        .then((step) => {
+          pending = null
+          for (let j = 0; j < 2; j++) if (live[j]) queues[j].push(step)
+        })
       return pending
     }
     const side = (i) => ({
       next: async () => {
-        if (queues[i].length === 0) {
-          const step = await pull().then(
-            (r) => ({ r }),
-            (e) => ({ e }),
-          )
-          for (let j = 0; j < 2; j++) if (live[j]) queues[j].push(step)
-        }
+        while (queues[i].length === 0) await pull()
         const step = queues[i].shift()
-        if (step.e !== undefined) throw step.e
+        if ('e' in step) throw step.e
         return step.r
       },
       return: async (value) => {
@@ -344,6 +349,11 @@ function callStream(gateway, body, options) {
     return promise.then(
       (outcome) => {
         if (outcome instanceof native.NativeStream) {
+          if (signal?.aborted) {
+            outcome.close()
+            detach()
+            throw abortError()
+          }
           return new ChatCompletionStream(outcome, signal, detach)
         }
         detach()

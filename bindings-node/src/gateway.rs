@@ -20,13 +20,17 @@ impl Gateway {
     /// A gateway from a YAML or JSON config file.
     #[napi(factory)]
     pub fn from_file(env: &Env, path: String) -> Result<Gateway> {
-        guard_sync(env, || build(env, switchpoint_core::Gateway::from_file(&path)))
+        guard_sync(env, || {
+            build(env, switchpoint_core::Gateway::from_file(&path))
+        })
     }
 
     /// A gateway from YAML or JSON config text.
     #[napi(factory)]
     pub fn from_text(env: &Env, text: String) -> Result<Gateway> {
-        guard_sync(env, || build(env, switchpoint_core::Gateway::from_text(&text)))
+        guard_sync(env, || {
+            build(env, switchpoint_core::Gateway::from_text(&text))
+        })
     }
 
     /// A gateway from a config object the wrapper serialized with `JSON.stringify`.

@@ -42,6 +42,17 @@ pub fn error_kinds() -> Vec<&'static str> {
         .collect()
 }
 
+/// `"release"` or `"debug"`: which build of the addon is loaded, so the benchmark can refuse
+/// to report figures of a debug build.
+#[napi(js_name = "buildProfile")]
+pub fn build_profile() -> &'static str {
+    if cfg!(debug_assertions) {
+        "debug"
+    } else {
+        "release"
+    }
+}
+
 /// Panics on purpose, synchronously (`"sync"`) or inside a spawned call (`"async"`), so the
 /// test suite can prove that a panic reaches JS as a `SwitchpointError` with code `panic`
 /// through the very guards every real export uses.
