@@ -67,6 +67,12 @@ export declare class NativeStream {
 export declare function __panicForTests(place: string): Promise<string | NativeError>
 
 /**
+ * `"release"` or `"debug"`: which build of the addon is loaded, so the benchmark can refuse
+ * to report figures of a debug build.
+ */
+export declare function buildProfile(): string
+
+/**
  * The error kinds this build knows, in the core's order, so the JS wrapper can check that
  * it has a class for each one.
  */

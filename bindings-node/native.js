@@ -839,4 +839,5 @@ module.exports.CancelToken = nativeBinding.CancelToken
 module.exports.Gateway = nativeBinding.Gateway
 module.exports.NativeStream = nativeBinding.NativeStream
 module.exports.__panicForTests = nativeBinding.__panicForTests
+module.exports.buildProfile = nativeBinding.buildProfile
 module.exports.errorKinds = nativeBinding.errorKinds

@@ -1,7 +1,7 @@
 // Uses every public name of the `switchpoint` package, so `tsc --strict --noEmit` (npm run
-// typecheck) proves the declarations are complete and precise. Also a runnable tour:
-// SWITCHPOINT_CONFIG=switchpoint.yaml node --experimental-strip-types is not needed; build
-// with tsc or read it as documentation.
+// typecheck; tests/typescript.test.js) proves the declarations are complete and precise.
+// It is also a tour of the API: compile it with tsc and run it with SWITCHPOINT_CONFIG
+// pointing at a config file that defines the models `gpt` and `embed`.
 import {
   APIConnectionError,
   APIConnectionTimeoutError,
