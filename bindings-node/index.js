@@ -156,9 +156,9 @@ function encode(body, options) {
 }
 
 /**
- * Starts a native call with the caller's AbortSignal wired to a cancel token; resolves to
- * the native outcome. `keepSignal` hands the signal's clean-up to the caller (streams keep
- * listening while they are read).
+ * Starts a native call with the caller's AbortSignal wired to a cancel token. Returns the
+ * native promise and `detach`, which removes the abort listener once the caller is done with
+ * the signal (a stream hands its own listener over to the stream object).
  */
 function start(signal, call) {
   if (signal == null) return { promise: call(undefined), detach: noop }

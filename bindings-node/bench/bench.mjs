@@ -10,6 +10,7 @@
 // reported.
 import { createRequire } from 'node:module'
 import { performance } from 'node:perf_hooks'
+import fs from 'node:fs'
 import os from 'node:os'
 import OpenAI from 'openai'
 
@@ -28,6 +29,10 @@ if (native.buildProfile() !== 'release' && !process.env.BENCH_ALLOW_DEBUG) {
   console.error('the loaded addon is a debug build: run `npm run build:release` first (or set BENCH_ALLOW_DEBUG=1)')
   process.exit(2)
 }
+
+const openaiVersion = JSON.parse(
+  fs.readFileSync(new URL('../node_modules/openai/package.json', import.meta.url), 'utf8'),
+).version
 
 const mock = await startMock()
 const clients = {
@@ -78,7 +83,7 @@ for (const concurrency of [1, 256]) {
 await mock.stop()
 
 const f = (x, d = 3) => x.toFixed(d).padStart(9)
-console.log(`switchpoint vs openai ${require('openai/package.json').version}, node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'})`)
+console.log(`switchpoint vs openai ${openaiVersion}, node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'})`)
 console.log(`mock provider on loopback; addon build: ${native.buildProfile()}; median of ${ROUNDS} rounds; calls per round: c=1 ${CALLS[1]}, c=256 ${CALLS[256]}`)
 console.log('')
 console.log('concurrency | client      |  p50 (ms) |  p99 (ms) |     req/s')
