@@ -153,11 +153,24 @@ impl<'a> Executor<'a> {
             let now = clock.now_ms();
             match plan.next(now, &mut self.rng) {
                 Pick::NoFit => return Err(route.no_fit_error(&self.features)),
-                Pick::Exhausted => return Err(exhausted(route, last, now)),
+                Pick::Exhausted => {
+                    // Every target failed and now rests: wait for the first, if allowed.
+                    let back = last
+                        .as_ref()
+                        .filter(|e| fails_over(e.kind) && route.slots.len() > 1)
+                        .and_then(|_| first_back(route, now));
+                    if let Some((until_ms, _)) = back {
+                        if waits < MAX_WAITS && self.may_wait(route, until_ms, now) {
+                            waits += 1;
+                            tokio::time::sleep_until(clock.instant(until_ms)).await;
+                            plan.forget_tried();
+                            continue;
+                        }
+                    }
+                    return Err(exhausted(route, last, now));
+                }
                 Pick::Resting { until_ms } => {
-                    let wait = Duration::from_millis(until_ms.saturating_sub(now));
-                    let max = route.policy.cooldown.wait;
-                    if waits < MAX_WAITS && !max.is_zero() && wait <= max && self.fits_deadline(wait) {
+                    if waits < MAX_WAITS && self.may_wait(route, until_ms, now) {
                         waits += 1;
                         tokio::time::sleep_until(clock.instant(until_ms)).await;
                         continue;
@@ -326,6 +339,13 @@ impl<'a> Executor<'a> {
                 Err(e)
             }
         }
+    }
+
+    /// Whether the route lets a request wait until `until_ms` for a resting target.
+    fn may_wait(&self, route: &Route, until_ms: u64, now: u64) -> bool {
+        let wait = Duration::from_millis(until_ms.saturating_sub(now));
+        let max = route.policy.cooldown.wait;
+        !max.is_zero() && wait <= max && self.fits_deadline(wait)
     }
 
     fn expired(&self) -> bool {

@@ -216,6 +216,11 @@ impl<'r> Plan<'r> {
         self.tried.push(i as u32);
     }
 
+    /// Makes tried targets eligible again (after waiting for a resting one to come back).
+    pub fn forget_tried(&mut self) {
+        self.tried.clear();
+    }
+
     /// Rules out more targets for the rest of this request.
     pub fn exclude(&mut self, e: Exclusion) {
         self.excluded.push(e);
