@@ -126,12 +126,16 @@ impl Gateway {
         let served = ex.run(&StreamCall { req }, sel).await?;
         let mut facts = new_facts(&req.model, &served, ex.via, ex.attempts);
         facts.overhead_us = overhead(start, &facts.attempts);
-        let resume = served.route.policy.stream_resume.then(|| stream::ResumeCtx {
-            gateway: self.clone(),
-            req: req.clone(),
-            ctx: ctx.clone(),
-            deadline,
-        });
+        let resume = served
+            .route
+            .policy
+            .stream_resume
+            .then(|| stream::ResumeCtx {
+                gateway: self.clone(),
+                req: req.clone(),
+                ctx: ctx.clone(),
+                deadline,
+            });
         Ok(ChatStream::new(
             served,
             facts,

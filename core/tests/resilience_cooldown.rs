@@ -5,7 +5,7 @@ use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
 use switchpoint_core::api::{ChatRequest, Message};
-use switchpoint_core::routing::{Features, HealthState, Pick, Route, Rng};
+use switchpoint_core::routing::{Features, HealthState, Pick, Rng, Route};
 use switchpoint_core::{ErrorKind, Gateway, RequestContext};
 
 fn gateway() -> Gateway {
@@ -26,7 +26,12 @@ fn decide(gw: &Gateway) -> Pick {
         ..Default::default()
     };
     gw.router()
-        .decide("r", &RequestContext::new(), &Features::of(&req), &mut Rng::seeded(1))
+        .decide(
+            "r",
+            &RequestContext::new(),
+            &Features::of(&req),
+            &mut Rng::seeded(1),
+        )
         .expect("decision")
         .1
 }
@@ -52,7 +57,11 @@ async fn failures_rest_the_target_then_one_probe_decides() {
     let gw = gateway();
     let route = gw.router().route("r").expect("route");
     fail(&gw, &route, ErrorKind::Unavailable, None);
-    assert_eq!(decide(&gw), Pick::Target(0), "one failure is below the threshold");
+    assert_eq!(
+        decide(&gw),
+        Pick::Target(0),
+        "one failure is below the threshold"
+    );
     tokio::time::advance(Duration::from_secs(1)).await;
     fail(&gw, &route, ErrorKind::Timeout, None);
     assert_eq!(primary_state(&gw), (HealthState::CoolingDown, Some(5.0)));
@@ -62,11 +71,19 @@ async fn failures_rest_the_target_then_one_probe_decides() {
     assert_eq!(primary_state(&gw), (HealthState::CoolingDown, Some(0.001)));
     tokio::time::advance(Duration::from_millis(1)).await;
     assert_eq!(primary_state(&gw), (HealthState::HalfOpen, None));
-    assert_eq!(decide(&gw), Pick::Target(0), "half-open: the primary is probed");
+    assert_eq!(
+        decide(&gw),
+        Pick::Target(0),
+        "half-open: the primary is probed"
+    );
 
     // While the probe runs, everyone else goes to the backup.
     let now = gw.router().clock().now_ms();
-    let mut probe = route.slots[0].target.health.acquire(now, false).expect("probe");
+    let mut probe = route.slots[0]
+        .target
+        .health
+        .acquire(now, false)
+        .expect("probe");
     assert!(probe.is_probe());
     assert_eq!(decide(&gw), Pick::Target(1));
     // The probe fails: the rest doubles to 10s.
@@ -76,7 +93,11 @@ async fn failures_rest_the_target_then_one_probe_decides() {
 
     tokio::time::advance(Duration::from_secs(10)).await;
     let now = gw.router().clock().now_ms();
-    let mut probe = route.slots[0].target.health.acquire(now, false).expect("probe");
+    let mut probe = route.slots[0]
+        .target
+        .health
+        .acquire(now, false)
+        .expect("probe");
     probe.succeeded(Duration::from_millis(30));
     drop(probe);
     assert_eq!(primary_state(&gw), (HealthState::Healthy, None));
@@ -87,17 +108,31 @@ async fn failures_rest_the_target_then_one_probe_decides() {
 async fn a_429_rests_for_its_retry_after_and_failures_leave_the_window() {
     let gw = gateway();
     let route = gw.router().route("r").expect("route");
-    fail(&gw, &route, ErrorKind::RateLimited, Some(Duration::from_secs(7)));
+    fail(
+        &gw,
+        &route,
+        ErrorKind::RateLimited,
+        Some(Duration::from_secs(7)),
+    );
     assert_eq!(primary_state(&gw), (HealthState::CoolingDown, Some(7.0)));
     let h = gw.health();
     assert_eq!(h[0].cooldown_reason, Some(ErrorKind::RateLimited));
     // Longer than max_duration is capped.
     tokio::time::advance(Duration::from_secs(7)).await;
     let now = gw.router().clock().now_ms();
-    let mut probe = route.slots[0].target.health.acquire(now, false).expect("probe");
+    let mut probe = route.slots[0]
+        .target
+        .health
+        .acquire(now, false)
+        .expect("probe");
     probe.succeeded(Duration::from_millis(5));
     drop(probe);
-    fail(&gw, &route, ErrorKind::RateLimited, Some(Duration::from_secs(600)));
+    fail(
+        &gw,
+        &route,
+        ErrorKind::RateLimited,
+        Some(Duration::from_secs(600)),
+    );
     assert_eq!(primary_state(&gw), (HealthState::CoolingDown, Some(15.0)));
 
     // Two failures 11s apart do not trip a 10s window.
@@ -122,7 +157,12 @@ async fn when_both_rest_the_decision_says_when_the_first_comes_back() {
         .target
         .health
         .trip(now, Duration::from_secs(3), ErrorKind::RateLimited);
-    assert_eq!(decide(&gw), Pick::Resting { until_ms: now + 3000 });
+    assert_eq!(
+        decide(&gw),
+        Pick::Resting {
+            until_ms: now + 3000
+        }
+    );
     tokio::time::advance(Duration::from_secs(3)).await;
     assert_eq!(decide(&gw), Pick::Target(1));
 }

@@ -128,7 +128,10 @@ async fn every_retryable_error_kind_fails_over_to_the_backup() {
             "{kind}"
         );
         assert!(facts.attempts[0].message.is_some());
-        assert!(facts.attempts.iter().all(|a| a.route.as_deref() == Some("r")));
+        assert!(facts
+            .attempts
+            .iter()
+            .all(|a| a.route.as_deref() == Some("r")));
     }
 }
 
@@ -228,7 +231,10 @@ async fn context_window_and_content_filter_errors_fall_back_by_kind() {
     assert_eq!(f.routed_via, ["small"]);
     assert_eq!(
         outcomes(&f.attempts),
-        [err("small-ctx", ErrorKind::ContextWindowExceeded), ok("big-ctx")]
+        [
+            err("small-ctx", ErrorKind::ContextWindowExceeded),
+            ok("big-ctx")
+        ]
     );
 
     mock.push_script(vec![Fault {
@@ -246,7 +252,10 @@ async fn context_window_and_content_filter_errors_fall_back_by_kind() {
 
     // A kind with no fallback entry is returned as is.
     mock.push_script(vec![on("small-ctx", status(503))]);
-    let e = gw.chat(&ask("small", "x"), &ctx).await.expect_err("no fallback");
+    let e = gw
+        .chat(&ask("small", "x"), &ctx)
+        .await
+        .expect_err("no fallback");
     assert_eq!(e.kind, ErrorKind::Unavailable);
 }
 
@@ -255,7 +264,9 @@ async fn retries_stay_on_the_target_with_backoff_then_fail_over() {
     let mock = MockServer::start().await.expect("mock");
     let gw = gateway(
         &mock,
-        primary_backup(json!({"retries": {"max": 2, "backoff": "20ms"}, "cooldown": {"failures": 10}})),
+        primary_backup(
+            json!({"retries": {"max": 2, "backoff": "20ms"}, "cooldown": {"failures": 10}}),
+        ),
     );
     let ctx = RequestContext::new();
     mock.push_script(vec![on(
@@ -323,7 +334,10 @@ async fn retry_after_is_honoured_up_to_its_cap() {
         retry_after: Some(30.0),
         ..Fault::default()
     }]);
-    let e = gw.chat(&ask("solo", "x"), &ctx).await.expect_err("too long to wait");
+    let e = gw
+        .chat(&ask("solo", "x"), &ctx)
+        .await
+        .expect_err("too long to wait");
     assert_eq!(e.kind, ErrorKind::RateLimited);
     assert_eq!(e.retry_after, Some(Duration::from_secs(30)));
     assert_eq!(mock.log().len(), 1);
@@ -338,9 +352,14 @@ async fn a_failing_target_rests_and_health_shows_until_when() {
     );
     let ctx = RequestContext::new();
     mock.push_script(vec![on("primary", status(503))]);
-    gw.chat(&ask("r", "x"), &ctx).await.expect("served by backup");
+    gw.chat(&ask("r", "x"), &ctx)
+        .await
+        .expect("served by backup");
     let h = gw.health();
-    let p = h.iter().find(|t| t.model == "primary").expect("primary listed");
+    let p = h
+        .iter()
+        .find(|t| t.model == "primary")
+        .expect("primary listed");
     assert_eq!(p.state, HealthState::CoolingDown);
     assert_eq!(p.cooldown_reason, Some(ErrorKind::Unavailable));
     let left = p.cooldown_remaining_s.expect("remaining");
@@ -348,7 +367,10 @@ async fn a_failing_target_rests_and_health_shows_until_when() {
     assert!(p.cooling_until_unix_ms.is_some());
     assert_eq!(p.routes, ["r"]);
     assert_eq!(p.failures, 1);
-    let b = h.iter().find(|t| t.model == "backup").expect("backup listed");
+    let b = h
+        .iter()
+        .find(|t| t.model == "backup")
+        .expect("backup listed");
     assert_eq!(b.state, HealthState::Healthy);
     assert!(b.ewma_latency_ms.is_some());
     assert_eq!(b.in_flight, 0);
@@ -358,7 +380,11 @@ async fn a_failing_target_rests_and_health_shows_until_when() {
     mock.clear_log();
     let r = gw.chat(&ask("r", "x"), &ctx).await.expect("served");
     let f = r.switchpoint.expect("facts");
-    assert_eq!(outcomes(&f.attempts), [ok("backup")], "the resting primary is skipped");
+    assert_eq!(
+        outcomes(&f.attempts),
+        [ok("backup")],
+        "the resting primary is skipped"
+    );
     assert!(mock.log().iter().all(|e| e.model == "backup"));
 }
 
@@ -378,13 +404,19 @@ async fn when_every_target_rests_the_error_says_when_to_come_back() {
         )
     };
     mock.push_script(vec![limited("primary"), limited("backup")]);
-    let e = gw.chat(&ask("r", "x"), &ctx).await.expect_err("both limited");
+    let e = gw
+        .chat(&ask("r", "x"), &ctx)
+        .await
+        .expect_err("both limited");
     assert_eq!(e.kind, ErrorKind::RateLimited);
     let after = e.retry_after.expect("retry_after").as_secs_f64();
     assert!(after > 29.0 && after <= 30.0, "{after}");
 
     mock.clear_log();
-    let e = gw.chat(&ask("r", "x"), &ctx).await.expect_err("all resting");
+    let e = gw
+        .chat(&ask("r", "x"), &ctx)
+        .await
+        .expect_err("all resting");
     assert_eq!(e.kind, ErrorKind::RateLimited);
     assert_eq!(e.code.as_deref(), Some("all_targets_cooling_down"));
     let after = e.retry_after.expect("retry_after").as_secs_f64();
@@ -420,7 +452,10 @@ async fn a_request_may_wait_for_the_first_target_to_come_back() {
     // Within a deadline shorter than the wait, the error comes at once.
     mock.push_script(vec![limited("primary"), limited("backup")]);
     let ctx = RequestContext::new().with_timeout(Duration::from_millis(500));
-    let e = gw.chat(&ask("r", "x"), &ctx).await.expect_err("no time to wait");
+    let e = gw
+        .chat(&ask("r", "x"), &ctx)
+        .await
+        .expect_err("no time to wait");
     assert_eq!(e.kind, ErrorKind::RateLimited);
 }
 
@@ -463,7 +498,10 @@ async fn hedging_takes_the_first_answer_and_cancels_the_other() {
     // A cancelled hedge does not count against the target.
     let h = gw.health();
     let p = h.iter().find(|t| t.model == "primary").expect("listed");
-    assert_eq!((p.state, p.failures, p.in_flight), (HealthState::Healthy, 0, 0));
+    assert_eq!(
+        (p.state, p.failures, p.in_flight),
+        (HealthState::Healthy, 0, 0)
+    );
 
     // A fast primary answers alone.
     mock.clear_log();
@@ -471,7 +509,10 @@ async fn hedging_takes_the_first_answer_and_cancels_the_other() {
         .chat(&ask("r", "quick"), &RequestContext::new())
         .await
         .expect("served");
-    assert_eq!(outcomes(&r.switchpoint.expect("facts").attempts), [ok("primary")]);
+    assert_eq!(
+        outcomes(&r.switchpoint.expect("facts").attempts),
+        [ok("primary")]
+    );
     assert_eq!(mock.log().len(), 1);
 }
 
@@ -493,7 +534,10 @@ async fn route_fallbacks_follow_retryable_errors_and_embeddings_fail_over_too() 
     mock.push_script(vec![on("a-model", status(502))]);
     let r = gw.chat(&ask("a", "x"), &ctx).await.expect("served");
     let f = r.switchpoint.expect("facts");
-    assert_eq!((f.route.as_deref(), f.routed_via.as_slice()), (Some("b"), &["a".to_string()][..]));
+    assert_eq!(
+        (f.route.as_deref(), f.routed_via.as_slice()),
+        (Some("b"), &["a".to_string()][..])
+    );
     assert_eq!(
         outcomes(&f.attempts),
         [err("a-model", ErrorKind::Unavailable), ok("b-model")]

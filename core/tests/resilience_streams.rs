@@ -164,10 +164,7 @@ async fn resume_continues_a_cut_stream_on_another_target() {
     assert_eq!(last["role"], "assistant");
     let prefill = match &last["content"] {
         Value::String(s) => s.clone(),
-        Value::Array(parts) => parts
-            .iter()
-            .filter_map(|p| p["text"].as_str())
-            .collect(),
+        Value::Array(parts) => parts.iter().filter_map(|p| p["text"].as_str()).collect(),
         other => panic!("unexpected content {other}"),
     };
     assert_eq!(prefill.trim_end(), "one two three");
@@ -211,7 +208,11 @@ async fn resume_that_finds_no_target_reports_the_cut() {
     }
     let e = last.expect("typed error");
     assert_eq!(e.kind, ErrorKind::Connection);
-    assert!(e.message.contains("resuming on another target failed"), "{}", e.message);
+    assert!(
+        e.message.contains("resuming on another target failed"),
+        "{}",
+        e.message
+    );
     assert!(n >= 2);
     assert_eq!(s.facts().attempts.len(), 2);
 }

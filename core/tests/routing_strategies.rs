@@ -4,7 +4,7 @@
 use serde_json::{json, Value};
 use std::sync::Arc;
 use switchpoint_core::api::{from_json_value, ChatRequest};
-use switchpoint_core::routing::{Features, Pick, Route, Rng};
+use switchpoint_core::routing::{Features, Pick, Rng, Route};
 use switchpoint_core::{ErrorKind, Gateway, RequestContext};
 
 fn gateway(routes: Value) -> Gateway {
@@ -196,8 +196,20 @@ fn least_busy_avoids_targets_with_requests_in_flight() {
     let rt = route(&gw, "l");
     let now = gw.router().clock().now_ms();
     let _busy: Vec<_> = (0..3)
-        .map(|_| rt.slots[0].target.health.acquire(now, false).expect("lease"))
-        .chain((0..1).map(|_| rt.slots[2].target.health.acquire(now, false).expect("lease")))
+        .map(|_| {
+            rt.slots[0]
+                .target
+                .health
+                .acquire(now, false)
+                .expect("lease")
+        })
+        .chain((0..1).map(|_| {
+            rt.slots[2]
+                .target
+                .health
+                .acquire(now, false)
+                .expect("lease")
+        }))
         .collect();
     let (r, ctx) = (simple("l"), RequestContext::new());
     let mut rng = Rng::seeded(5);
@@ -253,12 +265,17 @@ fn capability_filters_skip_targets_and_name_what_failed() {
     let ctx = RequestContext::new();
     let mut rng = Rng::seeded(1);
     let tool = |text: &str| {
-        req(json!({"model": "cap", "messages": [{"role": "user", "content": text}],
-            "tools": [{"type": "function", "function": {"name": "f"}}]}))
+        req(
+            json!({"model": "cap", "messages": [{"role": "user", "content": text}],
+            "tools": [{"type": "function", "function": {"name": "f"}}]}),
+        )
     };
     assert_eq!(pick(&gw, &tool("hi"), &ctx, &mut rng), "tools-small");
     // ~2500 tokens: too long for tools-small, fits full.
-    assert_eq!(pick(&gw, &tool(&"y".repeat(10_000)), &ctx, &mut rng), "full");
+    assert_eq!(
+        pick(&gw, &tool(&"y".repeat(10_000)), &ctx, &mut rng),
+        "full"
+    );
     // ~25000 tokens with tools: nothing fits.
     let r = tool(&"y".repeat(100_000));
     let sel = gw
@@ -270,9 +287,14 @@ fn capability_filters_skip_targets_and_name_what_failed() {
     let err = sel.route.no_fit_error(&f);
     assert_eq!(err.kind, ErrorKind::BadRequest);
     assert_eq!(err.param.as_deref(), Some("tools"));
-    assert!(err.message.contains("`a/text-only` lacks tools"), "{}", err.message);
     assert!(
-        err.message.contains("`b/tools-small` has a 1000-token context window"),
+        err.message.contains("`a/text-only` lacks tools"),
+        "{}",
+        err.message
+    );
+    assert!(
+        err.message
+            .contains("`b/tools-small` has a 1000-token context window"),
         "{}",
         err.message
     );
@@ -309,19 +331,47 @@ fn rules_route_by_tier_tags_metadata_and_request_features() {
     let mut rng = Rng::seeded(1);
     let ctx = |v: Value| -> RequestContext { from_json_value(v).expect("context") };
     let r = simple("front");
-    assert_eq!(pick(&gw, &r, &ctx(json!({"tier": "free"})), &mut rng), "small-m");
-    assert_eq!(pick(&gw, &r, &ctx(json!({"tier": "pro", "tags": ["code"]})), &mut rng), "big-m");
     assert_eq!(
-        pick(&gw, &r, &ctx(json!({"tier": "free", "metadata": {"region": "ch"}})), &mut rng),
+        pick(&gw, &r, &ctx(json!({"tier": "free"})), &mut rng),
+        "small-m"
+    );
+    assert_eq!(
+        pick(
+            &gw,
+            &r,
+            &ctx(json!({"tier": "pro", "tags": ["code"]})),
+            &mut rng
+        ),
+        "big-m"
+    );
+    assert_eq!(
+        pick(
+            &gw,
+            &r,
+            &ctx(json!({"tier": "free", "metadata": {"region": "ch"}})),
+            &mut rng
+        ),
         "eu-m"
     );
-    let json_req = req(json!({"model": "front", "messages": [{"role": "user", "content": "x"}],
-        "response_format": {"type": "json_object"}}));
-    assert_eq!(pick(&gw, &json_req, &ctx(json!({"tier": "pro"})), &mut rng), "json-m");
-    assert_eq!(pick(&gw, &r, &ctx(json!({"tier": "pro"})), &mut rng), "small-m");
+    let json_req = req(
+        json!({"model": "front", "messages": [{"role": "user", "content": "x"}],
+        "response_format": {"type": "json_object"}}),
+    );
+    assert_eq!(
+        pick(&gw, &json_req, &ctx(json!({"tier": "pro"})), &mut rng),
+        "json-m"
+    );
+    assert_eq!(
+        pick(&gw, &r, &ctx(json!({"tier": "pro"})), &mut rng),
+        "small-m"
+    );
     let sel = gw
         .router()
-        .select("front", &ctx(json!({"tags": ["summarize"]})), &Features::of(&r))
+        .select(
+            "front",
+            &ctx(json!({"tags": ["summarize"]})),
+            &Features::of(&r),
+        )
         .expect("select");
     assert_eq!(sel.route.name, "big");
     assert_eq!(sel.via, ["front"]);
@@ -347,18 +397,40 @@ fn the_auto_route_sends_simple_prompts_small_and_demanding_ones_large() {
         }
         req(v)
     };
-    assert_eq!(pick(&gw, &msg("hi".into(), json!({})), &ctx, &mut rng), "mini-m");
-    assert_eq!(pick(&gw, &msg("x".repeat(4000), json!({})), &ctx, &mut rng), "max-m");
     assert_eq!(
-        pick(&gw, &msg("hi".into(), json!({"reasoning_effort": "high"})), &ctx, &mut rng),
+        pick(&gw, &msg("hi".into(), json!({})), &ctx, &mut rng),
+        "mini-m"
+    );
+    assert_eq!(
+        pick(&gw, &msg("x".repeat(4000), json!({})), &ctx, &mut rng),
         "max-m"
     );
     assert_eq!(
-        pick(&gw, &msg("hi".into(), json!({"tools": [{"type": "function", "function": {"name": "f"}}]})), &ctx, &mut rng),
+        pick(
+            &gw,
+            &msg("hi".into(), json!({"reasoning_effort": "high"})),
+            &ctx,
+            &mut rng
+        ),
+        "max-m"
+    );
+    assert_eq!(
+        pick(
+            &gw,
+            &msg(
+                "hi".into(),
+                json!({"tools": [{"type": "function", "function": {"name": "f"}}]})
+            ),
+            &ctx,
+            &mut rng
+        ),
         "max-m"
     );
     let coder: RequestContext = from_json_value(json!({"tags": ["code"]})).expect("ctx");
-    assert_eq!(pick(&gw, &msg("hi".into(), json!({})), &coder, &mut rng), "max-m");
+    assert_eq!(
+        pick(&gw, &msg("hi".into(), json!({})), &coder, &mut rng),
+        "max-m"
+    );
 }
 
 #[test]
@@ -371,22 +443,34 @@ fn config_errors_name_the_path_and_suggest() {
         }))
         .expect_err("must fail")
     };
-    let e = base(json!({"r": {"strategy": "wieghted", "targets": [{"provider": "oai", "model": "x"}]}}));
+    let e = base(
+        json!({"r": {"strategy": "wieghted", "targets": [{"provider": "oai", "model": "x"}]}}),
+    );
     assert_eq!(e.param.as_deref(), Some("routes.r.strategy"));
-    assert!(e.message.contains("did you mean `weighted`"), "{}", e.message);
+    assert!(
+        e.message.contains("did you mean `weighted`"),
+        "{}",
+        e.message
+    );
     let e = base(json!({"r": {"targets": [{"provider": "oia", "model": "x"}]}}));
     assert_eq!(e.param.as_deref(), Some("routes.r.targets[0].provider"));
     assert!(e.message.contains("did you mean `oai`"), "{}", e.message);
     let e = base(json!({"r": {"targets": [{"provider": "oai", "model": "x"}],
         "fallbacks": [{"on": ["context_window_exceded"], "to": "gpt"}]}}));
     assert_eq!(e.param.as_deref(), Some("routes.r.fallbacks[0].on[0]"));
-    assert!(e.message.contains("did you mean `context_window_exceeded`"), "{}", e.message);
+    assert!(
+        e.message.contains("did you mean `context_window_exceeded`"),
+        "{}",
+        e.message
+    );
     let e = base(json!({"r": {"targets": [{"provider": "oai", "model": "x"}],
         "fallbacks": [{"to": "gtp"}]}}));
     assert_eq!(e.param.as_deref(), Some("routes.r.fallbacks[0].to[0]"));
     assert!(e.message.contains("did you mean `gpt`"), "{}", e.message);
-    let e = base(json!({"r": {"rules": [{"when": {"tier": "x"}, "route": "s"}], "default": "s"},
-        "s": {"rules": [{"route": "r"}], "default": "gpt"}}));
+    let e = base(
+        json!({"r": {"rules": [{"when": {"tier": "x"}, "route": "s"}], "default": "s"},
+        "s": {"rules": [{"route": "r"}], "default": "gpt"}}),
+    );
     assert!(e.message.contains("loop"), "{}", e.message);
     let e = base(json!({"gpt": {"targets": [{"provider": "oai", "model": "x"}]}}));
     assert_eq!(e.param.as_deref(), Some("routes.gpt"));
@@ -394,8 +478,90 @@ fn config_errors_name_the_path_and_suggest() {
     assert_eq!(e.param.as_deref(), Some("routes.r.default"));
     let e = base(json!({"r": {"targets": [{"provider": "oai", "model": "x"}],
         "cooldown": {"failurs": 2}}}));
-    assert!(e.message.contains("did you mean `failures`"), "{}", e.message);
+    assert!(
+        e.message.contains("did you mean `failures`"),
+        "{}",
+        e.message
+    );
     let e = base(json!({"r": {"targets": [{"provider": "oai", "model": "x"}],
         "hedge": {"after": "p200"}}}));
     assert!(e.message.contains("invalid hedge delay"), "{}", e.message);
+}
+
+#[test]
+fn lowest_cost_on_a_large_route_matches_a_brute_force_minimum() {
+    let mut rng = Rng::seeded(77);
+    let targets: Vec<Value> = (0..1000)
+        .map(|i| {
+            json!({"provider": "a", "model": format!("m{i}"),
+                "price": {"input": (rng.below(5000) as f64) / 100.0, "output": (rng.below(9000) as f64) / 100.0}})
+        })
+        .collect();
+    let gw = gateway(json!({"c": {"strategy": "lowest_cost", "targets": targets}}));
+    let rt = route(&gw, "c");
+    let now = gw.router().clock().now_ms();
+    for s in rt.slots.iter().step_by(3) {
+        s.health.trip(
+            now,
+            std::time::Duration::from_secs(60),
+            ErrorKind::Unavailable,
+        );
+    }
+    let ctx = RequestContext::new();
+    for (prompt_chars, max_tokens) in [
+        (10, 1),
+        (100, 5000),
+        (40_000, 10),
+        (4_000, 4_000),
+        (0, 100_000),
+    ] {
+        let r = req(json!({"model": "c", "max_tokens": max_tokens,
+            "messages": [{"role": "user", "content": "z".repeat(prompt_chars)}]}));
+        let f = Features::of(&r);
+        let (p, c) = (f.prompt_tokens, f.completion_estimate());
+        let brute = rt
+            .slots
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| i % 3 != 0)
+            .map(|(_, s)| s.price.expect("priced").cost(p, c))
+            .fold(f64::INFINITY, f64::min);
+        let (_, pick) = gw
+            .router()
+            .decide("c", &ctx, &f, &mut rng)
+            .expect("decision");
+        let Pick::Target(i) = pick else {
+            panic!("no pick")
+        };
+        assert_ne!(i % 3, 0, "a resting target was picked");
+        assert_eq!(rt.slots[i].price.expect("priced").cost(p, c), brute);
+    }
+}
+
+#[test]
+fn least_busy_on_a_large_route_samples_and_avoids_busy_targets() {
+    let targets: Vec<Value> = (0..1000)
+        .map(|i| json!({"provider": "a", "model": format!("m{i}")}))
+        .collect();
+    let gw = gateway(json!({"l": {"strategy": "least_busy", "targets": targets}}));
+    let rt = route(&gw, "l");
+    let now = gw.router().clock().now_ms();
+    // 900 targets have a request in flight; 100 are idle.
+    let _busy: Vec<_> = rt
+        .slots
+        .iter()
+        .take(900)
+        .map(|s| s.health.acquire(now, false).expect("lease"))
+        .collect();
+    let (r, ctx) = (simple("l"), RequestContext::new());
+    let mut rng = Rng::seeded(11);
+    let mut idle = 0;
+    for _ in 0..1000 {
+        let m = pick(&gw, &r, &ctx, &mut rng);
+        if m[1..].parse::<usize>().expect("index") >= 900 {
+            idle += 1;
+        }
+    }
+    // Best of 32 random targets misses all 100 idle ones with probability 0.9^32 = 3.4%.
+    assert!(idle >= 930, "{idle} of 1000 picks went to idle targets");
 }

@@ -58,7 +58,12 @@ pub struct AttemptFact {
 
 impl AttemptFact {
     /// An attempt at `provider`/`provider_model` with its outcome and time.
-    pub fn new(provider: &str, provider_model: &str, outcome: AttemptOutcome, latency_ms: f64) -> Self {
+    pub fn new(
+        provider: &str,
+        provider_model: &str,
+        outcome: AttemptOutcome,
+        latency_ms: f64,
+    ) -> Self {
         AttemptFact {
             provider: provider.to_string(),
             provider_model: provider_model.to_string(),

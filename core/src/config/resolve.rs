@@ -3,11 +3,11 @@
 
 use super::load::closest;
 use super::routes::{resolve_routes, RouteSpec};
-use crate::resilience::RoutePolicy;
 use super::schema::{ConfigFile, ProviderEntry, Timeouts};
 use super::Secret;
 use crate::api::Error;
 use crate::providers::{header_value, Preset, ProviderKind, ProviderSettings};
+use crate::resilience::RoutePolicy;
 use http::HeaderName;
 use std::collections::HashMap;
 use std::time::Duration;

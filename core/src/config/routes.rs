@@ -129,7 +129,12 @@ pub fn resolve_routes(
         }
         let mut targets = Vec::with_capacity(r.targets.len());
         for (i, t) in r.targets.iter().enumerate() {
-            targets.push(target(t, &at(&format!("targets[{i}]")), &provider_ok, &known_providers)?);
+            targets.push(target(
+                t,
+                &at(&format!("targets[{i}]")),
+                &provider_ok,
+                &known_providers,
+            )?);
         }
         check_route_shape(name, r, &targets)?;
         routes.push(RouteSpec {
@@ -237,7 +242,10 @@ fn target(
         return Err(Error::config(format!("{at}.provider"), msg));
     }
     if t.model.trim().is_empty() {
-        return Err(Error::config(format!("{at}.model"), "`model` must name the provider's model id"));
+        return Err(Error::config(
+            format!("{at}.model"),
+            "`model` must name the provider's model id",
+        ));
     }
     let weight = t.weight.unwrap_or(1.0);
     if !weight.is_finite() || weight < 0.0 {
@@ -254,9 +262,16 @@ fn target(
             ));
         }
     }
-    for (v, f) in [(t.rpm, "rpm"), (t.tpm, "tpm"), (t.context_window, "context_window")] {
+    for (v, f) in [
+        (t.rpm, "rpm"),
+        (t.tpm, "tpm"),
+        (t.context_window, "context_window"),
+    ] {
         if v == Some(0) {
-            return Err(Error::config(format!("{at}.{f}"), format!("`{f}` must be at least 1")));
+            return Err(Error::config(
+                format!("{at}.{f}"),
+                format!("`{f}` must be at least 1"),
+            ));
         }
     }
     let caps = t.capabilities.as_ref().map_or(Caps::ALL, |list| {
@@ -293,7 +308,9 @@ fn check_route_shape(name: &str, r: &RouteEntry, targets: &[TargetSpec]) -> Resu
         if r.rules.is_empty() && r.default.is_none() {
             return Err(Error::config(
                 at("targets"),
-                format!("route `{name}` has no targets: give `targets`, or `rules` with a `default`"),
+                format!(
+                    "route `{name}` has no targets: give `targets`, or `rules` with a `default`"
+                ),
             ));
         }
         if r.default.is_none() {
@@ -397,8 +414,7 @@ fn policy(r: &RouteEntry, defaults: &RoutePolicy) -> RoutePolicy {
                 on: if f.on.is_empty() {
                     vec![FallbackOn::Retryable]
                 } else {
-                    f.on
-                        .iter()
+                    f.on.iter()
                         .map(|o| match o {
                             FallbackOnEntry::Retryable => FallbackOn::Retryable,
                             FallbackOnEntry::Any => FallbackOn::Any,
@@ -447,7 +463,10 @@ fn check_loops(routes: &[RouteSpec]) -> Result<(), Error> {
                 let start = path.iter().position(|p| *p == r.name).unwrap_or(0);
                 return Err(Error::config(
                     format!("routes.{}.rules", r.name),
-                    format!("rules send requests in a loop: {}", path[start..].join(" -> ")),
+                    format!(
+                        "rules send requests in a loop: {}",
+                        path[start..].join(" -> ")
+                    ),
                 ));
             }
             _ => {}

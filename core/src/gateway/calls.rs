@@ -1,7 +1,9 @@
 //! The three upstream calls the executor tries target by target: a chat completion, the
 //! opening of a stream (up to its first chunk), and embeddings.
 
-use crate::api::{ChatChunk, ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, Error};
+use crate::api::{
+    ChatChunk, ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, Error,
+};
 use crate::resilience::{Answer, AttemptDeadlines, Call};
 use crate::transport::{ChunkStream, Upstream};
 use futures_util::StreamExt;

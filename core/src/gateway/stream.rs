@@ -163,7 +163,8 @@ impl ChatStream {
         self.inner = None;
         let mut req = r.req.clone();
         if !self.text.is_empty() {
-            req.messages.push(Message::text(Role::Assistant, self.text.clone()));
+            req.messages
+                .push(Message::text(Role::Assistant, self.text.clone()));
         }
         let gateway = r.gateway.clone();
         let ctx = r.ctx.clone();
@@ -254,10 +255,12 @@ impl Stream for ChatStream {
             if let Some(fut) = this.resuming.as_mut() {
                 let (res, attempts) = ready!(fut.as_mut().poll(cx));
                 this.resuming = None;
-                this.facts.attempts.extend(attempts.into_iter().map(|mut a| {
-                    a.resumed = true;
-                    a
-                }));
+                this.facts
+                    .attempts
+                    .extend(attempts.into_iter().map(|mut a| {
+                        a.resumed = true;
+                        a
+                    }));
                 let cut = this.cut.take();
                 match res {
                     Ok(served) => {

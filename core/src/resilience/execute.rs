@@ -146,7 +146,10 @@ impl<'a> Executor<'a> {
                 return Err(last.unwrap_or_else(|| {
                     Error::new(
                         ErrorKind::Timeout,
-                        format!("the request's deadline passed before route `{}` answered", route.name),
+                        format!(
+                            "the request's deadline passed before route `{}` answered",
+                            route.name
+                        ),
                     )
                 }));
             }
@@ -179,7 +182,8 @@ impl<'a> Executor<'a> {
                 }
                 Pick::Target(i) => {
                     plan.mark_tried(i);
-                    let Some(lease) = route.slots[i].target.health.acquire(now, plan.forced()) else {
+                    let Some(lease) = route.slots[i].target.health.acquire(now, plan.forced())
+                    else {
                         continue; // another request took the half-open probe first
                     };
                     let result = if route.policy.hedge.is_some() && !plan.forced() {

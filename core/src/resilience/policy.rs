@@ -192,7 +192,10 @@ mod tests {
             Disposition::RetrySame
         );
         assert_eq!(disposition(ErrorKind::Auth), Disposition::NextProvider);
-        assert_eq!(disposition(ErrorKind::BadRequest), Disposition::NextProvider);
+        assert_eq!(
+            disposition(ErrorKind::BadRequest),
+            Disposition::NextProvider
+        );
         assert_eq!(
             disposition(ErrorKind::ContextWindowExceeded),
             Disposition::LargerContext

@@ -23,6 +23,11 @@ impl Caps {
         Caps(self.0 | other.0)
     }
 
+    /// The capabilities in both sets.
+    pub const fn intersect(self, other: Caps) -> Caps {
+        Caps(self.0 & other.0)
+    }
+
     /// Whether every capability in `need` is in `self`.
     #[inline]
     pub const fn covers(self, need: Caps) -> bool {
@@ -143,7 +148,12 @@ fn json_len(v: &Value) -> usize {
         Value::Number(_) => 4,
         Value::String(s) => s.len() + 2,
         Value::Array(a) => 2 + a.iter().map(|x| json_len(x) + 1).sum::<usize>(),
-        Value::Object(o) => 2 + o.iter().map(|(k, x)| k.len() + 4 + json_len(x)).sum::<usize>(),
+        Value::Object(o) => {
+            2 + o
+                .iter()
+                .map(|(k, x)| k.len() + 4 + json_len(x))
+                .sum::<usize>()
+        }
     }
 }
 
@@ -159,7 +169,9 @@ mod tests {
 
     #[test]
     fn a_plain_prompt_needs_nothing() {
-        let f = Features::of(&req(json!({"model": "m", "messages": [{"role": "user", "content": "a".repeat(400)}]})));
+        let f = Features::of(&req(
+            json!({"model": "m", "messages": [{"role": "user", "content": "a".repeat(400)}]}),
+        ));
         assert_eq!(f.needs, Caps::NONE);
         assert_eq!(f.prompt_tokens, 104);
         assert!(!f.json && !f.reasoning && !f.has_tools);

@@ -60,7 +60,8 @@ pub struct Health {
     requests: AtomicU64,
     failures: AtomicU64,
     usage: UsageWindow,
-    cold: Mutex<Cold>,
+    /// Boxed so the fields routing scans stay within two cache lines.
+    cold: Box<Mutex<Cold>>,
 }
 
 #[derive(Debug)]
@@ -69,7 +70,7 @@ struct Cold {
     recent: VecDeque<u64>,
     /// Rests in a row without a success in between (for doubling).
     trips: u32,
-    latencies_us: [u32; RING],
+    latencies_us: Box<[u32; RING]>,
     len: usize,
     pos: usize,
 }
@@ -79,7 +80,7 @@ impl Default for Cold {
         Cold {
             recent: VecDeque::new(),
             trips: 0,
-            latencies_us: [0; RING],
+            latencies_us: Box::new([0; RING]),
             len: 0,
             pos: 0,
         }
@@ -190,7 +191,7 @@ impl Health {
         if cold.len < MIN_QUANTILE_SAMPLES {
             return None;
         }
-        let mut v = cold.latencies_us;
+        let mut v = *cold.latencies_us;
         let v = &mut v[..cold.len];
         let rank = ((q.clamp(0.0, 1.0) * v.len() as f64).ceil() as usize).clamp(1, v.len()) - 1;
         let (_, x, _) = v.select_nth_unstable(rank);
@@ -400,7 +401,12 @@ impl UsageWindow {
     fn rotate(&self, now: u64) {
         let m = now / 60_000;
         let cur = self.minute.load(Relaxed);
-        if m != cur && self.minute.compare_exchange(cur, m, Relaxed, Relaxed).is_ok() {
+        if m != cur
+            && self
+                .minute
+                .compare_exchange(cur, m, Relaxed, Relaxed)
+                .is_ok()
+        {
             let (r, t) = (
                 self.cur_requests.swap(0, Relaxed),
                 self.cur_tokens.swap(0, Relaxed),
@@ -408,7 +414,8 @@ impl UsageWindow {
             let adjacent = m == cur + 1;
             self.prev_requests
                 .store(if adjacent { r } else { 0 }, Relaxed);
-            self.prev_tokens.store(if adjacent { t } else { 0 }, Relaxed);
+            self.prev_tokens
+                .store(if adjacent { t } else { 0 }, Relaxed);
         }
     }
 
@@ -511,7 +518,12 @@ mod tests {
     #[test]
     fn rate_limits_rest_for_retry_after_at_once() {
         let h = Arc::new(Health::new());
-        fail(&h, 100, ErrorKind::RateLimited, Some(Duration::from_secs(2)));
+        fail(
+            &h,
+            100,
+            ErrorKind::RateLimited,
+            Some(Duration::from_secs(2)),
+        );
         assert_eq!(
             h.availability(100),
             Availability::Resting { until_ms: 2_100 }
@@ -550,10 +562,7 @@ mod tests {
             l.succeeded(Duration::from_millis(ms * 10));
         }
         assert!(h.ewma_us() > 100_000.0 && h.ewma_us() < 200_000.0);
-        assert_eq!(
-            h.latency_quantile(0.95),
-            Some(Duration::from_millis(190))
-        );
+        assert_eq!(h.latency_quantile(0.95), Some(Duration::from_millis(190)));
     }
 
     #[test]
@@ -565,7 +574,10 @@ mod tests {
         h.add_tokens(1_000, 500);
         assert_eq!(h.usage(59_000), (10.0, 500.0));
         let (r, t) = h.usage(90_000);
-        assert!((r - 5.0).abs() < 1e-9 && (t - 250.0).abs() < 1e-9, "{r} {t}");
+        assert!(
+            (r - 5.0).abs() < 1e-9 && (t - 250.0).abs() < 1e-9,
+            "{r} {t}"
+        );
         assert_eq!(h.usage(200_000), (0.0, 0.0));
     }
 }

@@ -135,6 +135,7 @@ impl Router {
                 .target(t, &spec.name, true)
                 .ok_or_else(|| Error::config("", format!("unknown provider `{}`", t.provider)))?;
             slots.push(Slot {
+                health: Arc::clone(&target.health),
                 target,
                 weight: t.weight,
                 caps: t.caps,
@@ -228,6 +229,7 @@ impl Router {
             spec.name,
             spec.strategy,
             vec![Slot {
+                health: Arc::clone(&target.health),
                 target,
                 weight: 1.0,
                 caps: Caps::ALL,
@@ -277,7 +279,10 @@ impl Router {
         }
         Err(Error::config(
             "model",
-            format!("rules sent `{model}` through more than {MAX_HOPS} routes: {}", via.join(" -> ")),
+            format!(
+                "rules sent `{model}` through more than {MAX_HOPS} routes: {}",
+                via.join(" -> ")
+            ),
         ))
     }
 
@@ -311,9 +316,7 @@ impl Router {
                     tags: r.tags.clone(),
                     state: s.state,
                     cooling_until_unix_ms: s.until_ms.map(|u| self.clock.unix_ms(u)),
-                    cooldown_remaining_s: s
-                        .until_ms
-                        .map(|u| u.saturating_sub(now) as f64 / 1000.0),
+                    cooldown_remaining_s: s.until_ms.map(|u| u.saturating_sub(now) as f64 / 1000.0),
                     cooldown_reason: s.reason,
                     ewma_latency_ms: s.ewma_latency_ms,
                     p95_latency_ms: s.p95_latency_ms,

@@ -45,6 +45,12 @@ impl Strategy {
 /// One in this many lowest_latency decisions sends the request to the slower candidate.
 pub const EXPLORE_EVERY: u64 = 10;
 
+/// Up to this many targets, least_busy and usage_based compare every target; above it they
+/// compare [`SAMPLE`] random eligible ones (power-of-d choices), keeping the decision O(1).
+pub const SCAN_LIMIT: usize = 128;
+/// Targets compared per decision above [`SCAN_LIMIT`].
+pub const SAMPLE: usize = 32;
+
 /// A model name's route.
 #[derive(Debug)]
 pub struct Route {
@@ -53,8 +59,13 @@ pub struct Route {
     pub slots: Vec<Slot>,
     /// Running sums of weights, for weighted picks by binary search.
     cum_weight: Vec<f64>,
-    /// Every target has all capabilities, no window and no limits: skip those checks.
-    permissive: bool,
+    /// Capabilities every target has, and the smallest window: a request within both fits
+    /// every target, so the per-target check is skipped.
+    common_caps: Caps,
+    min_window: u64,
+    /// Slot indices by input and by output price, for lowest_cost's threshold search.
+    by_input: Vec<u32>,
+    by_output: Vec<u32>,
     /// Rules evaluated before the strategy; the first match sends the request elsewhere.
     pub rules: Vec<Rule>,
     /// Where requests go when no rule matches and the route has no targets.
@@ -111,15 +122,36 @@ impl Route {
                 sum
             })
             .collect();
-        let permissive = slots
+        let common_caps = slots.iter().fold(Caps::ALL, |c, s| c.intersect(s.caps));
+        let min_window = slots
             .iter()
-            .all(|s| s.caps == Caps::ALL && s.context_window == u64::MAX && !s.limited());
+            .map(|s| s.context_window)
+            .min()
+            .unwrap_or(u64::MAX);
+        let price = |s: &Slot, out: bool| {
+            s.price
+                .map_or(f64::INFINITY, |p| if out { p.output } else { p.input })
+        };
+        let order = |out: bool| -> Vec<u32> {
+            if strategy != Strategy::LowestCost || slots.len() <= SCAN_LIMIT {
+                return Vec::new();
+            }
+            let mut v: Vec<u32> = (0..slots.len() as u32).collect();
+            v.sort_by(|&a, &b| {
+                price(&slots[a as usize], out).total_cmp(&price(&slots[b as usize], out))
+            });
+            v
+        };
+        let (by_input, by_output) = (order(false), order(true));
         Route {
             name,
             strategy,
             slots,
             cum_weight,
-            permissive,
+            common_caps,
+            min_window,
+            by_input,
+            by_output,
             rules,
             default,
             policy,
@@ -131,6 +163,8 @@ impl Route {
     pub fn plan(&self, features: Features) -> Plan<'_> {
         Plan {
             route: self,
+            check_fit: !(self.common_caps.covers(features.needs)
+                && self.min_window >= features.context_needed()),
             features,
             tried: Vec::new(),
             excluded: Vec::new(),
@@ -194,6 +228,8 @@ impl Route {
 pub struct Plan<'r> {
     route: &'r Route,
     features: Features,
+    /// Some target may not fit this request (else the per-target check is skipped).
+    check_fit: bool,
     tried: Vec<u32>,
     excluded: Vec<Exclusion>,
     /// A one-target route tries its target even while it rests.
@@ -237,7 +273,7 @@ impl<'r> Plan<'r> {
             return Check::No;
         }
         let s = &self.route.slots[i];
-        if !self.route.permissive && !s.fits(&self.features) {
+        if self.check_fit && !s.fits(&self.features) {
             return Check::No;
         }
         if !self.excluded.is_empty() && self.is_excluded(s) {
@@ -246,7 +282,7 @@ impl<'r> Plan<'r> {
         if self.force {
             return Check::Yes;
         }
-        let h = &s.target.health;
+        let h = &s.health;
         if !h.is_available(now) {
             return match h.availability(now) {
                 super::Availability::Resting { until_ms } => Check::Resting(until_ms),
@@ -268,7 +304,7 @@ impl<'r> Plan<'r> {
     }
 
     fn fits_any(&self) -> bool {
-        self.route.permissive || self.route.slots.iter().any(|s| s.fits(&self.features))
+        !self.check_fit || self.route.slots.iter().any(|s| s.fits(&self.features))
     }
 
     /// What the strategy picks next at clock time `now`.
@@ -281,19 +317,11 @@ impl<'r> Plan<'r> {
             Strategy::Priority => self.first(now),
             Strategy::Weighted => self.weighted(now, rng),
             Strategy::LowestLatency => self.lowest_latency(now, rng),
-            Strategy::LowestCost => {
-                let (p, c) = (
-                    self.features.prompt_tokens,
-                    self.features.completion_estimate(),
-                );
-                self.min_by(now, 0, |s| {
-                    s.price.map_or(f64::INFINITY, |price| price.cost(p, c))
-                })
-            }
+            Strategy::LowestCost => self.lowest_cost(now),
             Strategy::LeastBusy => {
-                self.min_by(now, rng.below(n), |s| f64::from(s.target.health.in_flight()))
+                self.min_or_sample(now, rng, |s| f64::from(s.health.in_flight()))
             }
-            Strategy::UsageBased => self.min_by(now, rng.below(n), |s| -s.headroom(now)),
+            Strategy::UsageBased => self.min_or_sample(now, rng, |s| -s.headroom(now)),
         };
         match pick {
             Pick::Exhausted if self.tried.is_empty() && !self.fits_any() => Pick::NoFit,
@@ -320,7 +348,11 @@ impl<'r> Plan<'r> {
         let mut best: Option<(usize, f64)> = None;
         let mut resting = u64::MAX;
         for k in 0..n {
-            let i = if start + k >= n { start + k - n } else { start + k };
+            let i = if start + k >= n {
+                start + k - n
+            } else {
+                start + k
+            };
             match self.check(i, now) {
                 Check::Yes => {
                     let s = score(&self.route.slots[i]);
@@ -335,11 +367,77 @@ impl<'r> Plan<'r> {
         best.map_or_else(|| none_left(resting), |(i, _)| Pick::Target(i))
     }
 
+    /// The lowest-scoring eligible slot: exactly for small routes, among [`SAMPLE`] random
+    /// eligible slots for large ones (falling back to a scan when sampling finds none).
+    fn min_or_sample(&self, now: u64, rng: &mut Rng, score: impl Fn(&Slot) -> f64) -> Pick {
+        let n = self.route.slots.len();
+        if n > SCAN_LIMIT {
+            let mut best: Option<(usize, f64)> = None;
+            let mut found = 0;
+            for _ in 0..4 * SAMPLE {
+                let i = rng.below(n);
+                if let Check::Yes = self.check(i, now) {
+                    let s = score(&self.route.slots[i]);
+                    if best.is_none_or(|(_, b)| s < b) {
+                        best = Some((i, s));
+                    }
+                    found += 1;
+                    if found == SAMPLE {
+                        break;
+                    }
+                }
+            }
+            if let Some((i, _)) = best {
+                return Pick::Target(i);
+            }
+        }
+        self.min_by(now, rng.below(n), score)
+    }
+
+    /// The cheapest eligible slot for this request's token estimate. Large routes walk the
+    /// input-price and output-price orders together (Fagin's threshold algorithm): no unseen
+    /// target can cost less than `input x prompt + output x completion` at the current
+    /// positions, so the walk stops as soon as the best found is within that bound. Exact,
+    /// and typically a few steps.
+    fn lowest_cost(&self, now: u64) -> Pick {
+        let (p, c) = (
+            self.features.prompt_tokens,
+            self.features.completion_estimate(),
+        );
+        let cost = |s: &Slot| s.price.map_or(f64::INFINITY, |price| price.cost(p, c));
+        let r = self.route;
+        if r.by_input.is_empty() {
+            return self.min_by(now, 0, cost);
+        }
+        let mut best: Option<(usize, f64)> = None;
+        for (&a, &b) in r.by_input.iter().zip(&r.by_output) {
+            for i in [a as usize, b as usize] {
+                if let Check::Yes = self.check(i, now) {
+                    let c = cost(&r.slots[i]);
+                    if best.is_none_or(|(bi, bc)| c < bc || (c == bc && i < bi)) {
+                        best = Some((i, c));
+                    }
+                }
+            }
+            let floor = match (r.slots[a as usize].price, r.slots[b as usize].price) {
+                (Some(x), Some(y)) => (x.input * p as f64 + y.output * c as f64) / 1e6,
+                _ => f64::INFINITY,
+            };
+            if best.is_some_and(|(_, bc)| bc <= floor) {
+                break;
+            }
+        }
+        match best {
+            Some((i, _)) => Pick::Target(i),
+            None => self.min_by(now, 0, cost),
+        }
+    }
+
     fn weighted(&self, now: u64, rng: &mut Rng) -> Pick {
         let cum = &self.route.cum_weight;
         let total = cum.last().copied().unwrap_or(0.0);
         if total > 0.0 && self.tried.is_empty() && self.excluded.is_empty() {
-            for _ in 0..4 {
+            for _ in 0..16 {
                 let r = rng.next_f64() * total;
                 let i = cum.partition_point(|c| *c <= r).min(cum.len() - 1);
                 if self.route.slots[i].weight > 0.0 && matches!(self.check(i, now), Check::Yes) {
@@ -387,7 +485,7 @@ impl<'r> Plan<'r> {
     fn lowest_latency(&self, now: u64, rng: &mut Rng) -> Pick {
         let n = self.route.slots.len();
         let score = |i: usize| {
-            let h = &self.route.slots[i].target.health;
+            let h = &self.route.slots[i].health;
             h.ewma_us() * f64::from(h.in_flight() + 1)
         };
         let (a, b) = match self.two_random(now, rng) {
@@ -411,7 +509,7 @@ impl<'r> Plan<'r> {
         if self.tried.is_empty() && self.excluded.is_empty() && n >= 2 {
             let mut got: [usize; 2] = [usize::MAX; 2];
             let mut k = 0;
-            for _ in 0..8 {
+            for _ in 0..32 {
                 let i = rng.below(n);
                 if i != got[0] && matches!(self.check(i, now), Check::Yes) {
                     got[k] = i;

@@ -86,6 +86,8 @@ impl Target {
 #[derive(Debug, Clone)]
 pub struct Slot {
     pub target: Arc<Target>,
+    /// The target's health, held here too so scans take one pointer hop, not two.
+    pub health: Arc<Health>,
     pub weight: f64,
     /// Capabilities (all when the config lists none).
     pub caps: Caps,
@@ -116,7 +118,7 @@ impl Slot {
         if !self.limited() {
             return 1.0;
         }
-        let (req, tok) = self.target.health.usage(now);
+        let (req, tok) = self.health.usage(now);
         let mut room: f64 = 1.0;
         if let Some(rpm) = self.rpm {
             room = room.min(1.0 - req / rpm.max(1) as f64);
