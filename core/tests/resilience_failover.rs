@@ -559,3 +559,24 @@ async fn route_fallbacks_follow_retryable_errors_and_embeddings_fail_over_too() 
         [err("emb-primary", ErrorKind::Unavailable), ok("emb-backup")]
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_routes_total_deadline_bounds_every_attempt() {
+    let mock = MockServer::start().await.expect("mock");
+    let gw = gateway(
+        &mock,
+        json!({"slow": {"targets": [{"provider": "oai", "model": "slow-m"}], "timeouts": {"total": 0.3}}}),
+    );
+    mock.push_script(vec![Fault {
+        delay_ms: Some(3000),
+        ..Fault::default()
+    }]);
+    let started = std::time::Instant::now();
+    let e = gw
+        .chat(&ask("slow", "x"), &RequestContext::new())
+        .await
+        .expect_err("deadline");
+    assert_eq!(e.kind, ErrorKind::Timeout);
+    assert!(e.message.contains("0.3"), "{}", e.message);
+    assert!(started.elapsed() < Duration::from_secs(2));
+}

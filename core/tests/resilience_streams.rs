@@ -216,3 +216,32 @@ async fn resume_that_finds_no_target_reports_the_cut() {
     assert!(n >= 2);
     assert_eq!(s.facts().attempts.len(), 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hedged_stream_takes_whichever_target_sends_its_first_chunk_first() {
+    let mock = MockServer::start().await.expect("mock");
+    let gw = gateway(&mock, json!({"hedge": {"after": "100ms"}}));
+    mock.push_script(vec![on_primary(Fault {
+        delay_ms: Some(2000),
+        ..Fault::default()
+    })]);
+    let mut s = gw
+        .chat_stream(&ask(TEXT), &RequestContext::new())
+        .await
+        .expect("stream");
+    let mut acc = StreamAccumulator::new();
+    while let Some(c) = s.next().await {
+        acc.push(&c.expect("chunk"));
+    }
+    assert_eq!(acc.finish().text(), Some(TEXT));
+    let f = s.facts();
+    assert_eq!(f.provider_model, "backup");
+    assert_eq!(
+        f.attempts.iter().map(|a| a.outcome).collect::<Vec<_>>(),
+        [
+            AttemptOutcome::Error(ErrorKind::Cancelled),
+            AttemptOutcome::Ok
+        ]
+    );
+    assert!(f.attempts[1].hedge);
+}

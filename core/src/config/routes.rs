@@ -486,3 +486,63 @@ fn check_loops(routes: &[RouteSpec]) -> Result<(), Error> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{parse_text, resolve, Source};
+
+    fn load(yaml: &str) -> Result<Vec<RouteSpec>, Error> {
+        Ok(resolve(parse_text(yaml, &Source::Text)?, &|_| None)?.routes)
+    }
+
+    #[test]
+    fn policies_layer_route_over_defaults_over_built_ins() {
+        let routes = load(
+            "providers:\n  p: {kind: openai, base_url: 'http://x', api_key: k}\n\
+             defaults:\n  retries: {max: 2, backoff: 1s}\n  cooldown: {failures: 5}\n\
+             models:\n  m: {provider: p, model: mm}\n\
+             routes:\n  r:\n    targets: [{provider: p, model: a}]\n    retries: {backoff: 50ms}\n    cooldown: {duration: 1m, wait: 2s}\n    hedge: {after: p90}\n",
+        )
+        .expect("valid");
+        let m = routes.iter().find(|r| r.name == "m").expect("model route");
+        assert_eq!(m.policy.retries.max, 2);
+        assert_eq!(m.policy.retries.backoff, Duration::from_secs(1));
+        assert_eq!(m.policy.cooldown.failures, 5);
+        assert_eq!(m.targets, vec![TargetSpec::plain("p", "mm")]);
+        let r = routes.iter().find(|r| r.name == "r").expect("route");
+        assert_eq!(r.policy.retries.max, 2);
+        assert_eq!(r.policy.retries.backoff, Duration::from_millis(50));
+        assert_eq!(r.policy.retries.max_retry_after, Duration::from_secs(30));
+        assert_eq!(r.policy.cooldown.failures, 5);
+        assert_eq!(r.policy.cooldown.duration, Duration::from_secs(60));
+        assert_eq!(r.policy.cooldown.wait, Duration::from_secs(2));
+        assert_eq!(
+            r.policy.hedge.map(|h| h.after),
+            Some(HedgeAfter::Quantile(0.9))
+        );
+        let auto = routes
+            .iter()
+            .find(|r| r.name == "auto")
+            .expect("built-in auto");
+        assert_eq!(auto.default.as_deref(), Some("openai/gpt-4o-mini"));
+    }
+
+    #[test]
+    fn a_route_may_not_reuse_a_model_name_or_name_a_missing_route() {
+        let e = load(
+            "providers:\n  p: {kind: openai, base_url: 'http://x', api_key: k}\n\
+             models:\n  m: {provider: p, aliases: [fast]}\n\
+             routes:\n  r: {aliases: [fast], targets: [{provider: p, model: a}]}\n",
+        )
+        .expect_err("duplicate");
+        assert_eq!(e.param.as_deref(), Some("routes.r.aliases[0]"));
+        assert!(e.message.contains("models.m.aliases[0]"), "{}", e.message);
+        let e = load(
+            "providers:\n  p: {kind: openai, base_url: 'http://x', api_key: k}\n\
+             auto: {small: tiny, large: p/big}\n",
+        )
+        .expect_err("unknown small");
+        assert_eq!(e.param.as_deref(), Some("auto.small"));
+    }
+}
