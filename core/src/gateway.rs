@@ -27,6 +27,8 @@ pub struct Gateway {
 #[derive(Debug)]
 struct Inner {
     router: Router,
+    /// Kept to build a fresh gateway (new connection pools) in a forked child.
+    config: ResolvedConfig,
 }
 
 impl Gateway {
@@ -34,9 +36,16 @@ impl Gateway {
     pub fn from_config(cfg: ResolvedConfig) -> Result<Gateway, Error> {
         Ok(Gateway {
             inner: Arc::new(Inner {
-                router: Router::new(cfg)?,
+                router: Router::new(cfg.clone())?,
+                config: cfg,
             }),
         })
+    }
+
+    /// A fresh gateway from the same configuration, with new connection pools: what a
+    /// forked child needs, since pooled connections belong to the parent's runtime.
+    pub fn rebuild(&self) -> Result<Gateway, Error> {
+        Gateway::from_config(self.inner.config.clone())
     }
 
     /// A gateway from a YAML or JSON config file.

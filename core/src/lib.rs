@@ -9,6 +9,7 @@ pub mod config;
 pub mod gateway;
 pub mod providers;
 pub mod routing;
+pub mod runtime;
 pub mod transport;
 
 pub use api::{

@@ -107,6 +107,7 @@ impl StreamAccumulator {
                     st.tool_calls
                         .into_iter()
                         .map(|t| ToolCall {
+                            extra: Default::default(),
                             id: t.id,
                             kind: ToolKind::Function,
                             function: FunctionCall {
@@ -117,6 +118,7 @@ impl StreamAccumulator {
                         .collect()
                 });
                 Choice {
+                    extra: Default::default(),
                     index: i as u32,
                     message: ResponseMessage {
                         role: Role::Assistant,

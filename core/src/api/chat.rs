@@ -287,6 +287,9 @@ pub struct ToolCall {
     #[serde(rename = "type")]
     pub kind: ToolKind,
     pub function: FunctionCall,
+    /// Provider extras that must round-trip with the call (Gemini's thought signature).
+    #[serde(flatten)]
+    pub extra: JsonMap,
 }
 
 /// The function a tool call invokes; `arguments` is a JSON string, as on the wire.

@@ -52,6 +52,7 @@ impl ChatChunk {
         finish_reason: Option<FinishReason>,
     ) -> Self {
         self.choices.push(ChunkChoice {
+            extra: JsonMap::new(),
             index,
             delta,
             finish_reason,
@@ -77,6 +78,9 @@ pub struct ChunkChoice {
     pub finish_reason: Option<FinishReason>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logprobs: Option<Value>,
+    /// Provider extras on the choice (Azure's `content_filter_results`).
+    #[serde(flatten)]
+    pub extra: JsonMap,
 }
 
 /// What a chunk adds to one choice's message.

@@ -71,6 +71,8 @@ pub struct Embedding {
     pub object: String,
     pub index: u32,
     pub embedding: EmbeddingVector,
+    #[serde(flatten)]
+    pub extra: JsonMap,
 }
 
 /// A vector as floats, or as base64 of little-endian f32 when asked for.

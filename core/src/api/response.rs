@@ -43,9 +43,12 @@ pub struct Choice {
     pub message: ResponseMessage,
     /// Null only while a stream is still running; complete answers always carry one.
     pub finish_reason: Option<FinishReason>,
-    /// Present (possibly null) on OpenAI answers; kept for wire fidelity.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Null unless logprobs were asked for; always present, as the OpenAI schema requires.
+    #[serde(default)]
     pub logprobs: Option<Value>,
+    /// Provider extras on the choice (Azure's `content_filter_results`).
+    #[serde(flatten)]
+    pub extra: JsonMap,
 }
 
 /// The assistant's message in a response.
@@ -55,7 +58,8 @@ pub struct ResponseMessage {
     pub role: super::Role,
     /// The text; null when the model only called tools or refused.
     pub content: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The refusal text; null when the model did not refuse (always present, as OpenAI sends it).
+    #[serde(default)]
     pub refusal: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool_calls: Option<Vec<ToolCall>>,

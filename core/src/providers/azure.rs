@@ -1,42 +1,138 @@
-//! azure. Placeholder until written.
-use super::*;
-use crate::api::*;
-/// Adapter for the OpenAI wire format.
+//! Azure OpenAI: the OpenAI wire format behind deployment URLs.
+//!
+//! Differences from OpenAI, and nothing else: the URL names the deployment and carries
+//! `api-version`, the key goes in an `api-key` header, and the body has no `model` field.
+//! Bodies, answers, streams and errors are handled by the OpenAI adapter's pieces; Azure's
+//! extra fields (`prompt_filter_results`, `content_filter_results`) are kept in `extra`, its
+//! filter-only first stream chunk is skipped, and its `content_filter` 400 maps to
+//! `content_filtered` there.
+
+use super::openai::{
+    auth_header, chat_body, embed_body, parse_chat, parse_embed, parse_error, AuthScheme,
+    ModelField, OpenAiStreamDecoder,
+};
+use super::{json_post, Adapter, HttpRequest, ProviderSettings, StreamDecoder};
+use crate::api::{ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, Error};
+use http::{HeaderMap, HeaderName, HeaderValue};
+
+/// The `api-version` used when the settings name none (the GA version current at writing).
+pub const DEFAULT_API_VERSION: &str = "2024-10-21";
+
+/// Adapter for Azure OpenAI deployments.
 #[derive(Debug)]
 pub struct AzureAdapter {
     settings: ProviderSettings,
+    /// `{base_url}/openai/deployments/`, the deployment name is appended per request.
+    deployments_url: String,
+    /// `api-version=...`, percent-encoded once.
+    version_query: String,
+    /// `api-key: <key>`, or the error a bad key gives on every request.
+    auth: Result<Option<(HeaderName, HeaderValue)>, Error>,
 }
+
 impl AzureAdapter {
-    /// Builds the adapter.
+    /// Builds the adapter for `settings.base_url` (`https://<resource>.openai.azure.com`).
     pub fn new(settings: ProviderSettings) -> Self {
-        Self { settings }
+        let base = settings.base_url.trim_end_matches('/');
+        let deployments_url = format!("{base}/openai/deployments/");
+        let version = settings
+            .api_version
+            .as_deref()
+            .unwrap_or(DEFAULT_API_VERSION);
+        let version_query = format!("api-version={}", encode(version));
+        let auth = auth_header(
+            AuthScheme::ApiKey,
+            settings.api_key.as_ref().map(|k| k.expose()),
+        )
+        .map_err(|e| e.with_provider(&settings.name));
+        AzureAdapter {
+            settings,
+            deployments_url,
+            version_query,
+            auth,
+        }
+    }
+
+    /// `{base}/openai/deployments/{deployment}/{operation}?api-version=...`.
+    fn url(&self, deployment: &str, operation: &str) -> String {
+        format!(
+            "{}{}/{operation}?{}",
+            self.deployments_url,
+            encode(deployment),
+            self.version_query
+        )
+    }
+
+    /// A POST to `url` with the `api-key` and configured headers.
+    fn post(&self, url: &str, body: Vec<u8>) -> Result<HttpRequest, Error> {
+        let auth = self.auth.clone()?;
+        let headers = auth
+            .into_iter()
+            .chain(self.settings.headers.iter().cloned());
+        json_post(url, headers, body).map_err(|e| e.with_provider(&self.settings.name))
     }
 }
+
+/// Percent-encodes everything but RFC 3986 unreserved characters, so a deployment name or
+/// version can never change the URL's structure.
+fn encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 impl Adapter for AzureAdapter {
     fn settings(&self) -> &ProviderSettings {
         &self.settings
     }
+
     fn chat_request(
         &self,
-        _req: &ChatRequest,
-        _model: &str,
-        _stream: bool,
+        req: &ChatRequest,
+        model: &str,
+        stream: bool,
     ) -> Result<HttpRequest, Error> {
-        unimplemented!()
+        let body = chat_body(req, ModelField::Omit, stream)
+            .map_err(|e| e.with_provider(&self.settings.name))?;
+        self.post(&self.url(model, "chat/completions"), body)
     }
-    fn parse_chat(&self, _body: &[u8], _model: &str) -> Result<ChatResponse, Error> {
-        unimplemented!()
+
+    fn parse_chat(&self, body: &[u8], _model: &str) -> Result<ChatResponse, Error> {
+        parse_chat(body, &self.settings.name)
     }
-    fn stream_decoder(&self, _model: &str) -> Box<dyn StreamDecoder> {
-        unimplemented!()
+
+    fn stream_decoder(&self, model: &str) -> Box<dyn StreamDecoder> {
+        Box::new(OpenAiStreamDecoder::new(&self.settings.name, model))
     }
-    fn embed_request(&self, _req: &EmbeddingRequest, _model: &str) -> Result<HttpRequest, Error> {
-        unimplemented!()
+
+    fn embed_request(&self, req: &EmbeddingRequest, model: &str) -> Result<HttpRequest, Error> {
+        let body =
+            embed_body(req, ModelField::Omit).map_err(|e| e.with_provider(&self.settings.name))?;
+        self.post(&self.url(model, "embeddings"), body)
     }
-    fn parse_embed(&self, _body: &[u8], _model: &str) -> Result<EmbeddingResponse, Error> {
-        unimplemented!()
+
+    fn parse_embed(&self, body: &[u8], _model: &str) -> Result<EmbeddingResponse, Error> {
+        parse_embed(body, &self.settings.name)
     }
-    fn parse_error(&self, _status: u16, _headers: &http::HeaderMap, _body: &[u8]) -> Error {
-        unimplemented!()
+
+    fn parse_error(&self, status: u16, headers: &HeaderMap, body: &[u8]) -> Error {
+        parse_error(&self.settings.name, status, headers, body)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::encode;
+
+    #[test]
+    fn encodes_everything_but_unreserved() {
+        assert_eq!(encode("gpt-4o_prod.v2~x"), "gpt-4o_prod.v2~x");
+        assert_eq!(encode("a/b?c d"), "a%2Fb%3Fc%20d");
     }
 }

@@ -60,6 +60,7 @@ impl Upstream {
             Error::config("base_url", format!("invalid request URL: {e}")).with_provider(&self.name)
         })?;
         let sent_at = Instant::now();
+        tracing::debug!(provider = %self.name, method = %req.method(), url = %req.url(), "sending request");
         let wait = min_opt(
             self.timeouts.first_byte,
             deadline.map(|d| d.saturating_duration_since(sent_at)),
@@ -73,6 +74,7 @@ impl Upstream {
         }
         .map_err(|e| classify(&e, &self.name))?;
         let status = response.status();
+        tracing::debug!(provider = %self.name, status = status.as_u16(), "response headers");
         if status.is_success() {
             return Ok(UpstreamAnswer { response, sent_at });
         }

@@ -1,0 +1,228 @@
+//! Plays every shared scenario in tests/scenarios against the mock provider over real HTTP.
+//! The Python, Node and C suites play the same files; see tests/scenarios/README.md.
+
+use futures_util::StreamExt;
+use mock_provider::MockServer;
+use serde_json::Value;
+use std::path::PathBuf;
+use switchpoint_core::api::{from_json_value, ChatRequest, EmbeddingRequest, StreamAccumulator};
+use switchpoint_core::{Error, Gateway, RequestContext};
+
+fn scenario_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/scenarios")
+}
+
+/// The matching rule of tests/scenarios/README.md; returns the path of the first mismatch.
+fn matches(expected: &Value, actual: Option<&Value>, path: &str) -> Result<(), String> {
+    match (expected, actual) {
+        (Value::String(s), Some(a)) if s == "<any>" && !a.is_null() => Ok(()),
+        (Value::Null, None) | (Value::Null, Some(Value::Null)) => Ok(()),
+        (Value::Object(e), Some(Value::Object(a))) => {
+            for (k, v) in e {
+                matches(v, a.get(k), &format!("{path}.{k}"))?;
+            }
+            Ok(())
+        }
+        (Value::Array(e), Some(Value::Array(a))) if e.len() == a.len() => {
+            for (i, (ev, av)) in e.iter().zip(a).enumerate() {
+                matches(ev, Some(av), &format!("{path}[{i}]"))?;
+            }
+            Ok(())
+        }
+        (Value::Number(e), Some(Value::Number(a))) => {
+            let (e, a) = (
+                e.as_f64().unwrap_or(f64::NAN),
+                a.as_f64().unwrap_or(f64::NAN),
+            );
+            if (e - a).abs() <= 0.001 {
+                Ok(())
+            } else {
+                Err(format!("{path}: expected {e}, got {a}"))
+            }
+        }
+        (e, Some(a)) if e == a => Ok(()),
+        (e, a) => Err(format!(
+            "{path}: expected {e}, got {}",
+            a.map_or("nothing".to_string(), Value::to_string)
+        )),
+    }
+}
+
+enum Outcome {
+    Response(Value),
+    Error(Error),
+}
+
+async fn run_step(gw: &Gateway, step: &Value) -> (Outcome, usize) {
+    let call = step["call"].as_str().expect("step.call");
+    let ctx: RequestContext = match step.get("context") {
+        Some(c) => from_json_value(c.clone()).expect("valid context"),
+        None => RequestContext::default(),
+    };
+    let request = step["request"].clone();
+    match call {
+        "chat" => {
+            let req: ChatRequest = match from_json_value(request) {
+                Ok(r) => r,
+                Err(e) => return (Outcome::Error(e), 0),
+            };
+            match gw.chat(&req, &ctx).await {
+                Ok(r) => (
+                    Outcome::Response(serde_json::to_value(r).expect("serialize")),
+                    0,
+                ),
+                Err(e) => (Outcome::Error(e), 0),
+            }
+        }
+        "chat_stream" => {
+            let req: ChatRequest = match from_json_value(request) {
+                Ok(r) => r,
+                Err(e) => return (Outcome::Error(e), 0),
+            };
+            let mut stream = match gw.chat_stream(&req, &ctx).await {
+                Ok(s) => s,
+                Err(e) => return (Outcome::Error(e), 0),
+            };
+            let mut acc = StreamAccumulator::new();
+            let mut count = 0;
+            while let Some(item) = stream.next().await {
+                match item {
+                    Ok(chunk) => {
+                        count += 1;
+                        acc.push(&chunk);
+                    }
+                    Err(e) => return (Outcome::Error(e), count),
+                }
+            }
+            let mut resp = acc.finish();
+            resp.switchpoint = Some(stream.facts().clone());
+            (
+                Outcome::Response(serde_json::to_value(resp).expect("serialize")),
+                count,
+            )
+        }
+        "embed" => {
+            let req: EmbeddingRequest = match from_json_value(request) {
+                Ok(r) => r,
+                Err(e) => return (Outcome::Error(e), 0),
+            };
+            match gw.embed(&req, &ctx).await {
+                Ok(r) => (
+                    Outcome::Response(serde_json::to_value(r).expect("serialize")),
+                    0,
+                ),
+                Err(e) => (Outcome::Error(e), 0),
+            }
+        }
+        other => panic!("unknown call `{other}`"),
+    }
+}
+
+async fn play(file: &PathBuf, mock: &MockServer) -> Result<usize, String> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| e.to_string())?
+        .replace("${MOCK_URL}", &mock.url());
+    let scenario: Value = serde_json::from_str(&text).map_err(|e| format!("not JSON: {e}"))?;
+    let gw = Gateway::from_value(scenario["config"].clone()).map_err(|e| format!("config: {e}"))?;
+    let steps = scenario["steps"].as_array().ok_or("no steps")?;
+    for (i, step) in steps.iter().enumerate() {
+        let label = format!("step {i} ({})", step["name"].as_str().unwrap_or(""));
+        mock.clear_log();
+        mock.clear_script();
+        if let Some(faults) = step.get("faults") {
+            let faults = serde_json::from_value(faults.clone())
+                .map_err(|e| format!("{label}: faults: {e}"))?;
+            mock.push_script(faults);
+        }
+        let (outcome, chunks) = run_step(&gw, step).await;
+        let expect = &step["expect"];
+        match (&outcome, expect.get("response"), expect.get("error")) {
+            (Outcome::Response(r), Some(e), None) => {
+                matches(e, Some(r), "response").map_err(|m| format!("{label}: {m}"))?
+            }
+            (Outcome::Error(err), None, Some(e)) => {
+                let actual = serde_json::to_value(err).expect("serialize");
+                matches(e, Some(&actual), "error")
+                    .map_err(|m| format!("{label}: {m} (error was: {err})"))?
+            }
+            (Outcome::Response(r), _, Some(_)) => {
+                return Err(format!("{label}: expected an error, got {r}"))
+            }
+            (Outcome::Error(err), Some(_), _) => {
+                return Err(format!("{label}: expected a response, got error {err}"))
+            }
+            _ => {
+                return Err(format!(
+                    "{label}: expect needs exactly one of response or error"
+                ))
+            }
+        }
+        if let Some(min) = expect
+            .get("chunks")
+            .and_then(|c| c.get("min"))
+            .and_then(Value::as_u64)
+        {
+            if (chunks as u64) < min {
+                return Err(format!(
+                    "{label}: expected at least {min} chunks, got {chunks}"
+                ));
+            }
+        }
+        if let Some(up) = expect.get("upstream") {
+            let log = serde_json::to_value(mock.log()).expect("log");
+            let last = log.as_array().and_then(|l| l.last()).cloned();
+            matches(up, last.as_ref(), "upstream").map_err(|m| format!("{label}: {m}"))?;
+        }
+    }
+    Ok(steps.len())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_shared_scenario_passes() {
+    let mock = MockServer::start().await.expect("mock provider starts");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(scenario_dir())
+        .expect("tests/scenarios exists")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "no scenarios found");
+    let mut failures = Vec::new();
+    let mut steps = 0;
+    for f in &files {
+        match play(f, &mock).await {
+            Ok(n) => steps += n,
+            Err(e) => failures.push(format!(
+                "{}: {e}",
+                f.file_name()
+                    .map(|n| n.to_string_lossy())
+                    .unwrap_or_default()
+            )),
+        }
+    }
+    println!("{} scenarios, {steps} steps played", files.len());
+    assert!(
+        failures.is_empty(),
+        "scenario failures:\n{}",
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn matching_rules() {
+    let v = serde_json::json!({"a": 2.0, "b": [1, {"c": "x", "d": 1}], "e": null});
+    assert!(matches(
+        &serde_json::json!({"a": 2, "b": [1, {"c": "x"}]}),
+        Some(&v),
+        ""
+    )
+    .is_ok());
+    assert!(matches(&serde_json::json!({"b": [1]}), Some(&v), "").is_err());
+    assert!(matches(
+        &serde_json::json!({"z": null, "e": null, "a": "<any>"}),
+        Some(&v),
+        ""
+    )
+    .is_ok());
+    assert!(matches(&serde_json::json!({"e": "<any>"}), Some(&v), "").is_err());
+}
