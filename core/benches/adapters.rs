@@ -185,7 +185,10 @@ fn anthropic_events(words: &[String]) -> Vec<(String, String)> {
             "delta": {"stop_reason": "end_turn", "stop_sequence": null},
             "usage": {"output_tokens": 50}}),
     ));
-    out.push(ev("message_stop", serde_json::json!({"type": "message_stop"})));
+    out.push(ev(
+        "message_stop",
+        serde_json::json!({"type": "message_stop"}),
+    ));
     out
 }
 
@@ -309,11 +312,7 @@ fn sanity(case: &Case, req: &ChatRequest) {
         .adapter
         .parse_chat(case.body.as_bytes(), case.model)
         .expect("body parses");
-    let got = resp.choices[0]
-        .message
-        .content
-        .clone()
-        .unwrap_or_default();
+    let got = resp.choices[0].message.content.clone().unwrap_or_default();
     assert_eq!(got, text, "{}: parsed text", case.label);
     let streamed: String = decode_all(case)
         .iter()

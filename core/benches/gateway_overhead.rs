@@ -2,7 +2,8 @@
 //! mock provider on loopback.
 //!
 //! Run: `cargo bench -p switchpoint-core --bench gateway_overhead`
-//! (`BENCH_ROUNDS`, `BENCH_REQUESTS`, `BENCH_STREAMS` override the sizes.)
+//! (`BENCH_ROUNDS`, `BENCH_REQUESTS`, `BENCH_STREAMS` override the sizes; `BENCH_ONLY=chat` or
+//! `BENCH_ONLY=stream` runs one half, e.g. under `valgrind --tool=callgrind`.)
 //!
 //! A is `Gateway::chat` / `Gateway::chat_stream` to the mock in OpenAI format. B is the
 //! baseline any caller would otherwise write: reqwest posting the very same request bytes
@@ -50,8 +51,8 @@ struct Plan {
 fn main() {
     let plan = Plan {
         rounds: env_usize("BENCH_ROUNDS", 30),
-        requests: env_usize("BENCH_REQUESTS", 200),
-        streams: env_usize("BENCH_STREAMS", 30),
+        requests: env_usize("BENCH_REQUESTS", 1000),
+        streams: env_usize("BENCH_STREAMS", 200),
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -59,7 +60,7 @@ fn main() {
         .build()
         .expect("tokio runtime");
     rt.block_on(async move {
-        let server = MockServer::start().await;
+        let server = MockServer::start().await.expect("mock server");
         let base = format!("{}/v1", server.url());
         // Run the measurements on a worker thread, where application code would run.
         let run = tokio::spawn(run(base, plan));
@@ -101,7 +102,11 @@ impl Baseline {
 
     async fn chat(&self) -> ChatResponse {
         let resp = self.send().send().await.expect("baseline send");
-        assert!(resp.status().is_success(), "baseline status {}", resp.status());
+        assert!(
+            resp.status().is_success(),
+            "baseline status {}",
+            resp.status()
+        );
         let body = resp.bytes().await.expect("baseline body");
         serde_json::from_slice(&body).expect("baseline parse")
     }
@@ -110,7 +115,11 @@ impl Baseline {
     async fn stream(&self) -> (Duration, Duration, usize) {
         let start = Instant::now();
         let resp = self.send().send().await.expect("baseline send");
-        assert!(resp.status().is_success(), "baseline status {}", resp.status());
+        assert!(
+            resp.status().is_success(),
+            "baseline status {}",
+            resp.status()
+        );
         let mut events = resp.bytes_stream().eventsource();
         let mut first = None;
         let mut n = 0;
@@ -182,8 +191,13 @@ async fn run(base: String, plan: Plan) {
         "switchpoint gateway overhead vs direct reqwest (mock provider in-process, loopback, {} cores)",
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
-    non_stream(&gw, &ctx, &base, plan).await;
-    stream(&gw, &ctx, &base, plan).await;
+    let only = std::env::var("BENCH_ONLY").unwrap_or_default();
+    if only != "stream" {
+        non_stream(&gw, &ctx, &base, plan).await;
+    }
+    if only != "chat" {
+        stream(&gw, &ctx, &base, plan).await;
+    }
 }
 
 /// Per-request samples in nanoseconds, plus each round's median.

@@ -11,9 +11,17 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     if let Err(e) = parse_text(text, &Source::Text) {
-        assert_eq!(e.kind, switchpoint_core::ErrorKind::Config, "parse error kind");
+        assert_eq!(
+            e.kind,
+            switchpoint_core::ErrorKind::Config,
+            "parse error kind"
+        );
     }
     if let Err(e) = load_text(text) {
-        assert_eq!(e.kind, switchpoint_core::ErrorKind::Config, "load error kind");
+        assert_eq!(
+            e.kind,
+            switchpoint_core::ErrorKind::Config,
+            "load error kind"
+        );
     }
 });

@@ -18,5 +18,8 @@ fuzz_target!(|data: &[u8]| {
     let (cuts, body) = rest.split_at(ncuts);
     let whole = decode_body(kind, vec![bytes::Bytes::copy_from_slice(body)]);
     let pieces = decode_body(kind, split(body, cuts));
-    assert_eq!(whole, pieces, "cutting the body into reads changed the decoded stream");
+    assert_eq!(
+        whole, pieces,
+        "cutting the body into reads changed the decoded stream"
+    );
 });
