@@ -3,7 +3,7 @@
 mod common;
 
 use common::fixture;
-use common::schema::{assert_valid, validate, Spec};
+use common::schema::{assert_valid, Spec};
 use common::sse::{decode_all, split};
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
 use serde_json::{json, Value};

@@ -28,6 +28,8 @@ pub struct Facts {
 pub struct AttemptFact {
     pub provider: String,
     pub provider_model: String,
+    /// `"status": "ok"`, or `"status": "error"` with `"error": <kind>`.
+    #[serde(flatten)]
     pub outcome: AttemptOutcome,
     /// Time waiting on this provider, ms.
     pub latency_ms: f64,

@@ -94,14 +94,22 @@ fn did_you_mean(reason: &str) -> Option<String> {
     closest(bad, candidates.iter().copied())
 }
 
-/// The candidate most like `bad` (Jaro-Winkler >= 0.8), for typo hints.
+/// The candidate most like `bad`, for typo hints: the fewest edits (transpositions count as
+/// one, so `gtp` finds `gpt`), at most a third of the name; ties go to Jaro-Winkler.
 pub fn closest<'a>(bad: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    let limit = (bad.chars().count() / 3).max(1);
     candidates
         .into_iter()
-        .map(|c| (strsim::jaro_winkler(bad, c), c))
-        .filter(|(score, _)| *score >= 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, c)| c.to_string())
+        .map(|c| {
+            (
+                strsim::osa_distance(bad, c),
+                strsim::jaro_winkler(bad, c),
+                c,
+            )
+        })
+        .filter(|(d, jw, _)| *d <= limit || *jw >= 0.9)
+        .min_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)))
+        .map(|(_, _, c)| c.to_string())
 }
 
 #[cfg(test)]
@@ -121,6 +129,20 @@ mod tests {
             "{}",
             err.message
         );
+    }
+
+    #[test]
+    fn typo_hints_cover_transpositions_and_skip_unrelated_names() {
+        assert_eq!(closest("gtp", ["gpt", "claude"]), Some("gpt".into()));
+        assert_eq!(
+            closest("bse_url", ["base_url", "kind"]),
+            Some("base_url".into())
+        );
+        assert_eq!(
+            closest("antropic", ["anthropic", "openai"]),
+            Some("anthropic".into())
+        );
+        assert_eq!(closest("zzz", ["gpt", "claude"]), None);
     }
 
     #[test]

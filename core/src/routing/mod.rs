@@ -20,12 +20,15 @@ pub struct Target<'a> {
     pub model: &'a str,
 }
 
+/// A preset provider, built on first use (its key is read from the environment then).
+type LazyPreset = (&'static Preset, OnceLock<Result<Arc<Upstream>, Error>>);
+
 /// The routing table: configured model names and providers, plus lazily-built presets.
 #[derive(Debug)]
 pub struct Router {
     upstreams: HashMap<String, Arc<Upstream>>,
     models: HashMap<String, ModelTarget>,
-    presets: Vec<(&'static Preset, OnceLock<Result<Arc<Upstream>, Error>>)>,
+    presets: Vec<LazyPreset>,
     defaults: Timeouts,
 }
 

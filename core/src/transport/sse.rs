@@ -49,7 +49,7 @@ impl ChunkStream {
             .map(|d| d.saturating_duration_since(now))
             .unwrap_or_default();
         ChunkStream {
-            events: Some(response.bytes_stream().boxed().eventsource()),
+            events: Some(with_final_separator(response).eventsource()),
             decoder,
             pending: VecDeque::new(),
             provider,
@@ -74,6 +74,17 @@ impl ChunkStream {
     fn take(&mut self, out: Vec<ChatChunk>) {
         self.pending.extend(out.into_iter().map(Ok));
     }
+}
+
+/// The body's bytes followed by one blank line, so a last event the server ended the body
+/// with but did not terminate (`data: ...` and then a clean end of body) is dispatched rather
+/// than dropped; after an already-terminated event the blank line dispatches nothing. A body
+/// cut by the network ends in a transport error before this point and stays an error.
+fn with_final_separator(
+    response: reqwest::Response,
+) -> BoxStream<'static, Result<Bytes, reqwest::Error>> {
+    let tail = futures_util::stream::once(async { Ok(Bytes::from_static(b"\n\n")) });
+    response.bytes_stream().chain(tail).boxed()
 }
 
 impl Stream for ChunkStream {

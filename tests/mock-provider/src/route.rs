@@ -1,0 +1,170 @@
+//! Maps a request path to the provider format and operation it belongs to.
+
+use http::Method;
+
+/// The wire formats the mock speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Provider {
+    /// OpenAI chat completions / embeddings.
+    OpenAi,
+    /// Azure OpenAI (deployment in the path, `api-key` header, `api-version` query).
+    Azure,
+    /// Anthropic Messages.
+    Anthropic,
+    /// Google Gemini (Generative Language API v1beta).
+    Gemini,
+}
+
+impl Provider {
+    /// The name used in the log and in `match_provider`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Provider::OpenAi => "openai",
+            Provider::Azure => "azure",
+            Provider::Anthropic => "anthropic",
+            Provider::Gemini => "gemini",
+        }
+    }
+}
+
+/// What the request asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// A chat completion / message / generateContent.
+    Chat,
+    /// OpenAI-style embeddings (OpenAI, Azure).
+    Embeddings,
+    /// Gemini `:embedContent` (one input).
+    GeminiEmbed,
+    /// Gemini `:batchEmbedContents` (many inputs).
+    GeminiBatchEmbed,
+}
+
+impl Action {
+    /// The name used in the log's `endpoint` field.
+    pub fn endpoint(self) -> &'static str {
+        match self {
+            Action::Chat => "chat",
+            _ => "embeddings",
+        }
+    }
+}
+
+/// A routed provider request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Route {
+    /// Wire format.
+    pub provider: Provider,
+    /// Operation.
+    pub action: Action,
+    /// Model or deployment named in the path (Azure, Gemini), percent-decoded.
+    pub path_model: Option<String>,
+    /// The path itself asks for a stream (Gemini `:streamGenerateContent`).
+    pub path_stream: bool,
+}
+
+/// Routes a provider request, or `None` when no provider serves this method and path.
+pub fn route(method: &Method, path: &str) -> Option<Route> {
+    if method != Method::POST {
+        return None;
+    }
+    let fixed = |provider, action| Route {
+        provider,
+        action,
+        path_model: None,
+        path_stream: false,
+    };
+    match path {
+        "/v1/chat/completions" => return Some(fixed(Provider::OpenAi, Action::Chat)),
+        "/v1/embeddings" => return Some(fixed(Provider::OpenAi, Action::Embeddings)),
+        "/v1/messages" => return Some(fixed(Provider::Anthropic, Action::Chat)),
+        _ => {}
+    }
+    if let Some(rest) = path.strip_prefix("/openai/deployments/") {
+        let (deployment, op) = rest.split_once('/')?;
+        let action = match op {
+            "chat/completions" => Action::Chat,
+            "embeddings" => Action::Embeddings,
+            _ => return None,
+        };
+        return Some(Route {
+            provider: Provider::Azure,
+            action,
+            path_model: Some(percent_decode(deployment)),
+            path_stream: false,
+        });
+    }
+    if let Some(rest) = path.strip_prefix("/v1beta/models/") {
+        let (model, method) = rest.rsplit_once(':')?;
+        let (action, stream) = match method {
+            "generateContent" => (Action::Chat, false),
+            "streamGenerateContent" => (Action::Chat, true),
+            "embedContent" => (Action::GeminiEmbed, false),
+            "batchEmbedContents" => (Action::GeminiBatchEmbed, false),
+            _ => return None,
+        };
+        return Some(Route {
+            provider: Provider::Gemini,
+            action,
+            path_model: Some(percent_decode(model)),
+            path_stream: stream,
+        });
+    }
+    None
+}
+
+/// Decodes `%XX` escapes (invalid escapes are kept as they are).
+pub fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_every_format() {
+        let post = Method::POST;
+        assert_eq!(
+            route(&post, "/v1/chat/completions").map(|r| r.provider),
+            Some(Provider::OpenAi)
+        );
+        let azure = route(&post, "/openai/deployments/my%20dep/embeddings").expect("azure");
+        assert_eq!(azure.provider, Provider::Azure);
+        assert_eq!(azure.action, Action::Embeddings);
+        assert_eq!(azure.path_model.as_deref(), Some("my dep"));
+        let gemini = route(
+            &post,
+            "/v1beta/models/gem!error=content_filter:streamGenerateContent",
+        )
+        .expect("gemini");
+        assert_eq!(
+            gemini.path_model.as_deref(),
+            Some("gem!error=content_filter")
+        );
+        assert!(gemini.path_stream);
+        assert_eq!(route(&Method::GET, "/v1/messages"), None);
+        assert_eq!(route(&post, "/v1beta/models/gem:countTokens"), None);
+    }
+
+    #[test]
+    fn percent_decoding_keeps_bad_escapes() {
+        assert_eq!(percent_decode("a%21b%2"), "a!b%2");
+        assert_eq!(percent_decode("%zz%41"), "%zzA");
+    }
+}
