@@ -156,7 +156,8 @@ impl StreamHandle {
         self.cancel.send_replace(true);
     }
 
-    /// Whether the stream is over (ended, failed or cancelled and reported).
+    /// Whether the stream is over: the listener got its last call and was released. Wait for
+    /// it before the process (or a Python interpreter) shuts down.
     pub fn is_finished(&self) -> bool {
         self.cancel.is_closed()
     }
@@ -233,7 +234,7 @@ impl Gateway {
         let (tx, rx) = watch::channel(false);
         let gw = self.gw.clone();
         runtime().spawn(async move {
-            let outcome = AssertUnwindSafe(pump(gw, req, ctx, listener.as_ref(), rx))
+            let outcome = AssertUnwindSafe(pump(gw, req, ctx, listener.as_ref(), rx.clone()))
                 .catch_unwind()
                 .await;
             match outcome {
@@ -241,7 +242,10 @@ impl Gateway {
                 Ok(Err(e)) => listener.on_error(e),
                 Err(payload) => listener.on_error(internal(panic_message(payload.as_ref()))),
             }
-            // `rx` was dropped with `pump`: the handle now reports the stream finished.
+            // Release the foreign listener first, then report the stream finished: a caller
+            // that waits for `is_finished()` knows the library holds nothing of its own.
+            drop(listener);
+            drop(rx);
         });
         Ok(Arc::new(StreamHandle { cancel: tx }))
     }
@@ -260,12 +264,12 @@ async fn pump(
     };
     let mut stream = tokio::select! {
         s = gw.chat_stream(&req, &ctx) => s?,
-        _ = cancel.wait_for(|c| *c) => return Err(cancelled()),
+        _ = cancel_requested(&mut cancel) => return Err(cancelled()),
     };
     loop {
         let item = tokio::select! {
             item = stream.next() => item,
-            _ = cancel.wait_for(|c| *c) => return Err(cancelled()),
+            _ = cancel_requested(&mut cancel) => return Err(cancelled()),
         };
         match item {
             None => return json(stream.facts()),
@@ -276,6 +280,14 @@ async fn pump(
                 }
             }
         }
+    }
+}
+
+/// Resolves when `cancel()` was called; never when the handle was merely dropped (a caller
+/// that discards the handle still wants the whole stream).
+async fn cancel_requested(cancel: &mut watch::Receiver<bool>) {
+    if cancel.wait_for(|c| *c).await.is_err() {
+        std::future::pending::<()>().await;
     }
 }
 
