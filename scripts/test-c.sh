@@ -65,7 +65,7 @@ if ldd "$OUT/chat_cpp" | grep -q libswitchpoint; then echo "chat_cpp is not stat
 
 step "Go program (cgo, pkg-config; standard library only, no network)"
 (cd bindings-ffi/tests/go && GOFLAGS=-mod=mod GOPROXY=off GOTOOLCHAIN=local \
-   GOCACHE="$OUT/go-cache" go run . "$MOCK_URL")
+   GOCACHE="$OUT/go-cache" GOPATH="$OUT/gopath" go run . "$MOCK_URL")
 
 step "uniffi: generate Python, Kotlin and Swift bindings"
 rm -rf "$OUT/uniffi"
