@@ -32,7 +32,7 @@ impl Call for ChatCall<'_> {
             let deadline = up.deadline(Instant::now(), left(limits.answer));
             let answer = up.send(http?, deadline).await?;
             let sent_at = answer.sent_at;
-            let body = up.body(answer, deadline).await?;
+            let body = up.body(answer).await?;
             let waited = sent_at.elapsed();
             let resp = up.adapter.parse_chat(&body, &model)?;
             let tokens = resp.usage.as_ref().map(|u| u.total_tokens.get());
@@ -122,7 +122,7 @@ impl Call for EmbedCall<'_> {
             let deadline = up.deadline(Instant::now(), left(limits.answer));
             let answer = up.send(http?, deadline).await?;
             let sent_at = answer.sent_at;
-            let body = up.body(answer, deadline).await?;
+            let body = up.body(answer).await?;
             let waited = sent_at.elapsed();
             let resp = up.adapter.parse_embed(&body, &model)?;
             let tokens = Some(resp.usage.total_tokens.get());

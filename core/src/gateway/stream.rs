@@ -203,6 +203,9 @@ impl ChatStream {
     /// Records what a chunk tells about the answer, and rewrites a resumed one; false when
     /// the chunk carries nothing for the caller.
     fn observe(&mut self, chunk: &mut ChatChunk) -> bool {
+        if self.resume.is_none() {
+            return true; // nothing to resume: no bookkeeping per chunk
+        }
         if self.rewrite {
             if let Some((id, created, model)) = &self.identity {
                 chunk.id.clone_from(id);
