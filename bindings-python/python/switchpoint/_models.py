@@ -1,0 +1,336 @@
+"""Typed response objects with attribute access, like the openai package's models.
+
+They are plain ``__slots__`` classes built from the wire JSON the core returns (no pydantic:
+``import switchpoint`` stays fast). Fields the class does not name are kept and readable as
+attributes too (``r.service_tier``), and every dump includes them.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only: importing typing at run time costs import time
+    from typing import Any, Callable, Dict, Optional, Tuple
+
+    _Convert = Optional[Callable[[Any], Any]]
+
+__all__ = [
+    "BaseModel",
+    "AttemptFact",
+    "SwitchpointFacts",
+    "Function",
+    "ChatCompletionMessageToolCall",
+    "ChatCompletionMessage",
+    "PromptTokensDetails",
+    "CompletionTokensDetails",
+    "CompletionUsage",
+    "Choice",
+    "ChatCompletion",
+    "ChoiceDeltaToolCallFunction",
+    "ChoiceDeltaToolCall",
+    "ChoiceDelta",
+    "ChunkChoice",
+    "ChatCompletionChunk",
+    "Embedding",
+    "EmbeddingUsage",
+    "CreateEmbeddingResponse",
+]
+
+class _ModelMeta(type):
+    """Turns a class's ``_fields`` (name -> converter) into its ``__slots__``."""
+
+    def __new__(mcs, name: str, bases: Tuple[type, ...], ns: Dict[str, Any]) -> "_ModelMeta":
+        fields: Dict[str, _Convert] = ns.get("_fields", {})
+        slots = tuple(fields)
+        if not any(isinstance(b, _ModelMeta) for b in bases):
+            slots += ("_extra", "_src")  # the base keeps extras and the source dict
+        ns["__slots__"] = slots
+        ns["_field_items"] = tuple(fields.items())
+        ns["__module__"] = "switchpoint"
+        return super().__new__(mcs, name, bases, ns)
+
+
+class BaseModel(metaclass=_ModelMeta):
+    """Base of every response object: attribute access, dumps, equality, pickling."""
+
+    _fields: Dict[str, _Convert] = {}
+
+    def __init__(self, **data: Any) -> None:
+        self._load(data)
+
+    @classmethod
+    def model_validate(cls, obj: Dict[str, Any]) -> Any:
+        """Builds the object (and its nested objects) from a dict of its wire JSON."""
+        self = cls.__new__(cls)
+        self._load(obj)
+        return self
+
+    @classmethod
+    def model_validate_json(cls, data: "str | bytes") -> Any:
+        """Builds the object from its wire JSON text."""
+        return cls.model_validate(json.loads(data))
+
+    def _load(self, d: Dict[str, Any]) -> None:
+        known = 0
+        for name, convert in self._field_items:
+            v = d.get(name)
+            if v is not None:
+                known += 1
+                if convert is not None:
+                    v = convert(v)
+            elif name in d:
+                known += 1
+            setattr(self, name, v)
+        _set(self, "_src", d)
+        if known == len(d):
+            _set(self, "_extra", None)
+        else:
+            fields = self._fields
+            _set(self, "_extra", {k: v for k, v in d.items() if k not in fields})
+
+    def __getattr__(self, name: str) -> Any:
+        if not name.startswith("_"):
+            extra = _get(self, "_extra")
+            if extra is not None and name in extra:
+                return extra[name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    @property
+    def model_extra(self) -> Dict[str, Any]:
+        """Fields the wire JSON had that this class does not name."""
+        return dict(_get(self, "_extra") or {})
+
+    def _dump(self, exclude_unset: bool, exclude_none: bool) -> Dict[str, Any]:
+        src = _get(self, "_src")
+        out: Dict[str, Any] = {}
+        for name, _ in self._field_items:
+            v = getattr(self, name)
+            if v is None and (exclude_none or (exclude_unset and name not in src)):
+                continue
+            out[name] = _dump_value(v, exclude_unset, exclude_none)
+        extra = _get(self, "_extra")
+        if extra:
+            for k, v in extra.items():
+                if v is None and exclude_none:
+                    continue
+                out[k] = _dump_value(v, exclude_unset, exclude_none)
+        return out
+
+    def to_dict(self, *, exclude_unset: bool = True, exclude_none: bool = False) -> Dict[str, Any]:
+        """The wire JSON as a dict: by default only the fields the answer had (like openai's)."""
+        return self._dump(exclude_unset, exclude_none)
+
+    def to_json(self, *, indent: "int | None" = 2, exclude_unset: bool = True, exclude_none: bool = False) -> str:
+        """The wire JSON as text (indented by default, like openai's ``to_json``)."""
+        return json.dumps(self._dump(exclude_unset, exclude_none), indent=indent)
+
+    def model_dump(self, *, exclude_unset: bool = False, exclude_none: bool = False) -> Dict[str, Any]:
+        """Every field as a dict (None for absent ones), like pydantic's ``model_dump``."""
+        return self._dump(exclude_unset, exclude_none)
+
+    def model_dump_json(
+        self, *, indent: "int | None" = None, exclude_unset: bool = False, exclude_none: bool = False
+    ) -> str:
+        """Every field as compact JSON text, like pydantic's ``model_dump_json``."""
+        data = self._dump(exclude_unset, exclude_none)
+        if indent is None:
+            return json.dumps(data, separators=(",", ":"))
+        return json.dumps(data, indent=indent)
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return self._dump(False, False) == other._dump(False, False)  # type: ignore[attr-defined]
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        parts = [f"{name}={getattr(self, name)!r}" for name, _ in self._field_items]
+        extra = _get(self, "_extra")
+        if extra:
+            parts.extend(f"{k}={v!r}" for k, v in extra.items())
+        return f"{type(self).__name__}({', '.join(parts)})"
+
+    def __reduce__(self) -> Tuple[Any, ...]:
+        return (type(self).model_validate, (self._dump(True, False),))
+
+
+_set = object.__setattr__
+_get = object.__getattribute__
+
+
+def _dump_value(v: Any, exclude_unset: bool, exclude_none: bool) -> Any:
+    if isinstance(v, BaseModel):
+        return v._dump(exclude_unset, exclude_none)
+    if isinstance(v, list):
+        return [_dump_value(x, exclude_unset, exclude_none) for x in v]
+    if isinstance(v, dict):
+        return {k: _dump_value(x, exclude_unset, exclude_none) for k, x in v.items()}
+    return v
+
+
+def _one(cls: type) -> Callable[[Any], Any]:
+    validate = cls.model_validate  # type: ignore[attr-defined]
+    return lambda v: validate(v) if isinstance(v, dict) else v
+
+
+def _many(cls: type) -> Callable[[Any], Any]:
+    validate = cls.model_validate  # type: ignore[attr-defined]
+    return lambda v: [validate(x) if isinstance(x, dict) else x for x in v]
+
+
+class AttemptFact(BaseModel):
+    """One try at one provider: ``status`` is ``"ok"`` or ``"error"`` (then ``error`` is the kind)."""
+
+    _fields = {"provider": None, "provider_model": None, "status": None, "error": None, "latency_ms": None}
+
+
+class SwitchpointFacts(BaseModel):
+    """What the gateway did: who served the answer, every attempt, latency and overhead."""
+
+    _fields = {
+        "provider": None,
+        "provider_model": None,
+        "model": None,
+        "attempts": _many(AttemptFact),
+        "latency_ms": None,
+        "ttft_ms": None,
+        "overhead_us": None,
+    }
+
+
+class Function(BaseModel):
+    """The function a tool call invokes; ``arguments`` is JSON text."""
+
+    _fields = {"name": None, "arguments": None}
+
+
+class ChatCompletionMessageToolCall(BaseModel):
+    """One tool call in an assistant message."""
+
+    _fields = {"id": None, "type": None, "function": _one(Function)}
+
+
+class ChatCompletionMessage(BaseModel):
+    """The assistant's message."""
+
+    _fields = {
+        "role": None,
+        "content": None,
+        "refusal": None,
+        "tool_calls": _many(ChatCompletionMessageToolCall),
+    }
+
+
+class PromptTokensDetails(BaseModel):
+    """Prompt token breakdown: cached reads and (switchpoint) cache writes."""
+
+    _fields = {"cached_tokens": None, "cache_creation_tokens": None, "audio_tokens": None}
+
+
+class CompletionTokensDetails(BaseModel):
+    """Completion token breakdown: reasoning tokens and more."""
+
+    _fields = {
+        "reasoning_tokens": None,
+        "audio_tokens": None,
+        "accepted_prediction_tokens": None,
+        "rejected_prediction_tokens": None,
+    }
+
+
+class CompletionUsage(BaseModel):
+    """Token usage of a chat completion."""
+
+    _fields = {
+        "prompt_tokens": None,
+        "completion_tokens": None,
+        "total_tokens": None,
+        "prompt_tokens_details": _one(PromptTokensDetails),
+        "completion_tokens_details": _one(CompletionTokensDetails),
+    }
+
+
+class Choice(BaseModel):
+    """One choice of a chat completion."""
+
+    _fields = {"index": None, "message": _one(ChatCompletionMessage), "finish_reason": None, "logprobs": None}
+
+
+class ChatCompletion(BaseModel):
+    """A chat completion, plus the gateway's facts under ``switchpoint``."""
+
+    _fields = {
+        "id": None,
+        "object": None,
+        "created": None,
+        "model": None,
+        "choices": _many(Choice),
+        "usage": _one(CompletionUsage),
+        "system_fingerprint": None,
+        "switchpoint": _one(SwitchpointFacts),
+    }
+
+
+class ChoiceDeltaToolCallFunction(BaseModel):
+    """A piece of a streamed tool call's function (name first, then argument fragments)."""
+
+    _fields = {"name": None, "arguments": None}
+
+
+class ChoiceDeltaToolCall(BaseModel):
+    """A piece of a streamed tool call; pieces with the same ``index`` belong together."""
+
+    _fields = {"index": None, "id": None, "type": None, "function": _one(ChoiceDeltaToolCallFunction)}
+
+
+class ChoiceDelta(BaseModel):
+    """What one chunk adds to a choice."""
+
+    _fields = {"role": None, "content": None, "refusal": None, "tool_calls": _many(ChoiceDeltaToolCall)}
+
+
+class ChunkChoice(BaseModel):
+    """One choice's part of a stream chunk."""
+
+    _fields = {"index": None, "delta": _one(ChoiceDelta), "finish_reason": None, "logprobs": None}
+
+
+class ChatCompletionChunk(BaseModel):
+    """One streamed chunk; the usage chunk (empty ``choices``) carries the gateway's facts."""
+
+    _fields = {
+        "id": None,
+        "object": None,
+        "created": None,
+        "model": None,
+        "choices": _many(ChunkChoice),
+        "usage": _one(CompletionUsage),
+        "system_fingerprint": None,
+        "switchpoint": _one(SwitchpointFacts),
+    }
+
+
+class Embedding(BaseModel):
+    """One embedding vector (a list of floats, or base64 text when asked for)."""
+
+    _fields = {"object": None, "index": None, "embedding": None}
+
+
+class EmbeddingUsage(BaseModel):
+    """Token usage of an embeddings call."""
+
+    _fields = {"prompt_tokens": None, "total_tokens": None}
+
+
+class CreateEmbeddingResponse(BaseModel):
+    """An embeddings answer, plus the gateway's facts under ``switchpoint``."""
+
+    _fields = {
+        "object": None,
+        "data": _many(Embedding),
+        "model": None,
+        "usage": _one(EmbeddingUsage),
+        "switchpoint": _one(SwitchpointFacts),
+    }
