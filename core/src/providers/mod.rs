@@ -115,6 +115,16 @@ pub trait Adapter: Send + Sync + Debug {
     fn parse_error(&self, status: u16, headers: &HeaderMap, body: &[u8]) -> Error;
 }
 
+/// The error for a stream whose bytes ended before the provider's end marker: a cut stream
+/// always ends in a typed error, never silently.
+pub fn cut_stream(provider: &str, marker: &str) -> Error {
+    Error::new(
+        crate::api::ErrorKind::Connection,
+        format!("stream ended before the provider's end marker ({marker})"),
+    )
+    .with_provider(provider)
+}
+
 /// Builds the adapter for a provider's wire format.
 pub fn adapter_for(settings: ProviderSettings) -> Arc<dyn Adapter> {
     match settings.kind {

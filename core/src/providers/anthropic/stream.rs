@@ -4,8 +4,7 @@ use super::super::{now_unix, StreamDecoder, StreamEvent, StreamStep};
 use super::error::{stream_error, ErrorBody};
 use super::response::{finish_reason, ModelRef, WireUsage};
 use crate::api::{
-    ChatChunk, Delta, Error, ErrorKind, FinishReason, FunctionCallDelta, Role, ToolCallDelta,
-    ToolKind,
+    ChatChunk, Delta, Error, FinishReason, FunctionCallDelta, Role, ToolCallDelta, ToolKind,
 };
 use serde::Deserialize;
 use serde_json::Value;
@@ -294,10 +293,6 @@ impl StreamDecoder for MessageStream {
         if self.done {
             return Ok(());
         }
-        Err(Error::new(
-            ErrorKind::Connection,
-            "stream ended before the provider's end marker (message_stop)",
-        )
-        .with_provider(&self.provider))
+        Err(crate::providers::cut_stream(&self.provider, "message_stop"))
     }
 }

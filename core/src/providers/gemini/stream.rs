@@ -17,7 +17,7 @@
 use super::error::{excerpt, stream_error};
 use super::response::{finish_reason, generated_id, no_candidates, usage, WireResponse};
 use crate::api::{
-    ChatChunk, Delta, Error, ErrorKind, FunctionCallDelta, Role, ToolCallDelta, ToolKind, Usage,
+    ChatChunk, Delta, Error, FunctionCallDelta, Role, ToolCallDelta, ToolKind, Usage,
 };
 use crate::providers::{now_unix, StreamDecoder, StreamEvent, StreamStep};
 use serde_json::Value;
@@ -201,10 +201,9 @@ impl StreamDecoder for GeminiStreamDecoder {
         if self.done {
             return Ok(());
         }
-        Err(Error::new(
-            ErrorKind::Connection,
-            "stream ended before the provider's end marker (no chunk with a finishReason)",
-        )
-        .with_provider(&self.provider))
+        Err(crate::providers::cut_stream(
+            &self.provider,
+            "no chunk with a finishReason",
+        ))
     }
 }

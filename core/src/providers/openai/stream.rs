@@ -3,7 +3,7 @@
 
 use super::error::error_from_value;
 use super::response::{choices_mut, normalize_finish_reason};
-use crate::api::{ChatChunk, Error, ErrorKind, CHAT_CHUNK_OBJECT};
+use crate::api::{ChatChunk, Error, CHAT_CHUNK_OBJECT};
 use crate::providers::{now_unix, StreamDecoder, StreamEvent, StreamStep};
 use serde_json::Value;
 
@@ -119,10 +119,6 @@ impl StreamDecoder for OpenAiStreamDecoder {
         if self.done {
             return Ok(());
         }
-        Err(Error::new(
-            ErrorKind::Connection,
-            "stream ended before the provider's end marker ([DONE])",
-        )
-        .with_provider(&self.provider))
+        Err(crate::providers::cut_stream(&self.provider, "[DONE]"))
     }
 }
