@@ -54,7 +54,16 @@ from ._models import (
 )
 from ._native import ERROR_KINDS as _ERROR_KINDS
 from ._native import __version__
-from ._client import AsyncGateway, Gateway
+from ._client import (
+    AsyncChat,
+    AsyncCompletions,
+    AsyncEmbeddings,
+    AsyncGateway,
+    Chat,
+    Completions,
+    Embeddings,
+    Gateway,
+)
 from ._streaming import AsyncStream, Stream
 from ._types import NOT_GIVEN, NotGiven
 
@@ -62,6 +71,12 @@ __all__ = [
     "__version__",
     "Gateway",
     "AsyncGateway",
+    "Chat",
+    "Completions",
+    "Embeddings",
+    "AsyncChat",
+    "AsyncCompletions",
+    "AsyncEmbeddings",
     "Stream",
     "AsyncStream",
     "NOT_GIVEN",

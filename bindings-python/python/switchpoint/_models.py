@@ -8,9 +8,8 @@ attributes too (``r.service_tier``), and every dump includes them.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:  # annotations only: importing typing at run time costs import time
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: importing typing would slow `import switchpoint`
     from typing import Any, Callable, Dict, Optional, Tuple
 
     _Convert = Optional[Callable[[Any], Any]]
@@ -220,6 +219,9 @@ class ChatCompletionMessage(BaseModel):
         "content": None,
         "refusal": None,
         "tool_calls": _many(ChatCompletionMessageToolCall),
+        "annotations": None,
+        "audio": None,
+        "function_call": _one(Function),
     }
 
 
@@ -269,6 +271,7 @@ class ChatCompletion(BaseModel):
         "choices": _many(Choice),
         "usage": _one(CompletionUsage),
         "system_fingerprint": None,
+        "service_tier": None,
         "switchpoint": _one(SwitchpointFacts),
     }
 
@@ -288,7 +291,13 @@ class ChoiceDeltaToolCall(BaseModel):
 class ChoiceDelta(BaseModel):
     """What one chunk adds to a choice."""
 
-    _fields = {"role": None, "content": None, "refusal": None, "tool_calls": _many(ChoiceDeltaToolCall)}
+    _fields = {
+        "role": None,
+        "content": None,
+        "refusal": None,
+        "tool_calls": _many(ChoiceDeltaToolCall),
+        "function_call": _one(ChoiceDeltaToolCallFunction),
+    }
 
 
 class ChunkChoice(BaseModel):
@@ -308,6 +317,7 @@ class ChatCompletionChunk(BaseModel):
         "choices": _many(ChunkChoice),
         "usage": _one(CompletionUsage),
         "system_fingerprint": None,
+        "service_tier": None,
         "switchpoint": _one(SwitchpointFacts),
     }
 

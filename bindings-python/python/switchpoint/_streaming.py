@@ -24,7 +24,7 @@ class Stream:
     """A blocking iterator of :class:`ChatCompletionChunk`; also a context manager."""
 
     __slots__ = ("_native", "__weakref__")
-    __class_getitem__ = classmethod(types.GenericAlias)
+    __class_getitem__ = classmethod(types.GenericAlias)  # type: ignore[var-annotated]
 
     def __init__(self, native) -> None:  # type: ignore[no-untyped-def]
         self._native = native
@@ -58,7 +58,7 @@ class AsyncStream:
     """An async iterator of :class:`ChatCompletionChunk`; also an async context manager."""
 
     __slots__ = ("_native", "__weakref__")
-    __class_getitem__ = classmethod(types.GenericAlias)
+    __class_getitem__ = classmethod(types.GenericAlias)  # type: ignore[var-annotated]
 
     def __init__(self, native) -> None:  # type: ignore[no-untyped-def]
         self._native = native
