@@ -110,7 +110,7 @@ impl Completer {
                 Ok(Value::Stream(s)) => (
                     token,
                     TAG_STREAM,
-                    Bound::new(py, NativeStream::new(s))?.into_any(),
+                    Bound::new(py, NativeStream::new(*s))?.into_any(),
                 ),
                 Ok(Value::End) => (token, TAG_END, py.None().into_bound(py)),
                 Err(e) => (

@@ -194,8 +194,11 @@ impl NativeGateway {
         context: String,
     ) -> PyResult<Task> {
         let gw = self.gateway(py)?;
-        Ok(completer
-            .start(async move { chat_stream(gw, request, context).await.map(Value::Stream) }))
+        Ok(completer.start(async move {
+            chat_stream(gw, request, context)
+                .await
+                .map(|s| Value::Stream(Box::new(s)))
+        }))
     }
 
     /// Starts an embeddings call for asyncio.

@@ -91,3 +91,18 @@ def test_example_runs(mock: Mock) -> None:
 @pytest.mark.parametrize("name", ["py.typed", "__init__.pyi", "_native.pyi"])
 def test_package_ships_typing_files(name: str) -> None:
     assert (Path(switchpoint.__file__).parent / name).exists()
+
+
+def test_demo_runs_and_type_checks(mock: Mock) -> None:
+    demo = PKG / "examples" / "demo.py"
+    env = {**os.environ, "MOCK_URL": mock.url}
+    result = subprocess.run([sys.executable, str(demo)], capture_output=True, text=True, env=env, timeout=60)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "gpt     -> openai     gpt-4o-mini        'Hello from one API to every provider'  tokens 7+7" in out
+    assert "claude  -> anthropic  claude-sonnet-4-5  'Hello from one API to every provider'  tokens 7+7" in out
+    assert "streams arrive word by word as they are produced  [usage: 18 tokens]" in out
+    assert "RateLimitError: kind=rate_limited status_code=429 provider=openai retry_after=2.0" in out
+    assert "NotFoundError: kind=not_found param=model" in out
+    checked = _mypy("--strict", str(demo))
+    assert checked.returncode == 0, checked.stdout

@@ -1,8 +1,8 @@
 """Typed response objects with attribute access, like the openai package's models.
 
-They are plain ``__slots__`` classes built from the wire JSON the core returns (no pydantic:
-``import switchpoint`` stays fast). Fields the class does not name are kept and readable as
-attributes too (``r.service_tier``), and every dump includes them.
+They are plain ``__slots__`` classes over the wire JSON the core returns (no pydantic:
+``import switchpoint`` stays fast), filled lazily. Fields the class does not name are kept
+and readable as attributes too, and every dump includes them.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ class _ModelMeta(type):
         fields: Dict[str, _Convert] = ns.get("_fields", {})
         slots = tuple(fields)
         if not any(isinstance(b, _ModelMeta) for b in bases):
-            slots += ("_extra", "_src")  # the base keeps extras and the source dict
+            slots += ("_src",)  # the base keeps the wire JSON the fields come from
         ns["__slots__"] = slots
         ns["_field_items"] = tuple(fields.items())
         ns["__module__"] = "switchpoint"
@@ -51,18 +51,24 @@ class _ModelMeta(type):
 
 
 class BaseModel(metaclass=_ModelMeta):
-    """Base of every response object: attribute access, dumps, equality, pickling."""
+    """Base of every response object: attribute access, dumps, equality, pickling.
+
+    Building one only keeps the parsed JSON: a field becomes an object (and is stored in its
+    slot) the first time it is read, so a call whose caller reads one string costs one object.
+    """
 
     _fields: Dict[str, _Convert] = {}
 
     def __init__(self, **data: Any) -> None:
-        self._load(data)
+        _set(self, "_src", data)
 
     @classmethod
     def model_validate(cls, obj: Dict[str, Any]) -> Any:
-        """Builds the object (and its nested objects) from a dict of its wire JSON."""
-        self = cls.__new__(cls)
-        self._load(obj)
+        """Builds the object from a dict of its wire JSON (nested objects on first access)."""
+        if not isinstance(obj, dict):
+            raise TypeError(f"{cls.__name__}.model_validate expects a dict, got {type(obj).__name__}")
+        self = _new(cls)
+        _set(self, "_src", obj)
         return self
 
     @classmethod
@@ -70,35 +76,27 @@ class BaseModel(metaclass=_ModelMeta):
         """Builds the object from its wire JSON text."""
         return cls.model_validate(json.loads(data))
 
-    def _load(self, d: Dict[str, Any]) -> None:
-        known = 0
-        for name, convert in self._field_items:
-            v = d.get(name)
-            if v is not None:
-                known += 1
-                if convert is not None:
-                    v = convert(v)
-            elif name in d:
-                known += 1
-            setattr(self, name, v)
-        _set(self, "_src", d)
-        if known == len(d):
-            _set(self, "_extra", None)
-        else:
-            fields = self._fields
-            _set(self, "_extra", {k: v for k, v in d.items() if k not in fields})
-
     def __getattr__(self, name: str) -> Any:
+        # Only called when the slot is still empty (or the name is not a field).
+        fields = self._fields
+        if name in fields:
+            v = _get(self, "_src").get(name)
+            convert = fields[name]
+            if v is not None and convert is not None:
+                v = convert(v)
+            _set(self, name, v)
+            return v
         if not name.startswith("_"):
-            extra = _get(self, "_extra")
-            if extra is not None and name in extra:
-                return extra[name]
+            src = _get(self, "_src")
+            if name in src:
+                return src[name]
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     @property
     def model_extra(self) -> Dict[str, Any]:
         """Fields the wire JSON had that this class does not name."""
-        return dict(_get(self, "_extra") or {})
+        fields = self._fields
+        return {k: v for k, v in _get(self, "_src").items() if k not in fields}
 
     def _dump(self, exclude_unset: bool, exclude_none: bool) -> Dict[str, Any]:
         src = _get(self, "_src")
@@ -108,12 +106,11 @@ class BaseModel(metaclass=_ModelMeta):
             if v is None and (exclude_none or (exclude_unset and name not in src)):
                 continue
             out[name] = _dump_value(v, exclude_unset, exclude_none)
-        extra = _get(self, "_extra")
-        if extra:
-            for k, v in extra.items():
-                if v is None and exclude_none:
-                    continue
-                out[k] = _dump_value(v, exclude_unset, exclude_none)
+        fields = self._fields
+        for k, v in src.items():
+            if k in fields or (v is None and exclude_none):
+                continue
+            out[k] = _dump_value(v, exclude_unset, exclude_none)
         return out
 
     def to_dict(self, *, exclude_unset: bool = True, exclude_none: bool = False) -> Dict[str, Any]:
@@ -146,15 +143,15 @@ class BaseModel(metaclass=_ModelMeta):
 
     def __repr__(self) -> str:
         parts = [f"{name}={getattr(self, name)!r}" for name, _ in self._field_items]
-        extra = _get(self, "_extra")
-        if extra:
-            parts.extend(f"{k}={v!r}" for k, v in extra.items())
+        fields = self._fields
+        parts.extend(f"{k}={v!r}" for k, v in _get(self, "_src").items() if k not in fields)
         return f"{type(self).__name__}({', '.join(parts)})"
 
     def __reduce__(self) -> Tuple[Any, ...]:
         return (type(self).model_validate, (self._dump(True, False),))
 
 
+_new = object.__new__
 _set = object.__setattr__
 _get = object.__getattribute__
 
@@ -169,14 +166,21 @@ def _dump_value(v: Any, exclude_unset: bool, exclude_none: bool) -> Any:
     return v
 
 
+def _wrap(cls: type, v: Any) -> Any:
+    """A model over a wire dict; anything else (an object the caller set) as it is."""
+    if type(v) is dict:
+        obj: Any = _new(cls)
+        _set(obj, "_src", v)
+        return obj
+    return v
+
+
 def _one(cls: type) -> Callable[[Any], Any]:
-    validate = cls.model_validate  # type: ignore[attr-defined]
-    return lambda v: validate(v) if isinstance(v, dict) else v
+    return lambda v: _wrap(cls, v)
 
 
 def _many(cls: type) -> Callable[[Any], Any]:
-    validate = cls.model_validate  # type: ignore[attr-defined]
-    return lambda v: [validate(x) if isinstance(x, dict) else x for x in v]
+    return lambda v: [_wrap(cls, x) for x in v]
 
 
 class AttemptFact(BaseModel):
