@@ -62,9 +62,9 @@ models:
                 print(chunk.choices[0].delta.content or "", end="", flush=True)
             if chunk.usage is not None:
                 print(f"  [usage: {chunk.usage.total_tokens} tokens]", end="")
-    facts = stream.switchpoint
-    assert facts is not None
-    print(f"\n   {chunks} chunks, first after {facts.ttft_ms or 0:.2f} ms, done in {facts.latency_ms:.2f} ms")
+    final = stream.switchpoint
+    assert final is not None
+    print(f"\n   {chunks} chunks, first after {final.ttft_ms or 0:.2f} ms, done in {final.latency_ms:.2f} ms")
 
     print("\n3. Typed errors")
     try:
