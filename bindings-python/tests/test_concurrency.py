@@ -49,9 +49,8 @@ def test_1000_concurrent_asyncio_calls(agw: switchpoint.AsyncGateway, clean: Moc
 
 
 def test_cancelling_an_awaiting_call_cancels_the_rust_future(agw: switchpoint.AsyncGateway, clean: Mock) -> None:
-    cfg_model = "gpt-4o-mini"
-    # The model suffix needs a provider/model name (configured names are looked up exactly).
-    async def via_provider_model() -> None:
+    async def main() -> None:
+        # `provider/model` reaches the provider directly; the mock reads the fault suffix.
         task = asyncio.ensure_future(
             agw.chat.completions.create(model="oai/gpt-4o-mini!delay_ms=5000", messages=user("slow"))
         )
@@ -62,11 +61,11 @@ def test_cancelling_an_awaiting_call_cancels_the_rust_future(agw: switchpoint.As
             await task
         except asyncio.CancelledError:
             pass
-        assert time.monotonic() - t0 < 0.1
+        assert time.monotonic() - t0 < 0.5
         assert task.cancelled()
 
-    asyncio.run(via_provider_model())
-    entry = closed_early(clean, cfg_model)
+    asyncio.run(main())
+    entry = closed_early(clean, "gpt-4o-mini")
     assert entry["client_closed_early"] is True and entry["completed"] is False
 
 
@@ -180,7 +179,7 @@ def test_async_calls_never_block_the_event_loop(agw: switchpoint.AsyncGateway, c
         return ticks
 
     ticks = asyncio.run(main())
-    assert ticks >= 30  # ~50 ticks of 10 ms during a 500 ms call
+    assert ticks >= 10  # ~50 ticks of 10 ms during a 500 ms call; a blocked loop gives 1
 
 
 def test_async_gateway_across_event_loops_and_threads(agw: switchpoint.AsyncGateway) -> None:
