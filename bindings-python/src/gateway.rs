@@ -45,19 +45,28 @@ impl NativeGateway {
     /// The gateway for this process: in a forked child, a rebuilt one (the parent's pooled
     /// connections and runtime are not usable there).
     fn gateway(&self, py: Python<'_>) -> PyResult<Gateway> {
+        // The lock is released before any Python code runs (building an exception), so a
+        // thread waiting for it never holds the GIL another needs.
+        let current = self.current_gateway();
+        current.map_err(|e| errors::to_pyerr(py, &e))
+    }
+
+    fn current_gateway(&self) -> Result<Gateway, Error> {
         let pid = std::process::id();
         let mut cur = match self.current.lock() {
             Ok(g) => g,
             Err(p) => p.into_inner(),
         };
         let Some(gateway) = cur.gateway.clone() else {
-            let err = Error::new(ErrorKind::Internal, "the gateway was already dropped");
-            return Err(errors::to_pyerr(py, &err));
+            return Err(Error::new(
+                ErrorKind::Internal,
+                "the gateway was already dropped",
+            ));
         };
         if cur.pid == pid {
             return Ok(gateway);
         }
-        let fresh = gateway.rebuild().map_err(|e| errors::to_pyerr(py, &e))?;
+        let fresh = gateway.rebuild()?;
         // The parent's pools hold the parent's sockets and runtime: leak, never drop.
         std::mem::forget(cur.gateway.replace(fresh.clone()));
         std::mem::forget(gateway);
@@ -136,14 +145,17 @@ impl NativeGateway {
     /// Replaces the connection pools with fresh ones (done automatically after `fork()`).
     fn rebuild(&self, py: Python<'_>) -> PyResult<()> {
         let fresh = self
-            .gateway(py)?
-            .rebuild()
+            .current_gateway()
+            .and_then(|gw| gw.rebuild())
             .map_err(|e| errors::to_pyerr(py, &e))?;
-        let mut cur = match self.current.lock() {
-            Ok(g) => g,
-            Err(p) => p.into_inner(),
+        let old = {
+            let mut cur = match self.current.lock() {
+                Ok(g) => g,
+                Err(p) => p.into_inner(),
+            };
+            cur.gateway.replace(fresh)
         };
-        if let Some(old) = cur.gateway.replace(fresh) {
+        if let Some(old) = old {
             runtime().spawn(async move { drop(old) });
         }
         Ok(())

@@ -313,3 +313,10 @@ def test_not_given_is_falsy_and_pickles() -> None:
 def test_generic_streams_subscript_at_runtime() -> None:
     assert switchpoint.Stream[switchpoint.ChatCompletionChunk] is not None
     assert switchpoint.AsyncStream[switchpoint.ChatCompletionChunk] is not None
+
+
+def test_rebuild_gives_fresh_pools(config: Dict[str, Any], clean: Mock) -> None:
+    gw = switchpoint.Gateway(config=config)
+    assert gw.chat.completions.create(model="gpt", messages=user("before")).choices[0].message.content == "before"
+    gw.rebuild()
+    assert gw.chat.completions.create(model="gpt", messages=user("after")).choices[0].message.content == "after"
