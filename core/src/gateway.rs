@@ -91,7 +91,7 @@ impl Gateway {
         let result = match answer {
             Ok(a) => {
                 let sent_at = a.sent_at;
-                let body = up.body(a, deadline).await;
+                let body = up.body(a).await;
                 let waited = sent_at.elapsed();
                 body.and_then(|b| up.adapter.parse_chat(&b, target.model))
                     .map(|r| (r, waited))
@@ -154,7 +154,7 @@ impl Gateway {
         let mut facts = new_facts(req.model.as_str(), target);
         let answer = up.send(http, deadline).await?;
         let sent_at = answer.sent_at;
-        let body = up.body(answer, deadline).await?;
+        let body = up.body(answer).await?;
         let waited = sent_at.elapsed();
         let mut resp = up.adapter.parse_embed(&body, target.model)?;
         settle(&mut facts, start, waited, None);
