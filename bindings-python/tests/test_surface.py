@@ -320,3 +320,12 @@ def test_rebuild_gives_fresh_pools(config: Dict[str, Any], clean: Mock) -> None:
     assert gw.chat.completions.create(model="gpt", messages=user("before")).choices[0].message.content == "before"
     gw.rebuild()
     assert gw.chat.completions.create(model="gpt", messages=user("after")).choices[0].message.content == "after"
+
+
+def test_user_reaches_the_provider_and_the_gateway(gw: switchpoint.Gateway, clean: Mock) -> None:
+    # As with the openai package, `user` is sent to the provider; the gateway also uses it as
+    # the caller's identity (rejected keys like `cache` show the context is parsed too).
+    gw.chat.completions.create(model="gpt", messages=user("who am i"), user="u-42")
+    assert clean.log()[-1]["body"]["user"] == "u-42"
+    gw.chat.completions.create(model="sonnet", messages=user("who am i"), user="u-43")
+    assert clean.log()[-1]["body"]["metadata"] == {"user_id": "u-43"}

@@ -38,6 +38,10 @@ _EMBED_PARAMS = frozenset({"dimensions", "encoding_format", "extra_body"})
 #: ``cache`` is passed on so the core rejects it clearly until caching exists.
 _CONTEXT_PARAMS = frozenset({"user", "tags", "metadata", "api_key", "team", "tier", "timeout", "cache"})
 
+#: Fields that are both OpenAI request parameters and the caller's identity: ``user`` reaches
+#: the provider (as with the openai package) and the gateway's accounting alike.
+_SHARED_PARAMS = frozenset({"user"})
+
 #: openai request options switchpoint cannot honour per request; refused, never ignored.
 _UNSUPPORTED = frozenset({"extra_headers", "extra_query"})
 
@@ -54,6 +58,8 @@ def _split(kwargs: dict, allowed: frozenset, body: dict, what: str) -> str:  # t
             if ctx is None:
                 ctx = {}
             ctx[key] = value
+            if key in _SHARED_PARAMS:
+                body[key] = value
         elif key in _UNSUPPORTED:
             if value:
                 raise _exceptions.BadRequestError(
