@@ -8,6 +8,7 @@ pub mod api;
 pub mod config;
 pub mod gateway;
 pub mod providers;
+pub mod resilience;
 pub mod routing;
 pub mod runtime;
 pub mod transport;
@@ -16,3 +17,4 @@ pub use api::{
     ChatChunk, ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, Error, ErrorKind,
 };
 pub use gateway::{ChatStream, Gateway, RequestContext};
+pub use routing::TargetHealth;

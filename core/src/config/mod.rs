@@ -6,6 +6,8 @@
 
 mod load;
 mod resolve;
+mod route_schema;
+mod routes;
 mod schema;
 mod secret;
 
@@ -14,6 +16,12 @@ pub use resolve::{
     resolve, resolve_provider, resolve_secret, ModelTarget, ResolvedConfig, ResolvedProvider,
     DEFAULT_TIMEOUTS,
 };
+pub use route_schema::{
+    AutoEntry, Capability, CooldownEntry, FallbackEntry, FallbackOnEntry, HedgeAfterEntry,
+    HedgeEntry, MatchEntry, PriceEntry, RetriesEntry, RouteEntry, RouteTimeoutsEntry, RuleEntry,
+    TargetEntry,
+};
+pub use routes::{resolve_routes, ResolvedRoutes, RouteSpec, TargetSpec};
 pub use schema::{ConfigFile, Defaults, ModelEntry, ProviderEntry, Timeouts};
 pub use secret::Secret;
 

@@ -2,10 +2,12 @@
 //! applied, every cross-reference checked.
 
 use super::load::closest;
+use super::routes::{resolve_routes, RouteSpec};
 use super::schema::{ConfigFile, ProviderEntry, Timeouts};
 use super::Secret;
 use crate::api::Error;
 use crate::providers::{header_value, Preset, ProviderKind, ProviderSettings};
+use crate::resilience::RoutePolicy;
 use http::HeaderName;
 use std::collections::HashMap;
 use std::time::Duration;
@@ -40,6 +42,10 @@ pub struct ResolvedConfig {
     /// Model names and aliases.
     pub models: HashMap<String, ModelTarget>,
     pub defaults: Timeouts,
+    /// Every route: `models:` entries (one target each), `routes:` entries and `auto`.
+    pub routes: Vec<RouteSpec>,
+    /// The policy of routes made on the fly for `provider/model` names.
+    pub route_defaults: RoutePolicy,
 }
 
 /// Reads the environment and files the config refers to, and checks every reference.
@@ -95,10 +101,13 @@ pub fn resolve(
             }
         }
     }
+    let resolved = resolve_routes(&cfg, &providers)?;
     Ok(ResolvedConfig {
         providers,
         models,
         defaults,
+        routes: resolved.routes,
+        route_defaults: resolved.defaults,
     })
 }
 
