@@ -173,8 +173,8 @@ export interface ChatCompletionStreamOptions {
 
 /**
  * switchpoint's own fields, accepted beside the OpenAI ones in every `create()` body. They
- * are never sent to the provider; `user` and `metadata` (OpenAI fields) are sent and also
- * identify the caller to the gateway.
+ * are never sent to the provider; `user` (an OpenAI field) is sent and also identifies the
+ * caller to the gateway.
  */
 export interface SwitchpointRequestFields {
   /** A virtual key the gateway issued (for policies); never replaces the provider's key. */
@@ -187,6 +187,8 @@ export interface SwitchpointRequestFields {
   tags?: string[]
   /** An overall deadline for this call, in seconds. */
   timeout?: number
+  /** Key-value data recorded with the request by the gateway (not sent to the provider). */
+  metadata?: JsonObject
 }
 
 /** The fields of a chat completion request, streamed or not. */
@@ -214,8 +216,6 @@ export interface ChatCompletionCreateParamsBase extends SwitchpointRequestFields
   response_format?: ResponseFormat
   /** The end user; sent to the provider and used by the gateway for per-user accounting. */
   user?: string
-  /** Key-value metadata; sent to the provider and recorded by the gateway. */
-  metadata?: { [key: string]: string } | null
   store?: boolean | null
   service_tier?: 'auto' | 'default' | 'flex' | 'scale' | 'priority' | null
   stream_options?: ChatCompletionStreamOptions | null

@@ -119,12 +119,14 @@ const CONTEXT_FIELDS = [
   ['tier', 'tier'],
   ['tags', 'tags'],
   ['timeout', 'timeout'],
+  ['metadata', 'metadata'],
+  // No response cache in the core yet: passed on so the core refuses it clearly.
   ['cache', 'cache'],
 ]
 
 /**
- * Splits a create() body into the request JSON and the context JSON (or null). `user` and
- * `metadata` are OpenAI fields: they stay in the request and also identify the caller.
+ * Splits a create() body into the request JSON and the context JSON (or null). `user` is
+ * both: it reaches the provider (as with the `openai` package) and identifies the caller.
  */
 function encode(body, options) {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
@@ -141,7 +143,6 @@ function encode(body, options) {
     }
   }
   if (body.user != null) (context ??= {}).user = body.user
-  if (body.metadata != null) (context ??= {}).metadata = body.metadata
   if (options != null && options.timeout != null) {
     // openai's RequestOptions.timeout is milliseconds; the core's context is seconds.
     const secs = options.timeout / 1000
