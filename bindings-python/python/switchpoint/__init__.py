@@ -51,6 +51,7 @@ from ._models import (
     Function,
     PromptTokensDetails,
     SwitchpointFacts,
+    TargetHealth,
 )
 from ._native import ERROR_KINDS as _ERROR_KINDS
 from ._native import __version__
@@ -100,6 +101,7 @@ __all__ = [
     "Embedding",
     "EmbeddingUsage",
     "SwitchpointFacts",
+    "TargetHealth",
     "AttemptFact",
     # errors
     "SwitchpointError",

@@ -12,7 +12,7 @@ import json
 import os
 
 from . import _exceptions
-from ._models import ChatCompletion, CreateEmbeddingResponse
+from ._models import ChatCompletion, CreateEmbeddingResponse, TargetHealth
 from ._native import Gateway as _NativeGateway
 from ._streaming import AsyncStream, Stream
 from ._types import NOT_GIVEN, _encode
@@ -115,6 +115,11 @@ class _Base:
     def rebuild(self) -> None:
         """Fresh connection pools (done automatically in a child after ``fork()``)."""
         self._native.rebuild()
+
+    def health(self) -> "list[TargetHealth]":
+        """Every target's state: healthy, cooling down (until when) or half-open, EWMA
+        latency, recent error rate and requests in flight. Plain data; never blocks."""
+        return [TargetHealth.model_validate(t) for t in json.loads(self._native.health())]
 
 
 class Gateway(_Base):

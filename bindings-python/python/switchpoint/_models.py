@@ -18,6 +18,7 @@ __all__ = [
     "BaseModel",
     "AttemptFact",
     "SwitchpointFacts",
+    "TargetHealth",
     "Function",
     "ChatCompletionMessageToolCall",
     "ChatCompletionMessage",
@@ -186,7 +187,18 @@ def _many(cls: type) -> Callable[[Any], Any]:
 class AttemptFact(BaseModel):
     """One try at one provider: ``status`` is ``"ok"`` or ``"error"`` (then ``error`` is the kind)."""
 
-    _fields = {"provider": None, "provider_model": None, "status": None, "error": None, "latency_ms": None}
+    _fields = {
+        "provider": None,
+        "provider_model": None,
+        "status": None,
+        "error": None,
+        "latency_ms": None,
+        "route": None,
+        "waited_ms": None,
+        "hedge": None,
+        "resumed": None,
+        "message": None,
+    }
 
 
 class SwitchpointFacts(BaseModel):
@@ -200,6 +212,32 @@ class SwitchpointFacts(BaseModel):
         "latency_ms": None,
         "ttft_ms": None,
         "overhead_us": None,
+        "route": None,
+        "routed_via": None,
+    }
+
+
+class TargetHealth(BaseModel):
+    """One target's state from ``gateway.health()``: ``state`` is ``healthy``,
+    ``cooling_down`` (until ``cooling_until_unix_ms``) or ``half_open``."""
+
+    _fields = {
+        "provider": None,
+        "model": None,
+        "routes": None,
+        "tags": None,
+        "state": None,
+        "cooling_until_unix_ms": None,
+        "cooldown_remaining_s": None,
+        "cooldown_reason": None,
+        "ewma_latency_ms": None,
+        "p95_latency_ms": None,
+        "error_rate": None,
+        "in_flight": None,
+        "requests": None,
+        "failures": None,
+        "requests_last_minute": None,
+        "tokens_last_minute": None,
     }
 
 
