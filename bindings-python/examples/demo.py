@@ -89,7 +89,9 @@ routes:
         gw.chat.completions.create(model="busy", messages=[{"role": "user", "content": "are you there?"}])
         print("   unexpected success")
     except switchpoint.RateLimitError as e:
-        print(f"   {type(e).__name__}: kind={e.kind} status_code={e.status_code} provider={e.provider} retry_after={e.retry_after}")
+        print(
+            f"   {type(e).__name__}: kind={e.kind} status_code={e.status_code} provider={e.provider} retry_after={e.retry_after}"
+        )
         print(f"   {e.__cause__}")
     try:
         gw.chat.completions.create(model="gtp", messages=[{"role": "user", "content": "typo in the model name"}])

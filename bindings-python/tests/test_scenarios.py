@@ -12,10 +12,9 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, Optional, Tuple
 
 import pytest
-
 import switchpoint
 
 from .conftest import ROOT, Mock

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any, Dict
 
 import pytest
-
 import switchpoint
 
 from .conftest import Mock, user

@@ -8,6 +8,16 @@
 ``Gateway`` blocks (releasing the GIL), ``AsyncGateway`` awaits; both share one Rust core.
 """
 
+from ._client import (
+    AsyncChat,
+    AsyncCompletions,
+    AsyncEmbeddings,
+    AsyncGateway,
+    Chat,
+    Completions,
+    Embeddings,
+    Gateway,
+)
 from ._exceptions import (
     APIConnectionError,
     APIError,
@@ -53,18 +63,7 @@ from ._models import (
     SwitchpointFacts,
     TargetHealth,
 )
-from ._native import ERROR_KINDS as _ERROR_KINDS
 from ._native import __version__
-from ._client import (
-    AsyncChat,
-    AsyncCompletions,
-    AsyncEmbeddings,
-    AsyncGateway,
-    Chat,
-    Completions,
-    Embeddings,
-    Gateway,
-)
 from ._streaming import AsyncStream, Stream
 from ._types import NOT_GIVEN, NotGiven
 

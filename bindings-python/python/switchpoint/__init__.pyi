@@ -114,9 +114,7 @@ class BaseModel(metaclass=_ModelMeta):
     @property
     def model_extra(self) -> Dict[str, Any]: ...
     def to_dict(self, *, exclude_unset: bool = True, exclude_none: bool = False) -> Dict[str, Any]: ...
-    def to_json(
-        self, *, indent: Optional[int] = 2, exclude_unset: bool = True, exclude_none: bool = False
-    ) -> str: ...
+    def to_json(self, *, indent: Optional[int] = 2, exclude_unset: bool = True, exclude_none: bool = False) -> str: ...
     def model_dump(self, *, exclude_unset: bool = False, exclude_none: bool = False) -> Dict[str, Any]: ...
     def model_dump_json(
         self, *, indent: Optional[int] = None, exclude_unset: bool = False, exclude_none: bool = False
@@ -322,7 +320,6 @@ class AsyncStream(Generic[_T]):
 class Completions:
     """``gw.chat.completions``."""
     def __init__(self, native: _native.Gateway) -> None: ...
-
     @overload
     def create(
         self,
@@ -472,7 +469,6 @@ class Chat:
 class Embeddings:
     """``gw.embeddings``."""
     def __init__(self, native: _native.Gateway) -> None: ...
-
     def create(
         self,
         *,
@@ -512,7 +508,6 @@ class Gateway:
 class AsyncCompletions:
     """``gw.chat.completions`` of an AsyncGateway."""
     def __init__(self, native: _native.Gateway) -> None: ...
-
     @overload
     async def create(
         self,
@@ -662,7 +657,6 @@ class AsyncChat:
 class AsyncEmbeddings:
     """``gw.embeddings`` of an AsyncGateway."""
     def __init__(self, native: _native.Gateway) -> None: ...
-
     async def create(
         self,
         *,

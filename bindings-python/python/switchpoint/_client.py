@@ -84,9 +84,7 @@ def _load(config: object) -> _NativeGateway:
         return _NativeGateway.from_file(os.fspath(config))
     if hasattr(config, "keys"):
         return _NativeGateway.from_json(json.dumps(dict(config)))  # type: ignore[call-overload]
-    raise TypeError(
-        f"config must be a dict, YAML/JSON text or a path, not {type(config).__name__}"
-    )
+    raise TypeError(f"config must be a dict, YAML/JSON text or a path, not {type(config).__name__}")
 
 
 class _Base:

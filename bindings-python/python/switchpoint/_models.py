@@ -8,6 +8,7 @@ and readable as attributes too, and every dump includes them.
 from __future__ import annotations
 
 import json
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: importing typing would slow `import switchpoint`
     from typing import Any, Callable, Dict, Optional, Tuple
@@ -36,6 +37,7 @@ __all__ = [
     "EmbeddingUsage",
     "CreateEmbeddingResponse",
 ]
+
 
 class _ModelMeta(type):
     """Turns a class's ``_fields`` (name -> converter) into its ``__slots__``."""
