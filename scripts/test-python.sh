@@ -20,5 +20,11 @@ cargo build -q -p mock-provider
 # Debug build of the extension, installed editable into the venv.
 (cd bindings-python && VIRTUAL_ENV="$venv" "$venv/bin/maturin" develop -q)
 
+# Ruff-clean: lints and formatting of the package, its tests, examples and benchmark, and the
+# uniffi test script (with the package's ruff settings).
+"$venv/bin/ruff" check bindings-python
+"$venv/bin/ruff" format --check -q bindings-python
+"$venv/bin/ruff" check --config bindings-python/pyproject.toml bindings-ffi/tests/python
+
 export PYTHONDONTWRITEBYTECODE=1
 "$py" -m pytest -q -p no:cacheprovider bindings-python/tests "$@"

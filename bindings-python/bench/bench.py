@@ -20,7 +20,6 @@ import asyncio
 import gc
 import os
 import platform
-import statistics
 import subprocess
 import sys
 import time
@@ -35,7 +34,9 @@ KEY = "sk-bench"
 
 
 class Result:
-    def __init__(self, name: str, concurrency: int, latencies: List[float], wall: float, cpu: float, mock_cpu: float) -> None:
+    def __init__(
+        self, name: str, concurrency: int, latencies: List[float], wall: float, cpu: float, mock_cpu: float
+    ) -> None:
         self.name = name
         self.concurrency = concurrency
         lat = sorted(latencies)
@@ -132,7 +133,6 @@ def main() -> None:
     import aiohttp
     import httpx
     import openai
-
     import switchpoint
 
     url, proc = start_mock()
@@ -148,20 +148,24 @@ def main() -> None:
 
     # --- blocking -------------------------------------------------------------------------
     gw = switchpoint.Gateway(config=config)
-    results.append(run_sync("switchpoint Gateway", lambda: gw.chat.completions.create(model=MODEL, messages=MESSAGES), n, warm, ctx))
+    results.append(
+        run_sync(
+            "switchpoint Gateway", lambda: gw.chat.completions.create(model=MODEL, messages=MESSAGES), n, warm, ctx
+        )
+    )
     hx = httpx.Client(headers=headers)
     results.append(run_sync("httpx.Client POST", lambda: hx.post(endpoint, json=BODY).json(), n, warm, ctx))
     oa = openai.OpenAI(base_url=url + "/v1", api_key=KEY, max_retries=0)
-    results.append(run_sync("openai.OpenAI", lambda: oa.chat.completions.create(model=MODEL, messages=MESSAGES), n, warm, ctx))  # type: ignore[arg-type]
+    results.append(
+        run_sync("openai.OpenAI", lambda: oa.chat.completions.create(model=MODEL, messages=MESSAGES), n, warm, ctx)
+    )  # type: ignore[arg-type]
 
     # --- asyncio ----------------------------------------------------------------------------
     async def async_suite() -> None:
         agw = switchpoint.AsyncGateway(config=config)
         aoa = openai.AsyncOpenAI(base_url=url + "/v1", api_key=KEY, max_retries=0)
         ahx = httpx.AsyncClient(headers=headers, limits=httpx.Limits(max_connections=args.concurrency))
-        session = aiohttp.ClientSession(
-            headers=headers, connector=aiohttp.TCPConnector(limit=args.concurrency)
-        )
+        session = aiohttp.ClientSession(headers=headers, connector=aiohttp.TCPConnector(limit=args.concurrency))
 
         async def aio_post() -> Any:
             async with session.post(endpoint, json=BODY) as resp:
@@ -188,8 +192,12 @@ def main() -> None:
     asyncio.run(async_suite())
 
     print(f"\nclient benchmark: Python {platform.python_version()}, {os.cpu_count()} cores, mock at {url}")
-    print(f"switchpoint {switchpoint.__version__}, openai {openai.__version__}, httpx {httpx.__version__}, aiohttp {aiohttp.__version__}\n")
-    print(f"{'client':<28}{'conc':>5}{'calls':>8}{'p50 µs':>10}{'p99 µs':>10}{'calls/s':>10}{'client CPU µs/call':>20}{'mock CPU µs/call':>18}")
+    print(
+        f"switchpoint {switchpoint.__version__}, openai {openai.__version__}, httpx {httpx.__version__}, aiohttp {aiohttp.__version__}\n"
+    )
+    print(
+        f"{'client':<28}{'conc':>5}{'calls':>8}{'p50 µs':>10}{'p99 µs':>10}{'calls/s':>10}{'client CPU µs/call':>20}{'mock CPU µs/call':>18}"
+    )
     for r in results:
         print(
             f"{r.name:<28}{r.concurrency:>5}{r.calls:>8}{r.p50:>10.0f}{r.p99:>10.0f}{r.rate:>10.0f}"
@@ -200,10 +208,14 @@ def main() -> None:
     c = args.concurrency
     asp, aio, aoar = by[("switchpoint AsyncGateway", c)], by[("aiohttp POST", c)], by[("openai.AsyncOpenAI", c)]
     print("\ntargets:")
-    print(f"  blocking p50 vs bare httpx POST: {sp.p50:.0f} µs vs {hxr.p50:.0f} µs -> {'met' if sp.p50 < hxr.p50 else 'NOT met'}"
-          f" ({sp.p50 / oar.p50:.2f}x the openai package's {oar.p50:.0f} µs; target <= 0.5x)")
-    print(f"  async calls/s at {c} vs bare aiohttp: {asp.rate:.0f} vs {aio.rate:.0f} -> {'met' if asp.rate >= aio.rate else 'NOT met'}"
-          f" ({asp.rate / aoar.rate:.1f}x AsyncOpenAI's {aoar.rate:.0f}/s)")
+    print(
+        f"  blocking p50 vs bare httpx POST: {sp.p50:.0f} µs vs {hxr.p50:.0f} µs -> {'met' if sp.p50 < hxr.p50 else 'NOT met'}"
+        f" ({sp.p50 / oar.p50:.2f}x the openai package's {oar.p50:.0f} µs; target <= 0.5x)"
+    )
+    print(
+        f"  async calls/s at {c} vs bare aiohttp: {asp.rate:.0f} vs {aio.rate:.0f} -> {'met' if asp.rate >= aio.rate else 'NOT met'}"
+        f" ({asp.rate / aoar.rate:.1f}x AsyncOpenAI's {aoar.rate:.0f}/s)"
+    )
     if proc is not None and proc.stdin is not None:
         proc.stdin.close()
         proc.wait(timeout=5)

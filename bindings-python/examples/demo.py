@@ -1,5 +1,6 @@
 """The quick-start demo in Python: one unified request to providers of different wire
-formats, a streamed reply, and typed errors, over real HTTP to the bundled mock provider.
+formats, a fallback past a failing provider, a streamed reply, and typed errors, over real
+HTTP to the bundled mock provider.
 
 Run with `make demo` (it starts the mock provider and sets MOCK_URL), or:
     scripts/with-mock.sh .venv/bin/python bindings-python/examples/demo.py
@@ -29,6 +30,14 @@ models:
   flash:  {{ provider: gemini,    model: gemini-2.5-flash }}
   # The mock answers this model with a 429 and Retry-After: 2, as a provider under load would.
   busy:   {{ provider: openai,    model: "gpt-4o!status=429,retry_after=2" }}
+routes:
+  # A route with two targets: the first is down (the mock answers 503), so the gateway fails
+  # over to Anthropic within the same call.
+  resilient:
+    strategy: priority
+    targets:
+      - {{ provider: openai,    model: "gpt-4o!status=503" }}
+      - {{ provider: anthropic, model: claude-sonnet-4-5 }}
 """
     )
     print(f"switchpoint demo (Python): the gateway in this process, mock providers at {mock}\n")
@@ -46,7 +55,16 @@ models:
             f"{facts.latency_ms:.2f} ms (gateway overhead {facts.overhead_us:.0f} µs)"
         )
 
-    print("\n2. A streamed reply (Gemini's SSE, delivered as OpenAI chunks)")
+    print("\n2. A fallback: the first provider answers 503, the second serves the same call")
+    r = gw.chat.completions.create(
+        model="resilient", messages=[{"role": "user", "content": "keep me alive through outages"}]
+    )
+    for a in r.switchpoint.attempts:
+        outcome = a.status if a.error is None else f"{a.status} ({a.error})"
+        print(f"   attempt -> {a.provider:<10} {a.provider_model:<20} {outcome}  {a.latency_ms:.2f} ms")
+    print(f"   answer from {r.switchpoint.provider}: {r.choices[0].message.content!r}")
+
+    print("\n3. A streamed reply (Gemini's SSE, delivered as OpenAI chunks)")
     stream = gw.chat.completions.create(
         model="flash",
         messages=[{"role": "user", "content": "streams arrive word by word as they are produced"}],
@@ -66,12 +84,14 @@ models:
     assert final is not None
     print(f"\n   {chunks} chunks, first after {final.ttft_ms or 0:.2f} ms, done in {final.latency_ms:.2f} ms")
 
-    print("\n3. Typed errors")
+    print("\n4. Typed errors")
     try:
         gw.chat.completions.create(model="busy", messages=[{"role": "user", "content": "are you there?"}])
         print("   unexpected success")
     except switchpoint.RateLimitError as e:
-        print(f"   {type(e).__name__}: kind={e.kind} status_code={e.status_code} provider={e.provider} retry_after={e.retry_after}")
+        print(
+            f"   {type(e).__name__}: kind={e.kind} status_code={e.status_code} provider={e.provider} retry_after={e.retry_after}"
+        )
         print(f"   {e.__cause__}")
     try:
         gw.chat.completions.create(model="gtp", messages=[{"role": "user", "content": "typo in the model name"}])

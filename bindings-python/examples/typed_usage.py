@@ -40,8 +40,8 @@ from switchpoint import (
     ChoiceDeltaToolCall,
     ChoiceDeltaToolCallFunction,
     ChunkChoice,
-    CompletionTokensDetails,
     Completions,
+    CompletionTokensDetails,
     CompletionUsage,
     ConfigError,
     ContentFilteredError,
@@ -65,6 +65,7 @@ from switchpoint import (
     Stream,
     SwitchpointError,
     SwitchpointFacts,
+    TargetHealth,
 )
 
 ERRORS: List[Type[SwitchpointError]] = [
@@ -127,8 +128,14 @@ def describe_facts(facts: SwitchpointFacts) -> str:
     return f"{facts.provider}/{facts.provider_model} {last.status} in {facts.latency_ms:.2f} ms"
 
 
+def describe_health(gw: Gateway) -> str:
+    targets: List[TargetHealth] = gw.health()
+    return ", ".join(f"{t.provider}/{t.model} {t.state} ({t.error_rate:.0%} errors)" for t in targets)
+
+
 def blocking(mock: str) -> None:
     gw: Gateway = Gateway(config=config(mock))
+    assert "healthy" in describe_health(gw)
     chat: Chat = gw.chat
     completions: Completions = chat.completions
     r: ChatCompletion = completions.create(

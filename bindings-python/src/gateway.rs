@@ -161,6 +161,20 @@ impl NativeGateway {
         Ok(())
     }
 
+    /// Every target's state (healthy, cooling down until when, latency, error rate, in
+    /// flight) as JSON: plain data, no I/O.
+    fn health(&self, py: Python<'_>) -> PyResult<String> {
+        let gw = self
+            .current_gateway()
+            .map_err(|e| errors::to_pyerr(py, &e))?;
+        serde_json::to_string(&gw.health()).map_err(|e| {
+            errors::to_pyerr(
+                py,
+                &Error::new(switchpoint_core::ErrorKind::Internal, e.to_string()),
+            )
+        })
+    }
+
     /// One chat completion, blocking: request and context JSON in, response JSON out.
     fn chat(&self, py: Python<'_>, request: String, context: String) -> PyResult<String> {
         let gw = self.gateway(py)?;

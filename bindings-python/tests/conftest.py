@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List
 
 import pytest
-
 import switchpoint
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -72,9 +71,9 @@ def mock() -> Iterator[Mock]:
     line = proc.stdout.readline().strip()
     prefix = "mock-provider listening on "
     assert line.startswith(prefix), f"unexpected first line from the mock: {line!r}"
-    os.environ["MOCK_URL"] = line[len(prefix):]
+    os.environ["MOCK_URL"] = line[len(prefix) :]
     try:
-        yield Mock(line[len(prefix):])
+        yield Mock(line[len(prefix) :])
     finally:
         proc.stdin.close()
         try:

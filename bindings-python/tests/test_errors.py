@@ -10,7 +10,6 @@ import pickle
 from typing import Any, Dict, List, Optional, Type
 
 import pytest
-
 import switchpoint
 from switchpoint import _native
 
@@ -19,7 +18,14 @@ from .conftest import Mock, user
 #: (kind, class, model, faults, context, expected attributes)
 FAULT_CASES: List[Any] = [
     ("auth", switchpoint.AuthenticationError, "locked", [], {}, {"status_code": 401, "provider": "oai_bad"}),
-    ("permission_denied", switchpoint.PermissionDeniedError, "gpt", [{"error": "permission"}], {}, {"status_code": 403}),
+    (
+        "permission_denied",
+        switchpoint.PermissionDeniedError,
+        "gpt",
+        [{"error": "permission"}],
+        {},
+        {"status_code": 403},
+    ),
     ("not_found", switchpoint.NotFoundError, "gpt", [{"error": "not_found"}], {}, {"status_code": 404}),
     (
         "rate_limited",
@@ -40,7 +46,14 @@ FAULT_CASES: List[Any] = [
         {},
         {"status_code": 400, "code": "context_length_exceeded"},
     ),
-    ("content_filtered", switchpoint.ContentFilteredError, "flash", [{"error": "content_filter"}], {}, {"provider": "gem"}),
+    (
+        "content_filtered",
+        switchpoint.ContentFilteredError,
+        "flash",
+        [{"error": "content_filter"}],
+        {},
+        {"provider": "gem"},
+    ),
     ("unavailable", switchpoint.InternalServerError, "sonnet", [{"error": "overloaded"}], {}, {"status_code": 529}),
     ("invalid_response", switchpoint.APIResponseValidationError, "gpt", [{"malformed": True}], {}, {"provider": "oai"}),
 ]
@@ -125,7 +138,14 @@ def test_openai_hierarchy() -> None:
 
 @pytest.mark.parametrize("kind,cls,model,faults,ctx,attrs", FAULT_CASES, ids=[c[0] for c in FAULT_CASES])
 def test_fault_raises_its_class_blocking(
-    gw: switchpoint.Gateway, clean: Mock, kind: str, cls: type, model: str, faults: List[Any], ctx: Dict[str, Any], attrs: Dict[str, Any]
+    gw: switchpoint.Gateway,
+    clean: Mock,
+    kind: str,
+    cls: type,
+    model: str,
+    faults: List[Any],
+    ctx: Dict[str, Any],
+    attrs: Dict[str, Any],
 ) -> None:
     clean.script(faults)
     with pytest.raises(switchpoint.SwitchpointError) as e:
@@ -135,7 +155,14 @@ def test_fault_raises_its_class_blocking(
 
 @pytest.mark.parametrize("kind,cls,model,faults,ctx,attrs", FAULT_CASES, ids=[c[0] for c in FAULT_CASES])
 def test_fault_raises_its_class_asyncio(
-    agw: switchpoint.AsyncGateway, clean: Mock, kind: str, cls: type, model: str, faults: List[Any], ctx: Dict[str, Any], attrs: Dict[str, Any]
+    agw: switchpoint.AsyncGateway,
+    clean: Mock,
+    kind: str,
+    cls: type,
+    model: str,
+    faults: List[Any],
+    ctx: Dict[str, Any],
+    attrs: Dict[str, Any],
 ) -> None:
     clean.script(faults)
 
@@ -148,7 +175,9 @@ def test_fault_raises_its_class_asyncio(
 
 
 @pytest.mark.parametrize("kind,cls,request_,attrs", GATEWAY_CASES, ids=[c[0] for c in GATEWAY_CASES])
-def test_gateway_errors(gw: switchpoint.Gateway, kind: str, cls: type, request_: Dict[str, Any], attrs: Dict[str, Any]) -> None:
+def test_gateway_errors(
+    gw: switchpoint.Gateway, kind: str, cls: type, request_: Dict[str, Any], attrs: Dict[str, Any]
+) -> None:
     with pytest.raises(switchpoint.SwitchpointError) as e:
         gw.chat.completions.create(messages=user("x"), **request_)
     check(e.value, kind, cls, attrs)
@@ -181,7 +210,9 @@ def test_errors_cross_multiprocessing(gw: switchpoint.Gateway, clean: Mock) -> N
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(1) as pool:
         # An error raised in a worker comes back to the parent as the same class.
-        result = pool.apply_async(_raise_in_child, (json.dumps({"error": e.value.cause, "display": str(e.value.__cause__)}),))
+        result = pool.apply_async(
+            _raise_in_child, (json.dumps({"error": e.value.cause, "display": str(e.value.__cause__)}),)
+        )
         with pytest.raises(switchpoint.RateLimitError) as back:
             result.get(timeout=60)
     assert back.value.retry_after == 1.5 and back.value.status_code == 429

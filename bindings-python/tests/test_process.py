@@ -12,7 +12,6 @@ import time
 from typing import Any, Dict
 
 import pytest
-
 import switchpoint
 
 from .conftest import Mock, user

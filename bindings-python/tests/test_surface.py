@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any, Dict
 
 import pytest
-
 import switchpoint
 
 from .conftest import Mock, user
@@ -203,6 +202,7 @@ def test_extra_body_and_params_reach_the_provider(gw: switchpoint.Gateway, clean
 
 
 def test_switchpoint_kwargs_go_to_the_context_not_the_provider(gw: switchpoint.Gateway, clean: Mock) -> None:
+    # `user` is the one exception: an OpenAI parameter too, it also reaches the provider.
     r = gw.chat.completions.create(
         model="gpt",
         messages=user("ctx"),
@@ -215,8 +215,9 @@ def test_switchpoint_kwargs_go_to_the_context_not_the_provider(gw: switchpoint.G
     )
     assert r.choices[0].message.content == "ctx"
     body = clean.log()[-1]["body"]
-    for key in ("user", "tags", "metadata", "team", "tier", "timeout"):
+    for key in ("tags", "metadata", "team", "tier", "timeout"):
         assert key not in body
+    assert body["user"] == "u-42"
 
 
 def test_context_is_checked_by_the_core(gw: switchpoint.Gateway) -> None:
@@ -329,3 +330,29 @@ def test_user_reaches_the_provider_and_the_gateway(gw: switchpoint.Gateway, clea
     assert clean.log()[-1]["body"]["user"] == "u-42"
     gw.chat.completions.create(model="sonnet", messages=user("who am i"), user="u-43")
     assert clean.log()[-1]["body"]["metadata"] == {"user_id": "u-43"}
+
+
+def test_health_shows_a_failing_target_and_its_route(mock: Mock, clean: Mock) -> None:
+    cfg = {
+        "providers": {"oai": {"kind": "openai", "base_url": f"{mock.url}/v1", "api_key": "k"}},
+        "routes": {
+            "r": {
+                "strategy": "priority",
+                "targets": [
+                    {"provider": "oai", "model": "primary!status=503"},
+                    {"provider": "oai", "model": "backup"},
+                ],
+            }
+        },
+    }
+    gw = switchpoint.Gateway(config=cfg)
+    r = gw.chat.completions.create(model="r", messages=user("fail over"))
+    assert [(a.provider_model, a.status, a.error) for a in r.switchpoint.attempts] == [
+        ("primary!status=503", "error", "unavailable"),
+        ("backup", "ok", None),
+    ]
+    health = {t.model: t for t in gw.health()}
+    assert isinstance(health["backup"], switchpoint.TargetHealth)
+    assert health["backup"].state == "healthy" and health["backup"].failures == 0
+    assert health["primary!status=503"].failures == 1 and health["primary!status=503"].routes == ["r"]
+    assert health["primary!status=503"].error_rate > 0

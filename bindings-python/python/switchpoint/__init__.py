@@ -8,6 +8,16 @@
 ``Gateway`` blocks (releasing the GIL), ``AsyncGateway`` awaits; both share one Rust core.
 """
 
+from ._client import (
+    AsyncChat,
+    AsyncCompletions,
+    AsyncEmbeddings,
+    AsyncGateway,
+    Chat,
+    Completions,
+    Embeddings,
+    Gateway,
+)
 from ._exceptions import (
     APIConnectionError,
     APIError,
@@ -51,19 +61,9 @@ from ._models import (
     Function,
     PromptTokensDetails,
     SwitchpointFacts,
+    TargetHealth,
 )
-from ._native import ERROR_KINDS as _ERROR_KINDS
 from ._native import __version__
-from ._client import (
-    AsyncChat,
-    AsyncCompletions,
-    AsyncEmbeddings,
-    AsyncGateway,
-    Chat,
-    Completions,
-    Embeddings,
-    Gateway,
-)
 from ._streaming import AsyncStream, Stream
 from ._types import NOT_GIVEN, NotGiven
 
@@ -100,6 +100,7 @@ __all__ = [
     "Embedding",
     "EmbeddingUsage",
     "SwitchpointFacts",
+    "TargetHealth",
     "AttemptFact",
     # errors
     "SwitchpointError",

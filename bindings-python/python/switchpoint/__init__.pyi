@@ -53,6 +53,7 @@ __all__ = [
     "Embedding",
     "EmbeddingUsage",
     "SwitchpointFacts",
+    "TargetHealth",
     "AttemptFact",
     "SwitchpointError",
     "APIError",
@@ -113,9 +114,7 @@ class BaseModel(metaclass=_ModelMeta):
     @property
     def model_extra(self) -> Dict[str, Any]: ...
     def to_dict(self, *, exclude_unset: bool = True, exclude_none: bool = False) -> Dict[str, Any]: ...
-    def to_json(
-        self, *, indent: Optional[int] = 2, exclude_unset: bool = True, exclude_none: bool = False
-    ) -> str: ...
+    def to_json(self, *, indent: Optional[int] = 2, exclude_unset: bool = True, exclude_none: bool = False) -> str: ...
     def model_dump(self, *, exclude_unset: bool = False, exclude_none: bool = False) -> Dict[str, Any]: ...
     def model_dump_json(
         self, *, indent: Optional[int] = None, exclude_unset: bool = False, exclude_none: bool = False
@@ -130,6 +129,16 @@ class AttemptFact(BaseModel):
     #: The error kind when ``status`` is ``"error"``.
     error: Optional[str]
     latency_ms: float
+    #: The route the attempt belonged to (a fallback route may differ from the first).
+    route: Optional[str]
+    #: Time spent waiting before this attempt (backoff, Retry-After, a cooldown), ms.
+    waited_ms: Optional[float]
+    #: Whether this attempt was a hedge (a parallel try after the first was slow).
+    hedge: Optional[bool]
+    #: Whether this attempt resumed a cut stream.
+    resumed: Optional[bool]
+    #: The error message when ``status`` is ``"error"``.
+    message: Optional[str]
 
 class SwitchpointFacts(BaseModel):
     """What the gateway did: who served the answer, every attempt, latency and overhead."""
@@ -141,6 +150,29 @@ class SwitchpointFacts(BaseModel):
     latency_ms: float
     ttft_ms: Optional[float]
     overhead_us: float
+    #: The route that served the request, and the routes whose rules sent it there.
+    route: Optional[str]
+    routed_via: Optional[List[str]]
+
+class TargetHealth(BaseModel):
+    """One target's state from ``gateway.health()``."""
+
+    provider: str
+    model: str
+    routes: List[str]
+    tags: List[str]
+    state: Literal["healthy", "cooling_down", "half_open"]
+    cooling_until_unix_ms: Optional[int]
+    cooldown_remaining_s: Optional[float]
+    cooldown_reason: Optional[str]
+    ewma_latency_ms: Optional[float]
+    p95_latency_ms: Optional[float]
+    error_rate: float
+    in_flight: int
+    requests: int
+    failures: int
+    requests_last_minute: float
+    tokens_last_minute: float
 
 class Function(BaseModel):
     name: str
@@ -288,7 +320,6 @@ class AsyncStream(Generic[_T]):
 class Completions:
     """``gw.chat.completions``."""
     def __init__(self, native: _native.Gateway) -> None: ...
-
     @overload
     def create(
         self,
@@ -438,7 +469,6 @@ class Chat:
 class Embeddings:
     """``gw.embeddings``."""
     def __init__(self, native: _native.Gateway) -> None: ...
-
     def create(
         self,
         *,
@@ -470,6 +500,7 @@ class Gateway:
     @classmethod
     def from_env(cls) -> Self: ...
     def rebuild(self) -> None: ...
+    def health(self) -> List[TargetHealth]: ...
     def close(self) -> None: ...
     def __enter__(self) -> Self: ...
     def __exit__(self, *exc: object) -> None: ...
@@ -477,7 +508,6 @@ class Gateway:
 class AsyncCompletions:
     """``gw.chat.completions`` of an AsyncGateway."""
     def __init__(self, native: _native.Gateway) -> None: ...
-
     @overload
     async def create(
         self,
@@ -627,7 +657,6 @@ class AsyncChat:
 class AsyncEmbeddings:
     """``gw.embeddings`` of an AsyncGateway."""
     def __init__(self, native: _native.Gateway) -> None: ...
-
     async def create(
         self,
         *,
@@ -659,6 +688,7 @@ class AsyncGateway:
     @classmethod
     def from_env(cls) -> Self: ...
     def rebuild(self) -> None: ...
+    def health(self) -> List[TargetHealth]: ...
     async def close(self) -> None: ...
     async def __aenter__(self) -> Self: ...
     async def __aexit__(self, *exc: object) -> None: ...

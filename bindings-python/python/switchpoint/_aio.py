@@ -35,9 +35,7 @@ class _LoopCompleter:
                 fut.set_result((tag, value))
 
 
-_by_loop: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopCompleter]" = (
-    weakref.WeakKeyDictionary()
-)
+_by_loop: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopCompleter]" = weakref.WeakKeyDictionary()
 _last: "tuple[object, _LoopCompleter | None]" = (None, None)
 
 

@@ -12,7 +12,7 @@ import json
 import os
 
 from . import _exceptions
-from ._models import ChatCompletion, CreateEmbeddingResponse
+from ._models import ChatCompletion, CreateEmbeddingResponse, TargetHealth
 from ._native import Gateway as _NativeGateway
 from ._streaming import AsyncStream, Stream
 from ._types import NOT_GIVEN, _encode
@@ -84,9 +84,7 @@ def _load(config: object) -> _NativeGateway:
         return _NativeGateway.from_file(os.fspath(config))
     if hasattr(config, "keys"):
         return _NativeGateway.from_json(json.dumps(dict(config)))  # type: ignore[call-overload]
-    raise TypeError(
-        f"config must be a dict, YAML/JSON text or a path, not {type(config).__name__}"
-    )
+    raise TypeError(f"config must be a dict, YAML/JSON text or a path, not {type(config).__name__}")
 
 
 class _Base:
@@ -115,6 +113,11 @@ class _Base:
     def rebuild(self) -> None:
         """Fresh connection pools (done automatically in a child after ``fork()``)."""
         self._native.rebuild()
+
+    def health(self) -> "list[TargetHealth]":
+        """Every target's state: healthy, cooling down (until when) or half-open, EWMA
+        latency, recent error rate and requests in flight. Plain data; never blocks."""
+        return [TargetHealth.model_validate(t) for t in json.loads(self._native.health())]
 
 
 class Gateway(_Base):

@@ -8,6 +8,7 @@ and readable as attributes too, and every dump includes them.
 from __future__ import annotations
 
 import json
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: importing typing would slow `import switchpoint`
     from typing import Any, Callable, Dict, Optional, Tuple
@@ -18,6 +19,7 @@ __all__ = [
     "BaseModel",
     "AttemptFact",
     "SwitchpointFacts",
+    "TargetHealth",
     "Function",
     "ChatCompletionMessageToolCall",
     "ChatCompletionMessage",
@@ -35,6 +37,7 @@ __all__ = [
     "EmbeddingUsage",
     "CreateEmbeddingResponse",
 ]
+
 
 class _ModelMeta(type):
     """Turns a class's ``_fields`` (name -> converter) into its ``__slots__``."""
@@ -186,7 +189,18 @@ def _many(cls: type) -> Callable[[Any], Any]:
 class AttemptFact(BaseModel):
     """One try at one provider: ``status`` is ``"ok"`` or ``"error"`` (then ``error`` is the kind)."""
 
-    _fields = {"provider": None, "provider_model": None, "status": None, "error": None, "latency_ms": None}
+    _fields = {
+        "provider": None,
+        "provider_model": None,
+        "status": None,
+        "error": None,
+        "latency_ms": None,
+        "route": None,
+        "waited_ms": None,
+        "hedge": None,
+        "resumed": None,
+        "message": None,
+    }
 
 
 class SwitchpointFacts(BaseModel):
@@ -200,6 +214,32 @@ class SwitchpointFacts(BaseModel):
         "latency_ms": None,
         "ttft_ms": None,
         "overhead_us": None,
+        "route": None,
+        "routed_via": None,
+    }
+
+
+class TargetHealth(BaseModel):
+    """One target's state from ``gateway.health()``: ``state`` is ``healthy``,
+    ``cooling_down`` (until ``cooling_until_unix_ms``) or ``half_open``."""
+
+    _fields = {
+        "provider": None,
+        "model": None,
+        "routes": None,
+        "tags": None,
+        "state": None,
+        "cooling_until_unix_ms": None,
+        "cooldown_remaining_s": None,
+        "cooldown_reason": None,
+        "ewma_latency_ms": None,
+        "p95_latency_ms": None,
+        "error_rate": None,
+        "in_flight": None,
+        "requests": None,
+        "failures": None,
+        "requests_last_minute": None,
+        "tokens_last_minute": None,
     }
 
 

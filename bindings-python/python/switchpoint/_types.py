@@ -43,6 +43,4 @@ def _encode_default(o: object) -> object:
 
 
 #: Compact, UTF-8 JSON for requests; the core parses it with path-aware errors.
-_encode = json.JSONEncoder(
-    ensure_ascii=False, separators=(",", ":"), default=_encode_default, allow_nan=False
-).encode
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_encode_default, allow_nan=False).encode
