@@ -320,6 +320,30 @@ export type AttemptFact = {
   latency_ms: number
 } & ({ status: 'ok' } | { status: 'error'; error: ErrorKind })
 
+/** One target's state, from `gateway.health()`. */
+export interface TargetHealth {
+  provider: string
+  model: string
+  /** The routes that use this target. */
+  routes: string[]
+  tags: string[]
+  state: 'healthy' | 'cooling_down' | 'half_open'
+  /** When a resting target comes back: Unix time in ms, and seconds from now. */
+  cooling_until_unix_ms: number | null
+  cooldown_remaining_s: number | null
+  /** The error that made it rest. */
+  cooldown_reason: ErrorKind | null
+  ewma_latency_ms: number | null
+  p95_latency_ms: number | null
+  /** Share of recent attempts that failed (0..1). */
+  error_rate: number
+  in_flight: number
+  requests: number
+  failures: number
+  requests_last_minute: number
+  tokens_last_minute: number
+}
+
 /** What the gateway did for a request: `response.switchpoint`. */
 export interface SwitchpointFacts {
   /** The provider (config name) that served the answer. */
@@ -565,6 +589,8 @@ export declare class Gateway {
   static fromConfig(config: GatewayConfig | string): Gateway
   /** A gateway with no config: `provider/model` names, keys from the environment. */
   static fromEnv(): Gateway
+  /** Every target's state (healthy, cooling down until when, half-open), latency, error rate. */
+  health(): TargetHealth[]
 
   static SwitchpointError: typeof SwitchpointError
   static APIError: typeof SwitchpointError

@@ -453,6 +453,7 @@ function nativeGateway(options) {
  * `gw.chat.completions.create({...})`, `gw.embeddings.create({...})`.
  */
 class Gateway {
+  #native
   /**
    * `new Gateway()` reads provider keys from the environment (`provider/model` names);
    * `new Gateway({ config })` takes a config object or YAML/JSON text;
@@ -460,6 +461,7 @@ class Gateway {
    */
   constructor(options = {}) {
     const inner = nativeGateway(options ?? {})
+    this.#native = inner
     /** Chat completions. */
     this.chat = new Chat(inner)
     /** Embeddings. */
@@ -480,6 +482,14 @@ class Gateway {
   /** A gateway with no config: `provider/model` names, keys from the environment. */
   static fromEnv() {
     return new Gateway()
+  }
+
+  /**
+   * Every target's state: healthy, cooling down (until when) or half-open, EWMA latency,
+   * recent error rate, requests in flight. Plain data; never blocks.
+   */
+  health() {
+    return JSON.parse(this.#native.health())
   }
 }
 

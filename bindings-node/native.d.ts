@@ -32,6 +32,11 @@ export declare class Gateway {
   static fromJson(json: string): Gateway
   /** A gateway with no config: `provider/model` names, keys from the environment. */
   static fromEnv(): Gateway
+  /**
+   * Every target's state as JSON text: healthy, cooling down (until when) or half-open,
+   * latency, error rate, in flight. Plain data: never blocks the event loop.
+   */
+  health(): string
   /** One chat completion; resolves to the response's JSON text. */
   chat(request: string, context?: string | undefined | null, cancel?: CancelToken | undefined | null): Promise<string | NativeError>
   /** A streamed chat completion; resolves to a [`NativeStream`] once the provider answered. */

@@ -81,6 +81,7 @@ import type {
   SwitchpointErrorFields,
   SwitchpointFacts,
   SwitchpointRequestFields,
+  TargetHealth,
   TimeoutsConfig,
 } from 'switchpoint'
 
@@ -135,6 +136,11 @@ function describeUsage(usage: CompletionUsage | null | undefined): string {
   return `${usage.prompt_tokens}+${usage.completion_tokens} (cached ${prompt?.cached_tokens ?? 0}, reasoning ${completion?.reasoning_tokens ?? 0})`
 }
 
+function describeHealth(gateway: Gateway): string {
+  const targets: TargetHealth[] = gateway.health()
+  return targets.map((t) => `${t.provider}/${t.model} ${t.state} ${(t.error_rate * 100).toFixed(0)}%`).join(', ')
+}
+
 function describeFacts(facts: SwitchpointFacts | null | undefined): string {
   if (!facts) return 'no facts'
   const attempts = facts.attempts.map((a: AttemptFact) => (a.status === 'ok' ? `${a.provider}: ok` : `${a.provider}: ${a.error}`))
@@ -148,6 +154,7 @@ async function main(): Promise<void> {
   const message: ChatCompletionMessage = first.message
   const reason: FinishReason | null = first.finish_reason
   console.log(message.content, message.tool_calls?.[0]?.function.name, reason, describeUsage(completion.usage), describeFacts(completion.switchpoint))
+  console.log(describeHealth(gw))
 
   const stream: ChatCompletionStream = await completions.create(streaming)
   for await (const chunk of stream) {

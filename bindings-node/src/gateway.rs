@@ -53,6 +53,20 @@ impl Gateway {
         guard_sync(env, || build(env, switchpoint_core::Gateway::from_env()))
     }
 
+    /// Every target's state as JSON text: healthy, cooling down (until when) or half-open,
+    /// latency, error rate, in flight. Plain data: never blocks the event loop.
+    #[napi]
+    pub fn health(&self, env: &Env) -> Result<String> {
+        guard_sync(env, || {
+            serde_json::to_string(&self.inner.health()).map_err(|e| {
+                throw(
+                    env,
+                    Error::new(switchpoint_core::ErrorKind::Internal, e.to_string()),
+                )
+            })
+        })
+    }
+
     /// One chat completion; resolves to the response's JSON text.
     #[napi(ts_return_type = "Promise<string | NativeError>")]
     pub fn chat<'env>(

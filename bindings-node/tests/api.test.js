@@ -261,3 +261,29 @@ test('bad bodies reject (never throw synchronously)', async () => {
     (e) => e instanceof sp.BadRequestError && e.param === 'messages[0].role',
   )
 })
+
+test('health() shows a failing target beside its healthy backup', async () => {
+  const routed = Gateway.fromConfig({
+    providers: { oai: { kind: 'openai', base_url: `${mock.url}/v1`, api_key: 'k' } },
+    routes: {
+      r: {
+        strategy: 'priority',
+        targets: [
+          { provider: 'oai', model: 'primary!status=503' },
+          { provider: 'oai', model: 'backup' },
+        ],
+      },
+    },
+  })
+  const r = await routed.chat.completions.create({ model: 'r', messages: [{ role: 'user', content: 'fail over' }] })
+  assert.deepEqual(
+    r.switchpoint.attempts.map((a) => [a.provider_model, a.status, a.error]),
+    [['primary!status=503', 'error', 'unavailable'], ['backup', 'ok', undefined]],
+  )
+  const health = Object.fromEntries(routed.health().map((t) => [t.model, t]))
+  assert.equal(health.backup.state, 'healthy')
+  assert.equal(health.backup.failures, 0)
+  assert.equal(health['primary!status=503'].failures, 1)
+  assert.deepEqual(health['primary!status=503'].routes, ['r'])
+  assert.ok(health['primary!status=503'].error_rate > 0)
+})
