@@ -5,11 +5,13 @@
 //! Node and C wrap this crate and add no behaviour of their own.
 
 pub mod api;
+pub mod cache;
 pub mod config;
 pub mod gateway;
 pub mod providers;
 pub mod routing;
 pub mod runtime;
+pub mod telemetry;
 pub mod transport;
 
 pub use api::{

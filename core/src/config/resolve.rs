@@ -40,6 +40,9 @@ pub struct ResolvedConfig {
     /// Model names and aliases.
     pub models: HashMap<String, ModelTarget>,
     pub defaults: Timeouts,
+    pub cache: super::CacheConfig,
+    pub telemetry: super::TelemetryConfig,
+    pub pricing: super::PricingOverrides,
 }
 
 /// Reads the environment and files the config refers to, and checks every reference.
@@ -95,10 +98,14 @@ pub fn resolve(
             }
         }
     }
+    check_sections(&cfg, &providers, &models)?;
     Ok(ResolvedConfig {
         providers,
         models,
         defaults,
+        cache: cfg.cache,
+        telemetry: cfg.telemetry,
+        pricing: cfg.pricing,
     })
 }
 
@@ -374,4 +381,22 @@ mod tests {
         let err = load(yaml, &env_of(&[])).expect_err("must fail");
         assert!(err.message.contains("`s`"), "{}", err.message);
     }
+}
+
+/// Checks the cache and telemetry sections (their own rules live beside their schema).
+fn check_sections(
+    cfg: &ConfigFile,
+    providers: &HashMap<String, ResolvedProvider>,
+    models: &HashMap<String, ModelTarget>,
+) -> Result<(), Error> {
+    let is_model = |name: &str| {
+        models.contains_key(name)
+            || name.split_once('/').is_some_and(|(p, _)| {
+                providers.contains_key(p) || Preset::find(p).is_some()
+            })
+    };
+    cfg.cache
+        .check(&is_model)
+        .and_then(|()| cfg.telemetry.check())
+        .map_err(|(field, msg)| Error::config(field, msg))
 }
