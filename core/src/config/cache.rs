@@ -149,7 +149,9 @@ impl CacheConfig {
             if !is_model(name) {
                 return Err((
                     format!("cache.routes.{name}"),
-                    format!("`{name}` is not a configured model name or alias (nor `provider/model`)"),
+                    format!(
+                        "`{name}` is not a configured model name or alias (nor `provider/model`)"
+                    ),
                 ));
             }
             if let Some(s) = &r.semantic {
@@ -279,7 +281,10 @@ mod tests {
         assert_eq!(err.0, "cache.routes.faq.semantic.threshold");
         let cfg: CacheConfig =
             serde_json::from_value(serde_json::json!({"routes": {"nope": {}}})).expect("parses");
-        assert_eq!(cfg.check(&known).expect_err("unknown").0, "cache.routes.nope");
+        assert_eq!(
+            cfg.check(&known).expect_err("unknown").0,
+            "cache.routes.nope"
+        );
         // Semantic config alone turns the route's cache on.
         let cfg: CacheConfig = serde_json::from_value(serde_json::json!({
             "routes": {"faq": {"semantic": {"embedding_model": "emb"}}}

@@ -269,6 +269,24 @@ fn dedup(mut v: Vec<&str>) -> Vec<&str> {
     v
 }
 
+/// Checks the cache and telemetry sections (their own rules live beside their schema).
+fn check_sections(
+    cfg: &ConfigFile,
+    providers: &HashMap<String, ResolvedProvider>,
+    models: &HashMap<String, ModelTarget>,
+) -> Result<(), Error> {
+    let is_model = |name: &str| {
+        models.contains_key(name)
+            || name
+                .split_once('/')
+                .is_some_and(|(p, _)| providers.contains_key(p) || Preset::find(p).is_some())
+    };
+    cfg.cache
+        .check(&is_model)
+        .and_then(|()| cfg.telemetry.check())
+        .map_err(|(field, msg)| Error::config(field, msg))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -381,22 +399,4 @@ mod tests {
         let err = load(yaml, &env_of(&[])).expect_err("must fail");
         assert!(err.message.contains("`s`"), "{}", err.message);
     }
-}
-
-/// Checks the cache and telemetry sections (their own rules live beside their schema).
-fn check_sections(
-    cfg: &ConfigFile,
-    providers: &HashMap<String, ResolvedProvider>,
-    models: &HashMap<String, ModelTarget>,
-) -> Result<(), Error> {
-    let is_model = |name: &str| {
-        models.contains_key(name)
-            || name.split_once('/').is_some_and(|(p, _)| {
-                providers.contains_key(p) || Preset::find(p).is_some()
-            })
-    };
-    cfg.cache
-        .check(&is_model)
-        .and_then(|()| cfg.telemetry.check())
-        .map_err(|(field, msg)| Error::config(field, msg))
 }

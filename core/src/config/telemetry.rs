@@ -97,7 +97,10 @@ pub struct OtlpConfig {
     pub headers: BTreeMap<String, String>,
     #[serde(default = "default_service")]
     pub service_name: String,
-    #[serde(default = "default_otlp_timeout", deserialize_with = "required_duration")]
+    #[serde(
+        default = "default_otlp_timeout",
+        deserialize_with = "required_duration"
+    )]
     pub timeout: Duration,
 }
 
@@ -269,6 +272,8 @@ mod tests {
         .expect("parses");
         assert_eq!(t.log.as_ref().map(|l| l.max_bytes), Some(1024));
         assert_eq!(t.usage.bucket, Duration::from_secs(300));
-        assert!(serde_json::from_value::<TelemetryConfig>(serde_json::json!({"metric": {}})).is_err());
+        assert!(
+            serde_json::from_value::<TelemetryConfig>(serde_json::json!({"metric": {}})).is_err()
+        );
     }
 }

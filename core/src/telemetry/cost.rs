@@ -172,7 +172,10 @@ mod tests {
         // completion 3,000 of which 2,000 reasoning (billed as output).
         // 6,000 x 1.25/1M = 0.0075; 4,000 x 0.125/1M = 0.0005; 1,000 x 10/1M = 0.01;
         // 2,000 x 10/1M = 0.02; total 0.038.
-        let c = cost(&price("openai", "gpt-5"), &usage(10_000, 3_000, 4_000, 0, 2_000));
+        let c = cost(
+            &price("openai", "gpt-5"),
+            &usage(10_000, 3_000, 4_000, 0, 2_000),
+        );
         assert_eq!(c.input, dec("0.0075"));
         assert_eq!(c.cached_input, dec("0.0005"));
         assert_eq!(c.output, dec("0.01"));
@@ -210,10 +213,16 @@ mod tests {
         assert_eq!(c.reasoning, dec("0.001"));
         // gemini-2.5-pro above 200k prompt tokens: the whole request at $2.50 / $15.
         // 250,000 x 2.50 = 0.625; 1,000 x 15 = 0.015.
-        let c = cost(&price("gemini", "gemini-2.5-pro"), &usage(250_000, 1_000, 0, 0, 0));
+        let c = cost(
+            &price("gemini", "gemini-2.5-pro"),
+            &usage(250_000, 1_000, 0, 0, 0),
+        );
         assert_eq!(c.total, dec("0.64"));
         // At exactly 200k the standard tier applies: 200,000 x 1.25 = 0.25; 1,000 x 10 = 0.01.
-        let c = cost(&price("gemini", "gemini-2.5-pro"), &usage(200_000, 1_000, 0, 0, 0));
+        let c = cost(
+            &price("gemini", "gemini-2.5-pro"),
+            &usage(200_000, 1_000, 0, 0, 0),
+        );
         assert_eq!(c.total, dec("0.26"));
     }
 

@@ -72,7 +72,10 @@ pub struct Hub {
 impl std::fmt::Debug for Hub {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Hub")
-            .field("observers", &self.observers.read().map(|o| o.len()).unwrap_or(0))
+            .field(
+                "observers",
+                &self.observers.read().map(|o| o.len()).unwrap_or(0),
+            )
             .field("stats", &self.stats)
             .finish()
     }
@@ -88,7 +91,12 @@ impl Hub {
         std::thread::Builder::new()
             .name("switchpoint-telemetry".into())
             .spawn(move || worker(rx, o, s))
-            .map_err(|e| Error::new(crate::api::ErrorKind::Internal, format!("cannot start the telemetry thread: {e}")))?;
+            .map_err(|e| {
+                Error::new(
+                    crate::api::ErrorKind::Internal,
+                    format!("cannot start the telemetry thread: {e}"),
+                )
+            })?;
         Ok(Hub {
             tx,
             observers,
@@ -255,7 +263,9 @@ mod tests {
     #[test]
     fn a_panicking_observer_is_counted_and_others_still_run() {
         let hub = Hub::new(8).expect("hub");
-        hub.add(Arc::new(FnObserver(|_: &RequestRecord| panic!("host callback failed"))));
+        hub.add(Arc::new(FnObserver(|_: &RequestRecord| {
+            panic!("host callback failed")
+        })));
         let count = Arc::new(AtomicU64::new(0));
         let c = count.clone();
         hub.add(Arc::new(FnObserver(move |_: &RequestRecord| {

@@ -147,10 +147,8 @@ mod tests {
     use super::*;
 
     fn temp_dir(name: &str) -> PathBuf {
-        let d = std::env::temp_dir().join(format!(
-            "switchpoint-jsonl-{name}-{}",
-            std::process::id()
-        ));
+        let d =
+            std::env::temp_dir().join(format!("switchpoint-jsonl-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&d);
         d
     }
@@ -206,10 +204,12 @@ mod tests {
             std::fs::read_to_string(p)
                 .expect("read")
                 .lines()
-                .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("json")["id"]
-                    .as_str()
-                    .expect("id")
-                    .to_string())
+                .map(|l| {
+                    serde_json::from_str::<serde_json::Value>(l).expect("json")["id"]
+                        .as_str()
+                        .expect("id")
+                        .to_string()
+                })
                 .collect()
         };
         assert_eq!(ids(&path), ["006"]);

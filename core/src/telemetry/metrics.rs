@@ -91,7 +91,9 @@ impl Histogram {
     }
 }
 
-const REQ_LABELS: &[&str] = &["route", "provider", "model", "user", "team", "tag", "status", "cache"];
+const REQ_LABELS: &[&str] = &[
+    "route", "provider", "model", "user", "team", "tag", "status", "cache",
+];
 const ERR_LABELS: &[&str] = &["route", "provider", "model", "user", "team", "tag", "kind"];
 const TOK_LABELS: &[&str] = &["route", "provider", "model", "user", "team", "tag", "type"];
 const COST_LABELS: &[&str] = &["route", "provider", "model", "user", "team", "tag"];
@@ -221,8 +223,15 @@ impl Registry {
         if let Some(s) = r.cache.saved_usd {
             *self.saved.get(base.clone(), max) += s;
         }
-        let lat_key = vec![base[0].clone(), base[1].clone(), base[2].clone(), status.to_string()];
-        self.latency.get(lat_key, max).observe(r.latency_ms / 1000.0);
+        let lat_key = vec![
+            base[0].clone(),
+            base[1].clone(),
+            base[2].clone(),
+            status.to_string(),
+        ];
+        self.latency
+            .get(lat_key, max)
+            .observe(r.latency_ms / 1000.0);
         if let Some(ttft) = r.ttft_ms {
             let key = base[..3].to_vec();
             self.ttft.get(key, max).observe(ttft / 1000.0);
@@ -307,7 +316,13 @@ fn render_histogram(out: &mut String, f: &Family<Histogram>) {
             h.count
         );
         let _ = writeln!(out, "{}_sum{} {}", f.name, labels(f.labels, k, None), h.sum);
-        let _ = writeln!(out, "{}_count{} {}", f.name, labels(f.labels, k, None), h.count);
+        let _ = writeln!(
+            out,
+            "{}_count{} {}",
+            f.name,
+            labels(f.labels, k, None),
+            h.count
+        );
     }
 }
 
@@ -358,10 +373,20 @@ mod tests {
         m.on_record(&rec("alice", Status::Ok));
         m.on_record(&rec("alice", Status::Error(ErrorKind::RateLimited)));
         let text = m.render();
-        let base = r#"route="gpt",provider="openai",model="gpt",user="alice",team="t\"1",tag="summarize""#;
-        assert!(text.contains(&format!("switchpoint_requests_total{{{base},status=\"ok\",cache=\"miss\"}} 2\n")), "{text}");
-        assert!(text.contains(&format!("switchpoint_errors_total{{{base},kind=\"rate_limited\"}} 1\n")));
-        assert!(text.contains(&format!("switchpoint_tokens_total{{{base},type=\"prompt\"}} 30\n")));
+        let base =
+            r#"route="gpt",provider="openai",model="gpt",user="alice",team="t\"1",tag="summarize""#;
+        assert!(
+            text.contains(&format!(
+                "switchpoint_requests_total{{{base},status=\"ok\",cache=\"miss\"}} 2\n"
+            )),
+            "{text}"
+        );
+        assert!(text.contains(&format!(
+            "switchpoint_errors_total{{{base},kind=\"rate_limited\"}} 1\n"
+        )));
+        assert!(text.contains(&format!(
+            "switchpoint_tokens_total{{{base},type=\"prompt\"}} 30\n"
+        )));
         assert!(text.contains(&format!("switchpoint_cost_usd_total{{{base}}} 0.0045\n")));
         assert!(text.contains(
             "switchpoint_request_duration_seconds_bucket{route=\"gpt\",provider=\"openai\",model=\"gpt\",status=\"ok\",le=\"0.25\"} 2\n"

@@ -17,7 +17,9 @@ use super::hub::Observer;
 use super::record::{from_unix_ms, RequestRecord, Status};
 use crate::api::{Error, ErrorKind};
 use crate::config::OtlpConfig;
-use opentelemetry::trace::{Span as _, SpanKind, Status as SpanStatus, Tracer as _, TracerProvider as _};
+use opentelemetry::trace::{
+    Span as _, SpanKind, Status as SpanStatus, Tracer as _, TracerProvider as _,
+};
 use opentelemetry::{Array, KeyValue, StringValue, Value};
 use opentelemetry_otlp::{Protocol, WithExportConfig, WithHttpConfig};
 use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
@@ -105,7 +107,11 @@ pub fn span_attributes(r: &RequestRecord) -> Vec<KeyValue> {
         KeyValue::new("switchpoint.usage.cached_tokens", i(r.tokens.cached)),
         KeyValue::new("switchpoint.usage.reasoning_tokens", i(r.tokens.reasoning)),
     ];
-    if let Some(m) = r.response_model.clone().or_else(|| (!r.provider_model.is_empty()).then(|| r.provider_model.clone())) {
+    if let Some(m) = r
+        .response_model
+        .clone()
+        .or_else(|| (!r.provider_model.is_empty()).then(|| r.provider_model.clone()))
+    {
         a.push(KeyValue::new("gen_ai.response.model", m));
     }
     if let Some(id) = &r.response_id {
@@ -135,8 +141,15 @@ pub fn span_attributes(r: &RequestRecord) -> Vec<KeyValue> {
         a.push(KeyValue::new("switchpoint.team", t.clone()));
     }
     if !r.tags.is_empty() {
-        let tags: Vec<StringValue> = r.tags.iter().map(|t| StringValue::from(t.clone())).collect();
-        a.push(KeyValue::new("switchpoint.tags", Value::Array(Array::String(tags))));
+        let tags: Vec<StringValue> = r
+            .tags
+            .iter()
+            .map(|t| StringValue::from(t.clone()))
+            .collect();
+        a.push(KeyValue::new(
+            "switchpoint.tags",
+            Value::Array(Array::String(tags)),
+        ));
     }
     if let Some(ttft) = r.ttft_ms {
         a.push(KeyValue::new("switchpoint.ttft_ms", ttft));

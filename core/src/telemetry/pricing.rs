@@ -150,7 +150,13 @@ fn table_for(provider: &str) -> &str {
 }
 
 impl PriceEntry {
-    fn into_info(self, provider: &str, model: &str, source: Option<&str>, checked: Option<&str>) -> ModelInfo {
+    fn into_info(
+        self,
+        provider: &str,
+        model: &str,
+        source: Option<&str>,
+        checked: Option<&str>,
+    ) -> ModelInfo {
         let mut caps = Capabilities::default();
         for c in &self.capabilities {
             match c {
@@ -190,11 +196,8 @@ impl Catalogue {
     /// The catalogue shipped with the crate, parsed once per process.
     pub fn builtin() -> &'static Catalogue {
         static CATALOGUE: OnceLock<Catalogue> = OnceLock::new();
-        CATALOGUE.get_or_init(|| match Catalogue::parse(BUILTIN) {
-            Ok(c) => c,
-            // The file is checked by a unit test; an empty table (no costs) beats a panic.
-            Err(_) => Catalogue::default(),
-        })
+        // The file is checked by a unit test; an empty table (no costs) beats a panic.
+        CATALOGUE.get_or_init(|| Catalogue::parse(BUILTIN).unwrap_or_default())
     }
 
     /// Parses catalogue YAML (the shipped file's format).
@@ -236,7 +239,12 @@ impl Catalogue {
         rows.retain(|r| r.model != info.model);
         rows.push(info);
         // Longest key first, so the first match is the most specific.
-        rows.sort_by(|a, b| b.model.len().cmp(&a.model.len()).then(a.model.cmp(&b.model)));
+        rows.sort_by(|a, b| {
+            b.model
+                .len()
+                .cmp(&a.model.len())
+                .then(a.model.cmp(&b.model))
+        });
     }
 
     /// The row for a model id at one of `providers` (tried in order: a configured provider
@@ -302,7 +310,9 @@ fn decimal<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
 fn opt_decimal<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
     match Option::<serde_json::Value>::deserialize(d)? {
         None | Some(serde_json::Value::Null) => Ok(None),
-        Some(v) => parse_decimal(&v).map(Some).map_err(serde::de::Error::custom),
+        Some(v) => parse_decimal(&v)
+            .map(Some)
+            .map_err(serde::de::Error::custom),
     }
 }
 
@@ -339,14 +349,17 @@ mod tests {
     #[test]
     fn longest_key_followed_by_a_dash_wins() {
         let cat = Catalogue::builtin();
-        let m = cat.lookup(&["openai"], "gpt-4o-mini-2024-07-18").expect("row");
+        let m = cat
+            .lookup(&["openai"], "gpt-4o-mini-2024-07-18")
+            .expect("row");
         assert_eq!(m.model, "gpt-4o-mini");
         assert_eq!(m.price.cached_input, Some(dec("0.075")));
         let m = cat.lookup(&["openai"], "gpt-5-2025-08-07").expect("row");
         assert_eq!(m.model, "gpt-5");
         // `gpt-5.5-turbo` is not a `gpt-5` snapshot: `.` does not continue a family key.
         assert_eq!(
-            cat.lookup(&["openai"], "gpt-5.5-turbo").map(|m| m.model.as_str()),
+            cat.lookup(&["openai"], "gpt-5.5-turbo")
+                .map(|m| m.model.as_str()),
             Some("gpt-5.5")
         );
         assert!(cat.lookup(&["openai"], "gpt-5x").is_none());
@@ -364,16 +377,19 @@ mod tests {
     fn azure_uses_openai_prices_and_provider_prefixes_are_stripped() {
         let cat = Catalogue::builtin();
         assert_eq!(
-            cat.lookup(&["my-azure", "azure"], "gpt-4o").map(|m| m.price.input),
+            cat.lookup(&["my-azure", "azure"], "gpt-4o")
+                .map(|m| m.price.input),
             Some(dec("2.50"))
         );
         assert_eq!(
-            cat.lookup(&["openai"], "openai/gpt-4.1").map(|m| m.model.as_str()),
+            cat.lookup(&["openai"], "openai/gpt-4.1")
+                .map(|m| m.model.as_str()),
             Some("gpt-4.1")
         );
         // Groq's own ids contain a slash and match whole.
         assert_eq!(
-            cat.lookup(&["groq"], "openai/gpt-oss-120b").map(|m| m.price.output),
+            cat.lookup(&["groq"], "openai/gpt-oss-120b")
+                .map(|m| m.price.output),
             Some(dec("0.75"))
         );
     }

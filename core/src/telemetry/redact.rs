@@ -16,7 +16,18 @@ pub struct Redactor {
 }
 
 const KEY_PREFIXES: [&str; 12] = [
-    "sk-", "sk_", "pk_", "rk_", "AIza", "xai-", "gsk_", "ghp_", "gho_", "github_pat_", "xox", "AKIA",
+    "sk-",
+    "sk_",
+    "pk_",
+    "rk_",
+    "AIza",
+    "xai-",
+    "gsk_",
+    "ghp_",
+    "gho_",
+    "github_pat_",
+    "xox",
+    "AKIA",
 ];
 
 fn is_token_char(b: u8) -> bool {
@@ -54,7 +65,10 @@ fn builtin_spans(b: &[u8]) -> Vec<(usize, usize)> {
     let mut spans = Vec::new();
     let mut i = 0;
     while i < b.len() {
-        if let Some(end) = email_at(b, i).or_else(|| token_at(b, i)).or_else(|| card_at(b, i)) {
+        if let Some(end) = email_at(b, i)
+            .or_else(|| token_at(b, i))
+            .or_else(|| card_at(b, i))
+        {
             spans.push((i, end));
             i = end;
         } else {
@@ -180,15 +194,24 @@ mod tests {
 
     #[test]
     fn masks_emails_keys_cards_and_literals() {
-        assert_eq!(r().redact("mail jane.doe+x@example.co.uk now"), "mail [X] now");
+        assert_eq!(
+            r().redact("mail jane.doe+x@example.co.uk now"),
+            "mail [X] now"
+        );
         assert_eq!(
             r().redact("key sk-proj-abcdefghijklmnop1234 and AIzaSyA1234567890abcdefgh!"),
             "key [X] and [X]!"
         );
         assert_eq!(r().redact("card 4111 1111 1111 1111."), "card [X].");
-        assert_eq!(r().redact("card 4111-1111-1111-1112"), "card 4111-1111-1111-1112");
+        assert_eq!(
+            r().redact("card 4111-1111-1111-1112"),
+            "card 4111-1111-1111-1112"
+        );
         assert_eq!(r().redact("about Project Falcon today"), "about [X] today");
-        assert_eq!(r().redact("nothing to hide, 42 apples"), "nothing to hide, 42 apples");
+        assert_eq!(
+            r().redact("nothing to hide, 42 apples"),
+            "nothing to hide, 42 apples"
+        );
         assert_eq!(r().redact("a@b"), "a@b");
         assert_eq!(r().redact("héllo wörld"), "héllo wörld");
     }

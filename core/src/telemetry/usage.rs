@@ -151,7 +151,11 @@ impl UsageStore {
         let since = unix_ms(since);
         let mut out: HashMap<Option<String>, UsageRow> = HashMap::new();
         if let Ok(store) = self.inner.lock() {
-            for b in store.buckets.iter().filter(|b| b.start + self.width_ms > since) {
+            for b in store
+                .buckets
+                .iter()
+                .filter(|b| b.start + self.width_ms > since)
+            {
                 for ((g, name), row) in &b.rows {
                     if *g == group_by {
                         out.entry(name.clone())
@@ -195,11 +199,20 @@ impl Store {
         let idx = match pos {
             Some(i) if self.buckets[i].start == start => i,
             Some(i) => {
-                self.buckets.insert(i + 1, Bucket { start, rows: HashMap::new() });
+                self.buckets.insert(
+                    i + 1,
+                    Bucket {
+                        start,
+                        rows: HashMap::new(),
+                    },
+                );
                 i + 1
             }
             None => {
-                self.buckets.push_front(Bucket { start, rows: HashMap::new() });
+                self.buckets.push_front(Bucket {
+                    start,
+                    rows: HashMap::new(),
+                });
                 0
             }
         };
@@ -323,7 +336,10 @@ mod tests {
         assert_eq!(users.len(), 2);
         assert_eq!(users[0].group.as_deref(), Some("alice"));
         assert_eq!(users[0].requests, 2);
-        assert_eq!((users[1].requests, users[1].errors, users[1].cache_hits), (2, 1, 1));
+        assert_eq!(
+            (users[1].requests, users[1].errors, users[1].cache_hits),
+            (2, 1, 1)
+        );
 
         let tags = s.query(since, GroupBy::Tag);
         let by: HashMap<Option<String>, u64> =
@@ -341,7 +357,10 @@ mod tests {
         s.on_record(&rec("mid", "a", &[], now - Duration::from_secs(1800), "1"));
         s.on_record(&rec("new", "a", &[], now, "1"));
         // Beyond retention: never stored.
-        assert_eq!(s.query(now - Duration::from_secs(10_000), GroupBy::Total)[0].requests, 2);
+        assert_eq!(
+            s.query(now - Duration::from_secs(10_000), GroupBy::Total)[0].requests,
+            2
+        );
         let recent = s.query(now - Duration::from_secs(300), GroupBy::User);
         assert_eq!(recent.len(), 1);
         assert_eq!(recent[0].group.as_deref(), Some("new"));
