@@ -21,8 +21,9 @@ fn path_error(path: String, reason: String) -> Error {
         Some(i) => reason[..i].to_string(),
         None => reason,
     };
-    if path == "." || path.is_empty() {
-        Error::bad_request("", format!("invalid request: {reason}"))
+    // serde_path_to_error says `?` when the text is not JSON at all (no field to blame).
+    if path == "." || path == "?" || path.is_empty() {
+        Error::new(super::ErrorKind::BadRequest, format!("invalid request: {reason}"))
     } else {
         Error::bad_request(path.clone(), format!("invalid `{path}`: {reason}"))
     }
@@ -54,6 +55,13 @@ mod tests {
         assert_eq!(err.kind, ErrorKind::BadRequest);
         assert_eq!(err.param.as_deref(), Some("messages[1].role"));
         assert!(err.message.contains("robot"), "{}", err.message);
+    }
+
+    #[test]
+    fn text_that_is_not_json_blames_no_field() {
+        let err = ChatRequest::from_json("{not json").expect_err("must fail");
+        assert_eq!(err.param, None);
+        assert!(err.message.starts_with("invalid request: key must be a string"), "{}", err.message);
     }
 
     #[test]

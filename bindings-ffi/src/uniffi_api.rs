@@ -1,0 +1,324 @@
+//! The uniffi interface: the same gateway for Kotlin, Swift and Python (generated with the
+//! `uniffi-bindgen` binary of this crate; see README.md).
+//!
+//! Requests, contexts and answers cross as JSON text in the OpenAI wire shape, exactly as in
+//! the C ABI. Async methods run on the core's one tokio runtime; the foreign side awaits them
+//! with its own executor (coroutines, async/await, asyncio). Streams push chunks to a
+//! listener object the caller implements and return a handle that cancels them.
+
+use crate::boundary::panic_message;
+use futures_util::{FutureExt, StreamExt};
+use std::fmt;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use switchpoint_core::api::{from_json_str, ChatRequest, EmbeddingRequest};
+use switchpoint_core::runtime::runtime;
+use switchpoint_core::{Error, ErrorKind, RequestContext};
+use tokio::sync::watch;
+
+macro_rules! error_enum {
+    ($($variant:ident => $kind:ident),* $(,)?) => {
+        /// A failed call, one variant per error kind (the kinds every binding reports). Each
+        /// carries the message, the provider, its HTTP status, when to retry (seconds), the
+        /// field at fault and the provider's own error code.
+        #[derive(Debug, Clone, PartialEq, uniffi::Error)]
+        pub enum SwitchpointError {
+            $(
+                $variant {
+                    message: String,
+                    provider: Option<String>,
+                    status: Option<u16>,
+                    retry_after: Option<f64>,
+                    param: Option<String>,
+                    code: Option<String>,
+                },
+            )*
+        }
+
+        impl SwitchpointError {
+            /// The error kind's stable snake_case name.
+            pub fn kind(&self) -> &'static str {
+                match self {
+                    $(SwitchpointError::$variant { .. } => ErrorKind::$kind.as_str(),)*
+                }
+            }
+
+            /// The message.
+            pub fn message(&self) -> &str {
+                match self {
+                    $(SwitchpointError::$variant { message, .. } => message,)*
+                }
+            }
+        }
+
+        impl From<Error> for SwitchpointError {
+            fn from(e: Error) -> Self {
+                let retry_after = e.retry_after.map(|d| d.as_secs_f64());
+                let Error { kind, message, provider, status, param, code, .. } = e;
+                match kind {
+                    $(ErrorKind::$kind => SwitchpointError::$variant {
+                        message, provider, status, retry_after, param, code,
+                    },)*
+                }
+            }
+        }
+    };
+}
+
+error_enum! {
+    Auth => Auth,
+    PermissionDenied => PermissionDenied,
+    NotFound => NotFound,
+    RateLimited => RateLimited,
+    Timeout => Timeout,
+    Connection => Connection,
+    BadRequest => BadRequest,
+    ContextWindowExceeded => ContextWindowExceeded,
+    ContentFiltered => ContentFiltered,
+    Unavailable => Unavailable,
+    InvalidResponse => InvalidResponse,
+    BudgetExceeded => BudgetExceeded,
+    RateLimitExceeded => RateLimitExceeded,
+    PolicyDenied => PolicyDenied,
+    Config => Config,
+    Cancelled => Cancelled,
+    Internal => Internal,
+}
+
+impl fmt::Display for SwitchpointError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.kind(), self.message())
+    }
+}
+
+impl std::error::Error for SwitchpointError {}
+
+/// An internal error (a caught panic or a lost task) in the uniffi shape.
+fn internal(message: String) -> SwitchpointError {
+    Error::new(ErrorKind::Internal, message)
+        .with_code("panic")
+        .into()
+}
+
+/// Serializes an answer to its wire JSON.
+fn json<T: serde::Serialize>(v: &T) -> Result<String, SwitchpointError> {
+    serde_json::to_string(v)
+        .map_err(|e| Error::new(ErrorKind::Internal, format!("cannot serialize: {e}")).into())
+}
+
+/// Parses the optional context JSON (None or empty: an empty context).
+fn context(text: Option<String>) -> Result<RequestContext, SwitchpointError> {
+    Ok(text
+        .as_deref()
+        .map(RequestContext::from_json)
+        .transpose()?
+        .unwrap_or_default())
+}
+
+/// Runs `work` on the core's runtime and awaits it from whatever executor polls us.
+async fn on_runtime<T, F>(work: F) -> Result<T, SwitchpointError>
+where
+    T: Send + 'static,
+    F: std::future::Future<Output = Result<T, SwitchpointError>> + Send + 'static,
+{
+    let task = runtime().spawn(AssertUnwindSafe(work).catch_unwind());
+    match task.await {
+        Ok(Ok(r)) => r,
+        Ok(Err(payload)) => Err(internal(panic_message(payload.as_ref()))),
+        Err(e) => Err(internal(format!("the call's task was lost: {e}"))),
+    }
+}
+
+/// Receives a stream's chunks; implemented by the caller (a Kotlin/Swift/Python object).
+/// Methods run on the library's worker threads, one call at a time per stream.
+#[uniffi::export(with_foreign)]
+pub trait ChunkListener: Send + Sync {
+    /// One chunk as JSON (an OpenAI `chat.completion.chunk`). Return false to stop the
+    /// stream (the upstream request is closed; the stream ends with `on_error(Cancelled)`).
+    fn on_chunk(&self, chunk_json: String) -> bool;
+    /// The stream ended normally; `facts_json` is the gateway's facts about the call.
+    fn on_done(&self, facts_json: String);
+    /// The stream failed (before or after its first chunk) or was cancelled.
+    fn on_error(&self, error: SwitchpointError);
+}
+
+/// A running stream; `cancel()` stops it and closes the upstream request.
+#[derive(Debug, uniffi::Object)]
+pub struct StreamHandle {
+    cancel: watch::Sender<bool>,
+}
+
+#[uniffi::export]
+impl StreamHandle {
+    /// Stops the stream; the listener then gets `on_error(Cancelled)` unless it already
+    /// ended. Calling it again, or after the end, does nothing.
+    pub fn cancel(&self) {
+        self.cancel.send_replace(true);
+    }
+
+    /// Whether the stream is over: the listener got its last call and was released. Wait for
+    /// it before the process (or a Python interpreter) shuts down.
+    pub fn is_finished(&self) -> bool {
+        self.cancel.is_closed()
+    }
+}
+
+/// A configured gateway; share one per process (it is thread-safe and pools connections).
+#[derive(Debug, uniffi::Object)]
+pub struct Gateway {
+    gw: switchpoint_core::Gateway,
+}
+
+#[uniffi::export]
+impl Gateway {
+    /// A gateway from a YAML or JSON config file.
+    #[uniffi::constructor]
+    pub fn from_file(path: String) -> Result<Arc<Gateway>, SwitchpointError> {
+        Ok(Arc::new(Gateway {
+            gw: switchpoint_core::Gateway::from_file(path)?,
+        }))
+    }
+
+    /// A gateway from YAML or JSON config text.
+    #[uniffi::constructor]
+    pub fn from_text(text: String) -> Result<Arc<Gateway>, SwitchpointError> {
+        Ok(Arc::new(Gateway {
+            gw: switchpoint_core::Gateway::from_text(&text)?,
+        }))
+    }
+
+    /// A gateway with no config: `provider/model` names, keys from the environment.
+    #[uniffi::constructor]
+    pub fn from_env() -> Result<Arc<Gateway>, SwitchpointError> {
+        Ok(Arc::new(Gateway {
+            gw: switchpoint_core::Gateway::from_env()?,
+        }))
+    }
+
+    /// One chat completion: request JSON (and optional context JSON) in, response JSON out
+    /// (OpenAI wire shape plus the gateway's facts under "switchpoint").
+    pub async fn chat(
+        &self,
+        request_json: String,
+        context_json: Option<String>,
+    ) -> Result<String, SwitchpointError> {
+        let req: ChatRequest = from_json_str(&request_json)?;
+        let ctx = context(context_json)?;
+        let gw = self.gw.clone();
+        on_runtime(async move { json(&gw.chat(&req, &ctx).await?) }).await
+    }
+
+    /// Embeddings: request JSON in, response JSON out.
+    pub async fn embed(
+        &self,
+        request_json: String,
+        context_json: Option<String>,
+    ) -> Result<String, SwitchpointError> {
+        let req: EmbeddingRequest = from_json_str(&request_json)?;
+        let ctx = context(context_json)?;
+        let gw = self.gw.clone();
+        on_runtime(async move { json(&gw.embed(&req, &ctx).await?) }).await
+    }
+
+    /// Starts a streamed chat completion and returns at once. Chunks go to `listener`, which
+    /// then gets exactly one of `on_done` or `on_error`. A bad request or context is raised
+    /// here instead, and the listener is never called.
+    pub fn chat_stream(
+        &self,
+        request_json: String,
+        context_json: Option<String>,
+        listener: Arc<dyn ChunkListener>,
+    ) -> Result<Arc<StreamHandle>, SwitchpointError> {
+        let req: ChatRequest = from_json_str(&request_json)?;
+        let ctx = context(context_json)?;
+        let (tx, rx) = watch::channel(false);
+        let gw = self.gw.clone();
+        runtime().spawn(async move {
+            let outcome = AssertUnwindSafe(pump(gw, req, ctx, listener.as_ref(), rx.clone()))
+                .catch_unwind()
+                .await;
+            match outcome {
+                Ok(Ok(facts)) => listener.on_done(facts),
+                Ok(Err(e)) => listener.on_error(e),
+                Err(payload) => listener.on_error(internal(panic_message(payload.as_ref()))),
+            }
+            // Release the foreign listener first, then report the stream finished: a caller
+            // that waits for `is_finished()` knows the library holds nothing of its own.
+            drop(listener);
+            drop(rx);
+        });
+        Ok(Arc::new(StreamHandle { cancel: tx }))
+    }
+}
+
+/// Moves chunks from the core's stream to the listener until the end, an error or a cancel.
+async fn pump(
+    gw: switchpoint_core::Gateway,
+    req: ChatRequest,
+    ctx: RequestContext,
+    listener: &dyn ChunkListener,
+    mut cancel: watch::Receiver<bool>,
+) -> Result<String, SwitchpointError> {
+    let cancelled = || -> SwitchpointError {
+        Error::new(ErrorKind::Cancelled, "the stream was cancelled").into()
+    };
+    let mut stream = tokio::select! {
+        s = gw.chat_stream(&req, &ctx) => s?,
+        _ = cancel_requested(&mut cancel) => return Err(cancelled()),
+    };
+    loop {
+        let item = tokio::select! {
+            item = stream.next() => item,
+            _ = cancel_requested(&mut cancel) => return Err(cancelled()),
+        };
+        match item {
+            None => return json(stream.facts()),
+            Some(Err(e)) => return Err(e.into()),
+            Some(Ok(chunk)) => {
+                if !listener.on_chunk(json(&chunk)?) {
+                    return Err(cancelled());
+                }
+            }
+        }
+    }
+}
+
+/// Resolves when `cancel()` was called; never when the handle was merely dropped (a caller
+/// that discards the handle still wants the whole stream).
+async fn cancel_requested(cancel: &mut watch::Receiver<bool>) {
+    if cancel.wait_for(|c| *c).await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn errors_keep_kind_and_detail() {
+        let e: SwitchpointError = Error::new(ErrorKind::RateLimited, "slow")
+            .with_status(429)
+            .with_retry_after(Some(Duration::from_secs(2)))
+            .into();
+        assert_eq!(
+            e,
+            SwitchpointError::RateLimited {
+                message: "slow".into(),
+                provider: None,
+                status: Some(429),
+                retry_after: Some(2.0),
+                param: None,
+                code: None,
+            }
+        );
+        assert_eq!(e.to_string(), "rate_limited: slow");
+        for k in ErrorKind::ALL {
+            assert_eq!(
+                SwitchpointError::from(Error::new(k, "m")).kind(),
+                k.as_str()
+            );
+        }
+    }
+}

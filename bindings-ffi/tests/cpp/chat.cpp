@@ -1,0 +1,104 @@
+// A C++ program using libswitchpoint (linked statically from libswitchpoint.a): RAII
+// wrappers over the C API, a chat, a callback stream stopped early, and typed errors.
+//
+// usage: chat MOCK_URL
+#include <switchpoint.h>
+
+#include <cstdio>
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+namespace sp {
+
+// The detail of a failed call, copied out of sp_last_error().
+struct Error : std::runtime_error {
+    sp_status status;
+    std::string kind;
+    int http_status;
+    explicit Error(sp_status st)
+        : std::runtime_error(sp_last_error() ? sp_last_error()->message : "unknown"),
+          status(st),
+          kind(sp_last_error() ? sp_last_error()->kind : ""),
+          http_status(sp_last_error() ? sp_last_error()->http_status : 0) {}
+};
+
+inline void check(sp_status st) {
+    if (st != SP_OK) throw Error(st);
+}
+
+// A string the library returned, freed with sp_string_free.
+using Owned = std::unique_ptr<char, decltype(&sp_string_free)>;
+
+class Gateway {
+  public:
+    static Gateway from_json(const std::string& config) {
+        sp_gateway* gw = nullptr;
+        check(sp_gateway_new_from_json(config.c_str(), &gw));
+        return Gateway(gw);
+    }
+    std::string chat(const std::string& request, const char* context = nullptr) const {
+        char* out = nullptr;
+        check(sp_chat(gw_.get(), request.c_str(), context, &out));
+        return Owned(out, sp_string_free).get();
+    }
+    // Calls `on_chunk` per chunk until it returns false.
+    template <typename F>
+    sp_status stream(const std::string& request, F on_chunk) const {
+        auto trampoline = [](void* ud, const char* chunk) -> int32_t {
+            return (*static_cast<F*>(ud))(chunk) ? 0 : 1;
+        };
+        return sp_chat_stream(gw_.get(), request.c_str(), nullptr, trampoline, &on_chunk,
+                              nullptr);
+    }
+
+  private:
+    explicit Gateway(sp_gateway* gw) : gw_(gw, sp_gateway_free) {}
+    std::unique_ptr<sp_gateway, decltype(&sp_gateway_free)> gw_;
+};
+
+}  // namespace sp
+
+static int failures = 0;
+static void expect(bool ok, const std::string& what) {
+    if (!ok) {
+        std::printf("FAIL %s\n", what.c_str());
+        failures++;
+    }
+}
+
+int main(int argc, char** argv) {
+    if (argc < 2) return 2;
+    std::string mock = argv[1];
+    auto gw = sp::Gateway::from_json(
+        R"({"providers":{"claude":{"kind":"anthropic","base_url":")" + mock +
+        R"(","api_key":"k"}},"models":{"sonnet":{"provider":"claude","model":"claude-sonnet-4-5"}}})");
+
+    std::string resp = gw.chat(
+        R"({"model":"sonnet","messages":[{"role":"user","content":"hello from c++"}]})",
+        R"({"user":"cpp"})");
+    expect(resp.find(R"("content":"hello from c++")") != std::string::npos, "chat: " + resp);
+    expect(resp.find(R"("provider":"claude")") != std::string::npos, "facts: " + resp);
+
+    int chunks = 0;
+    sp_status st = gw.stream(
+        R"({"model":"sonnet","stream":true,"messages":[{"role":"user","content":"a b c d e f"}]})",
+        [&](const char*) { return ++chunks < 3; });
+    expect(st == SP_CANCELLED && chunks == 3, "stream stopped after 3 chunks");
+
+    try {
+        gw.chat(R"({"model":"nope","messages":[{"role":"user","content":"x"}]})");
+        expect(false, "unknown model did not throw");
+    } catch (const sp::Error& e) {
+        expect(e.status == SP_NOT_FOUND && e.kind == "not_found", std::string("error ") + e.what());
+    }
+    try {
+        gw.chat("{broken");
+        expect(false, "broken JSON did not throw");
+    } catch (const sp::Error& e) {
+        expect(e.status == SP_BAD_REQUEST, std::string("error ") + e.what());
+    }
+    std::printf("c++: switchpoint %s\n%d passed, %d failed\n", sp_version(), 5 - failures,
+                failures);
+    return failures ? 1 : 0;
+}

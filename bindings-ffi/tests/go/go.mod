@@ -1,0 +1,3 @@
+module ffitest
+
+go 1.19
