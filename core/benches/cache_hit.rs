@@ -33,7 +33,10 @@ fn main() {
         max_entry_bytes: 1 << 20,
     });
     let key = request_key("team:3:abc", "gpt", &req);
-    cache.insert(key, CachedAnswer::from_response(resp, Duration::from_secs(3600)));
+    cache.insert(
+        key,
+        CachedAnswer::from_response(resp, Duration::from_secs(3600)),
+    );
 
     timing::per_op_ns(2000, 200, || {
         black_box(request_key(black_box("team:3:abc"), "gpt", black_box(&req)));
@@ -50,5 +53,8 @@ fn main() {
         let hit = cache.get(&k).expect("hit");
         black_box(hit.response.clone());
     })
-    .report("cache hit: key + lookup + answer clone", Duration::from_micros(2));
+    .report(
+        "cache hit: key + lookup + answer clone",
+        Duration::from_micros(2),
+    );
 }

@@ -52,7 +52,10 @@ fn main() {
             "{i} squared is {}. Squaring multiplies a number by itself, so the answer grows quickly.",
             i * i
         ));
-        cache.insert(key, CachedAnswer::from_response(resp, Duration::from_secs(3600)));
+        cache.insert(
+            key,
+            CachedAnswer::from_response(resp, Duration::from_secs(3600)),
+        );
         if i % 100_000 == 0 {
             peak = peak.max(rss());
         }

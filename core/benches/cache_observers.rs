@@ -89,7 +89,10 @@ fn main() {
         500 * 100 + 1000
     );
     let total: Decimal = tel
-        .usage(SystemTime::now() - Duration::from_secs(3600), switchpoint_core::telemetry::GroupBy::Total)
+        .usage(
+            SystemTime::now() - Duration::from_secs(3600),
+            switchpoint_core::telemetry::GroupBy::Total,
+        )
         .first()
         .map_or(Decimal::ZERO, |r| r.cost_usd);
     println!("usage total cost recorded: {total}");

@@ -23,7 +23,10 @@ fn path_error(path: String, reason: String) -> Error {
     };
     // serde_path_to_error says `?` when the text is not JSON at all (no field to blame).
     if path == "." || path == "?" || path.is_empty() {
-        Error::new(super::ErrorKind::BadRequest, format!("invalid request: {reason}"))
+        Error::new(
+            super::ErrorKind::BadRequest,
+            format!("invalid request: {reason}"),
+        )
     } else {
         Error::bad_request(path.clone(), format!("invalid `{path}`: {reason}"))
     }
@@ -61,7 +64,12 @@ mod tests {
     fn text_that_is_not_json_blames_no_field() {
         let err = ChatRequest::from_json("{not json").expect_err("must fail");
         assert_eq!(err.param, None);
-        assert!(err.message.starts_with("invalid request: key must be a string"), "{}", err.message);
+        assert!(
+            err.message
+                .starts_with("invalid request: key must be a string"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! - [`flight`]: identical in-flight requests share one upstream call.
 //! - [`replay`]: stored answers served as streams.
 //! - [`semantic`]: similar prompts (by embedding) reuse answers, scoped by tenant and route.
+//! - [`stage`]: the pipeline's cache stage (plan, read, single-flight, store).
 //!
 //! Tenants are separated by a namespace (see [`namespace`]); a route configured as
 //! `shared` uses one namespace for everybody.
@@ -15,11 +16,13 @@ pub mod flight;
 pub mod key;
 pub mod replay;
 pub mod semantic;
+pub mod stage;
 
 pub use exact::{CachedAnswer, ExactCache, ExactLimits};
 pub use flight::{Flights, Role, StreamFlights, TapeReader};
 pub use key::{canonical_json, params_key, request_key, CacheKey};
 pub use semantic::{Embedder, SemanticCache};
+pub use stage::{Lookup, ResponseCache, SemanticOutcome};
 
 use serde::{Deserialize, Deserializer};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
