@@ -1,8 +1,10 @@
 //! The pipeline that ties the stages together: admit, cache, route, execute, settle.
 //!
-//! Each stage is one function here so later concerns (policies, caching, fallback,
-//! telemetry) slot in at their boundary without reshaping the call.
+//! Each stage is one function here so later concerns (policies, caching, telemetry) slot in
+//! at their boundary without reshaping the call. Route (stage 3) is `routing`; execute
+//! (stage 4: retries, failover, cooldowns, hedging, fallbacks) is `resilience`.
 
+mod calls;
 mod context;
 mod stream;
 
@@ -10,11 +12,13 @@ pub use context::RequestContext;
 pub use stream::ChatStream;
 
 use crate::api::{
-    validate_chat, validate_embed, AttemptFact, AttemptOutcome, ChatRequest, ChatResponse,
-    EmbeddingRequest, EmbeddingResponse, Error, Facts,
+    validate_chat, validate_embed, AttemptFact, ChatRequest, ChatResponse, EmbeddingRequest,
+    EmbeddingResponse, Error, Facts,
 };
 use crate::config::{self, ResolvedConfig};
-use crate::routing::{Router, Target};
+use crate::resilience::{Executor, Served};
+use crate::routing::{Features, Route, Router, Selected, TargetHealth};
+use calls::{ChatCall, EmbedCall, StreamCall};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -74,6 +78,17 @@ impl Gateway {
         )?)
     }
 
+    /// Every target's state: healthy, cooling down (until when) or half-open, latency,
+    /// recent error rate and requests in flight. Plain data, serializable to JSON.
+    pub fn health(&self) -> Vec<TargetHealth> {
+        self.inner.router.health()
+    }
+
+    /// The routing table, for benchmarks and diagnostics (the decision alone, health).
+    pub fn router(&self) -> &Router {
+        &self.inner.router
+    }
+
     /// One chat completion (the request's `stream` flag is ignored; see [`Gateway::chat_stream`]).
     pub async fn chat(
         &self,
@@ -82,35 +97,21 @@ impl Gateway {
     ) -> Result<ChatResponse, Error> {
         let start = Instant::now();
         self.admit_chat(req)?;
-        let target = self.inner.router.resolve(&req.model)?;
-        let up = target.upstream;
-        let deadline = up.deadline(start, ctx.timeout);
-        let http = up.adapter.chat_request(req, target.model, false)?;
-        let mut facts = new_facts(req.model.as_str(), target);
-        let answer = up.send(http, deadline).await;
-        let result = match answer {
-            Ok(a) => {
-                let sent_at = a.sent_at;
-                let body = up.body(a, deadline).await;
-                let waited = sent_at.elapsed();
-                body.and_then(|b| up.adapter.parse_chat(&b, target.model))
-                    .map(|r| (r, waited))
-            }
-            Err(e) => Err(e),
-        };
-        match result {
-            Ok((mut resp, waited)) => {
-                settle(&mut facts, start, waited, None);
-                resp.switchpoint = Some(facts);
-                Ok(resp)
-            }
-            Err(e) => Err(e),
-        }
+        let features = Features::of(req);
+        let sel = self.route(&req.model, ctx, &features)?;
+        let deadline = deadline(start, ctx, &sel.route);
+        let mut ex = Executor::new(&self.inner.router, ctx, features, deadline);
+        let served = ex.run(&ChatCall { req }, sel).await?;
+        let mut facts = new_facts(&req.model, &served, ex.via, ex.attempts);
+        let Served { mut output, .. } = served;
+        settle(&mut facts, start);
+        output.switchpoint = Some(facts);
+        Ok(output)
     }
 
     /// A streamed chat completion. Errors before the first chunk (including a non-2xx
-    /// answer) come back here; later ones arrive in the stream, which always ends with an
-    /// error rather than silently when the provider cuts it.
+    /// answer) fail over and, when every target failed, come back here; later ones arrive in
+    /// the stream, which always ends with an error rather than silently when cut.
     pub async fn chat_stream(
         &self,
         req: &ChatRequest,
@@ -118,24 +119,30 @@ impl Gateway {
     ) -> Result<ChatStream, Error> {
         let start = Instant::now();
         self.admit_chat(req)?;
-        let target = self.inner.router.resolve(&req.model)?;
-        let up = target.upstream;
-        let deadline = up.deadline(start, ctx.timeout);
-        let http = up.adapter.chat_request(req, target.model, true)?;
-        let mut facts = new_facts(req.model.as_str(), target);
-        facts
-            .attempts
-            .push(stream::pending_attempt(&up.name, target.model));
-        let answer = up.send(http, deadline).await?;
-        let sent_at = answer.sent_at;
-        facts.overhead_us = (sent_at - start).as_secs_f64() * 1e6;
-        let chunks = up.stream(answer, target.model, deadline);
+        let features = Features::of(req);
+        let sel = self.route(&req.model, ctx, &features)?;
+        let deadline = deadline(start, ctx, &sel.route);
+        let mut ex = Executor::new(&self.inner.router, ctx, features, deadline);
+        let served = ex.run(&StreamCall { req }, sel).await?;
+        let mut facts = new_facts(&req.model, &served, ex.via, ex.attempts);
+        facts.overhead_us = overhead(start, &facts.attempts);
+        let resume = served
+            .route
+            .policy
+            .stream_resume
+            .then(|| stream::ResumeCtx {
+                gateway: self.clone(),
+                req: req.clone(),
+                ctx: ctx.clone(),
+                deadline,
+            });
         Ok(ChatStream::new(
-            chunks,
+            served,
             facts,
             start,
-            sent_at,
             req.wants_stream_usage(),
+            *self.inner.router.clock(),
+            resume,
         ))
     }
 
@@ -147,45 +154,78 @@ impl Gateway {
     ) -> Result<EmbeddingResponse, Error> {
         let start = Instant::now();
         validate_embed(req)?;
-        let target = self.inner.router.resolve(&req.model)?;
-        let up = target.upstream;
-        let deadline = up.deadline(start, ctx.timeout);
-        let http = up.adapter.embed_request(req, target.model)?;
-        let mut facts = new_facts(req.model.as_str(), target);
-        let answer = up.send(http, deadline).await?;
-        let sent_at = answer.sent_at;
-        let body = up.body(answer, deadline).await?;
-        let waited = sent_at.elapsed();
-        let mut resp = up.adapter.parse_embed(&body, target.model)?;
-        settle(&mut facts, start, waited, None);
-        resp.switchpoint = Some(facts);
-        Ok(resp)
+        let features = Features::none();
+        let sel = self.route(&req.model, ctx, &features)?;
+        let deadline = deadline(start, ctx, &sel.route);
+        let mut ex = Executor::new(&self.inner.router, ctx, features, deadline);
+        let served = ex.run(&EmbedCall { req }, sel).await?;
+        let mut facts = new_facts(&req.model, &served, ex.via, ex.attempts);
+        let Served { mut output, .. } = served;
+        settle(&mut facts, start);
+        output.switchpoint = Some(facts);
+        Ok(output)
     }
 
     /// Stage 1 (admit): the request is well-formed. Policies join here.
     fn admit_chat(&self, req: &ChatRequest) -> Result<(), Error> {
         validate_chat(req)
     }
+
+    /// Stage 3 (route): the model name through rules to the route that will serve it.
+    fn route(
+        &self,
+        model: &str,
+        ctx: &RequestContext,
+        features: &Features,
+    ) -> Result<Selected, Error> {
+        self.inner.router.select(model, ctx, features)
+    }
 }
 
-fn new_facts(model: &str, target: Target<'_>) -> Facts {
+/// The overall deadline: the sooner of the caller's timeout and the route's total.
+fn deadline(start: Instant, ctx: &RequestContext, route: &Route) -> Option<tokio::time::Instant> {
+    let limit = match (ctx.timeout, route.policy.timeouts.total) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }?;
+    let elapsed = start.elapsed();
+    Some(tokio::time::Instant::now() + limit.saturating_sub(elapsed))
+}
+
+fn new_facts<T>(
+    model: &str,
+    served: &Served<T>,
+    via: Vec<String>,
+    attempts: Vec<AttemptFact>,
+) -> Facts {
+    let t = &served.route.slots[served.slot].target;
     Facts {
-        provider: target.upstream.name.clone(),
-        provider_model: target.model.to_string(),
+        provider: t.provider.name.clone(),
+        provider_model: t.model.clone(),
         model: model.to_string(),
+        attempts,
+        route: Some(served.route.name.clone()),
+        routed_via: via,
         ..Facts::default()
     }
 }
 
+/// Time not spent waiting on providers or in backoff, µs.
+fn overhead(start: Instant, attempts: &[AttemptFact]) -> f64 {
+    let waited: f64 = attempts
+        .iter()
+        .map(|a| a.latency_ms + a.waited_ms)
+        .sum::<f64>()
+        / 1000.0;
+    start
+        .elapsed()
+        .saturating_sub(Duration::from_secs_f64(waited.max(0.0)))
+        .as_secs_f64()
+        * 1e6
+}
+
 /// Stage 5 (settle): the facts of a finished call.
-fn settle(facts: &mut Facts, start: Instant, waited: Duration, error: Option<&Error>) {
-    let total = start.elapsed();
-    facts.latency_ms = total.as_secs_f64() * 1000.0;
-    facts.overhead_us = total.saturating_sub(waited).as_secs_f64() * 1e6;
-    facts.attempts.push(AttemptFact {
-        provider: facts.provider.clone(),
-        provider_model: facts.provider_model.clone(),
-        outcome: error.map_or(AttemptOutcome::Ok, |e| AttemptOutcome::Error(e.kind)),
-        latency_ms: waited.as_secs_f64() * 1000.0,
-    });
+fn settle(facts: &mut Facts, start: Instant) {
+    facts.latency_ms = start.elapsed().as_secs_f64() * 1000.0;
+    facts.overhead_us = overhead(start, &facts.attempts);
 }

@@ -9,6 +9,7 @@ pub mod cache;
 pub mod config;
 pub mod gateway;
 pub mod providers;
+pub mod resilience;
 pub mod routing;
 pub mod runtime;
 pub mod telemetry;
@@ -18,3 +19,4 @@ pub use api::{
     ChatChunk, ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, Error, ErrorKind,
 };
 pub use gateway::{ChatStream, Gateway, RequestContext};
+pub use routing::TargetHealth;

@@ -10,7 +10,7 @@ use super::key::{params_key, request_key, CacheKey};
 use super::semantic::{normalize, prompt_text, Embedder, Match, SemanticCache};
 use super::{namespace, CacheControl, Tenant};
 use crate::api::{ChatChunk, ChatRequest, ChatResponse, Error};
-use crate::config::{CacheConfig, RoutePolicy, SemanticPolicy};
+use crate::config::{CacheConfig, CachePolicy, SemanticPolicy};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -33,7 +33,7 @@ pub struct Lookup {
     pub key: CacheKey,
     pub namespace: String,
     pub route: String,
-    pub policy: RoutePolicy,
+    pub policy: CachePolicy,
     pub control: CacheControl,
 }
 

@@ -79,7 +79,7 @@ pub struct SemanticCacheConfig {
 
 /// A route's effective cache policy.
 #[derive(Debug, Clone, PartialEq)]
-pub struct RoutePolicy {
+pub struct CachePolicy {
     pub enabled: bool,
     pub shared: bool,
     pub ttl: Duration,
@@ -110,14 +110,14 @@ impl Default for CacheConfig {
 
 impl CacheConfig {
     /// The policy for a route (by the model name it was configured under).
-    pub fn route(&self, name: &str) -> RoutePolicy {
+    pub fn route(&self, name: &str) -> CachePolicy {
         let r = self.routes.get(name);
         let semantic = r.and_then(|r| r.semantic.as_ref()).map(|s| SemanticPolicy {
             embedding_model: s.embedding_model.clone(),
             threshold: s.threshold,
             max_entries: s.max_entries,
         });
-        RoutePolicy {
+        CachePolicy {
             // Configuring a semantic cache for a route turns caching on for it.
             enabled: r
                 .and_then(|r| r.enabled)

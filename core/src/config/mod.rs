@@ -7,6 +7,8 @@
 mod cache;
 mod load;
 mod resolve;
+mod route_schema;
+mod routes;
 mod schema;
 mod secret;
 mod telemetry;
@@ -16,10 +18,16 @@ pub use resolve::{
     resolve, resolve_provider, resolve_secret, ModelTarget, ResolvedConfig, ResolvedProvider,
     DEFAULT_TIMEOUTS,
 };
+pub use route_schema::{
+    AutoEntry, Capability, CooldownEntry, FallbackEntry, FallbackOnEntry, HedgeAfterEntry,
+    HedgeEntry, MatchEntry, PriceEntry, RetriesEntry, RouteEntry, RouteTimeoutsEntry, RuleEntry,
+    TargetEntry,
+};
+pub use routes::{resolve_routes, ResolvedRoutes, RouteSpec, TargetSpec};
 pub use schema::{ConfigFile, Defaults, ModelEntry, ProviderEntry, Timeouts};
 pub use secret::Secret;
 
-pub use cache::{CacheConfig, RouteCache, RoutePolicy, SemanticCacheConfig, SemanticPolicy};
+pub use cache::{CacheConfig, CachePolicy, RouteCache, SemanticCacheConfig, SemanticPolicy};
 pub use telemetry::{
     LogConfig, MetricsConfig, OtlpConfig, RedactConfig, TelemetryConfig, UsageConfig,
 };

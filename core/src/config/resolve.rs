@@ -2,10 +2,12 @@
 //! applied, every cross-reference checked.
 
 use super::load::closest;
+use super::routes::{resolve_routes, RouteSpec};
 use super::schema::{ConfigFile, ProviderEntry, Timeouts};
 use super::Secret;
 use crate::api::Error;
 use crate::providers::{header_value, Preset, ProviderKind, ProviderSettings};
+use crate::resilience::RoutePolicy;
 use http::HeaderName;
 use std::collections::HashMap;
 use std::time::Duration;
@@ -40,6 +42,10 @@ pub struct ResolvedConfig {
     /// Model names and aliases.
     pub models: HashMap<String, ModelTarget>,
     pub defaults: Timeouts,
+    /// Every route: `models:` entries (one target each), `routes:` entries and `auto`.
+    pub routes: Vec<RouteSpec>,
+    /// The policy of routes made on the fly for `provider/model` names.
+    pub route_defaults: RoutePolicy,
     pub cache: super::CacheConfig,
     pub telemetry: super::TelemetryConfig,
     pub pricing: super::PricingOverrides,
@@ -98,11 +104,14 @@ pub fn resolve(
             }
         }
     }
-    check_sections(&cfg, &providers, &models)?;
+    let resolved = resolve_routes(&cfg, &providers)?;
+    check_sections(&cfg, &providers, &models, &resolved.routes)?;
     Ok(ResolvedConfig {
         providers,
         models,
         defaults,
+        routes: resolved.routes,
+        route_defaults: resolved.defaults,
         cache: cfg.cache,
         telemetry: cfg.telemetry,
         pricing: cfg.pricing,
@@ -274,9 +283,13 @@ fn check_sections(
     cfg: &ConfigFile,
     providers: &HashMap<String, ResolvedProvider>,
     models: &HashMap<String, ModelTarget>,
+    routes: &[super::RouteSpec],
 ) -> Result<(), Error> {
     let is_model = |name: &str| {
         models.contains_key(name)
+            || routes
+                .iter()
+                .any(|r| r.name == name || r.aliases.iter().any(|a| a == name))
             || name
                 .split_once('/')
                 .is_some_and(|(p, _)| providers.contains_key(p) || Preset::find(p).is_some())

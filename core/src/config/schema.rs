@@ -1,5 +1,6 @@
 //! The config file's shape, exactly as users write it (YAML or JSON).
 
+use super::route_schema::{AutoEntry, CooldownEntry, RetriesEntry, RouteEntry};
 use serde::{Deserialize, Deserializer};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -11,9 +12,16 @@ pub struct ConfigFile {
     /// Providers by the name models refer to.
     #[serde(default)]
     pub providers: BTreeMap<String, ProviderEntry>,
-    /// The model names applications use, each mapped to a provider's model.
+    /// The model names applications use, each mapped to a provider's model (a route with
+    /// one target).
     #[serde(default)]
     pub models: BTreeMap<String, ModelEntry>,
+    /// Model names served by several targets, with a strategy, rules, retries and fallbacks.
+    #[serde(default)]
+    pub routes: BTreeMap<String, RouteEntry>,
+    /// Settings of the built-in `auto` route.
+    #[serde(default)]
+    pub auto: Option<AutoEntry>,
     /// Defaults applied to every provider unless it sets its own.
     #[serde(default)]
     pub defaults: Defaults,
@@ -70,6 +78,12 @@ pub struct ModelEntry {
 pub struct Defaults {
     #[serde(default)]
     pub timeouts: Timeouts,
+    /// Same-target retries for every route (each route may override fields).
+    #[serde(default)]
+    pub retries: Option<RetriesEntry>,
+    /// Cooldowns for every route (each route may override fields).
+    #[serde(default)]
+    pub cooldown: Option<CooldownEntry>,
 }
 
 /// Deadlines for one call; each as seconds (`30`, `0.5`) or a duration string (`"30s"`, `"2m"`).
@@ -98,6 +112,7 @@ impl Timeouts {
     }
 }
 
+/// A duration as seconds (`30`, `0.5`) or text (`"30s"`, `"2m"`).
 pub(super) fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]

@@ -1,43 +1,119 @@
 //! The caller's view of a stream: unified chunks plus the gateway's facts once it ends.
+//!
+//! Failover happens before the first chunk is handed out (the executor reads it). After
+//! that, a cut stream ends with its typed error, or, when the route opts in with
+//! `stream_resume`, continues on another target of the route: the text so far is sent as
+//! the start of the assistant's answer and the new target's chunks follow in the same
+//! stream, under the first chunk's id, created time and model.
 
-use crate::api::{AttemptFact, AttemptOutcome, ChatChunk, Error, Facts, Usage};
+use super::calls::{Opened, StreamCall};
+use super::{Gateway, RequestContext};
+use crate::api::{AttemptOutcome, ChatChunk, ChatRequest, Error, Facts, Message, Role, Usage};
+use crate::resilience::{CooldownPolicy, Executor, Served};
+use crate::routing::{Clock, Features, Lease, Route};
 use crate::transport::ChunkStream;
 use futures_util::Stream;
+use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::sync::Arc;
+use std::task::{ready, Context, Poll};
 use std::time::Instant;
+
+type Resumed = (Result<Served<Opened>, Error>, Vec<crate::api::AttemptFact>);
+
+/// What a stream needs to continue on another target after a cut.
+pub(crate) struct ResumeCtx {
+    pub gateway: Gateway,
+    pub req: ChatRequest,
+    pub ctx: RequestContext,
+    pub deadline: Option<tokio::time::Instant>,
+}
 
 /// A streamed chat answer. Dropping it cancels the upstream request.
 ///
 /// The provider is always asked for usage; the usage chunk is passed on only when the caller
 /// asked for it (`stream_options.include_usage`), and then carries the facts.
-#[derive(Debug)]
 pub struct ChatStream {
-    inner: ChunkStream,
+    inner: Option<ChunkStream>,
+    /// The first chunk of the current attempt, read before the stream was handed out.
+    pending: Option<ChatChunk>,
     facts: Facts,
+    /// Index in `facts.attempts` of the attempt now streaming.
+    current: usize,
     start: Instant,
     sent_at: Instant,
     wants_usage: bool,
     usage: Option<Usage>,
     done: bool,
+    lease: Option<Lease>,
+    route: Arc<Route>,
+    slot: usize,
+    tried: Vec<usize>,
+    cooldown: CooldownPolicy,
+    clock: Clock,
+    /// id, created and model of the first chunk the caller saw.
+    identity: Option<(String, u64, String)>,
+    /// Text of choice 0 so far, for resuming.
+    text: String,
+    /// Still resumable: one choice, no tool calls, no finish reason yet.
+    resumable: bool,
+    resume: Option<ResumeCtx>,
+    resuming: Option<Pin<Box<dyn Future<Output = Resumed> + Send>>>,
+    /// The error that cut the stream while a resume runs.
+    cut: Option<Error>,
+    /// Chunks come from a resumed attempt and take the first attempt's identity.
+    rewrite: bool,
+}
+
+impl std::fmt::Debug for ChatStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChatStream")
+            .field("facts", &self.facts)
+            .field("done", &self.done)
+            .field("resuming", &self.resuming.is_some())
+            .finish()
+    }
 }
 
 impl ChatStream {
     pub(crate) fn new(
-        inner: ChunkStream,
+        served: Served<Opened>,
         facts: Facts,
         start: Instant,
-        sent_at: Instant,
         wants_usage: bool,
+        clock: Clock,
+        resume: Option<ResumeCtx>,
     ) -> Self {
+        let Served {
+            output,
+            route,
+            slot,
+            lease,
+        } = served;
+        let current = facts.attempts.len().saturating_sub(1);
         ChatStream {
-            inner,
+            inner: Some(output.chunks),
+            pending: Some(output.first),
+            current,
             facts,
             start,
-            sent_at,
+            sent_at: output.sent_at,
             wants_usage,
             usage: None,
             done: false,
+            lease: Some(lease),
+            cooldown: route.policy.cooldown,
+            tried: vec![slot],
+            route,
+            slot,
+            clock,
+            identity: None,
+            text: String::new(),
+            resumable: true,
+            resume,
+            resuming: None,
+            cut: None,
+            rewrite: false,
         }
     }
 
@@ -51,17 +127,118 @@ impl ChatStream {
         self.usage.as_ref()
     }
 
-    fn settle(&mut self, error: Option<&Error>) {
-        self.done = true;
-        let now = Instant::now();
-        self.facts.latency_ms = ms(now - self.start);
-        if let Some(a) = self.facts.attempts.last_mut() {
-            a.latency_ms = ms(now - self.sent_at);
-            a.outcome = match error {
-                Some(e) => AttemptOutcome::Error(e.kind),
-                None => AttemptOutcome::Ok,
-            };
+    /// Ends the current attempt's record: its full time and outcome.
+    fn close_attempt(&mut self, error: Option<&Error>) {
+        let latency = ms(self.sent_at.elapsed());
+        if let Some(a) = self.facts.attempts.get_mut(self.current) {
+            a.latency_ms = latency;
+            if let Some(e) = error {
+                a.outcome = AttemptOutcome::Error(e.kind);
+                a.message = Some(e.message.clone());
+            }
         }
+        if let (Some(e), Some(lease)) = (error, self.lease.as_mut()) {
+            lease.failed_after_success(self.clock.now_ms(), e.kind, &self.cooldown);
+        }
+        self.lease = None;
+    }
+
+    fn finish(&mut self, error: Option<&Error>) {
+        self.close_attempt(error);
+        self.done = true;
+        self.inner = None;
+        self.facts.latency_ms = ms(self.start.elapsed());
+    }
+
+    /// Starts continuing on another target of the route, when the route allows it and
+    /// the answer so far can be continued.
+    fn try_resume(&mut self, err: &Error) -> bool {
+        if self.resume.is_none() || !self.resumable || !crate::resilience::fails_over(err.kind) {
+            return false;
+        }
+        self.close_attempt(Some(err));
+        let Some(r) = self.resume.as_ref() else {
+            return false;
+        };
+        self.inner = None;
+        let mut req = r.req.clone();
+        if !self.text.is_empty() {
+            req.messages
+                .push(Message::text(Role::Assistant, self.text.clone()));
+        }
+        let gateway = r.gateway.clone();
+        let ctx = r.ctx.clone();
+        let deadline = r.deadline;
+        let route = Arc::clone(&self.route);
+        let tried = self.tried.clone();
+        self.resuming = Some(Box::pin(async move {
+            let features = Features::of(&req);
+            let router = gateway.router();
+            let mut ex = Executor::new(router, &ctx, features, deadline);
+            let mut plan = route.plan(features);
+            for i in tried {
+                plan.mark_tried(i);
+            }
+            let res = ex.run_plan(&StreamCall { req: &req }, &route, plan).await;
+            (res, ex.attempts)
+        }));
+        self.cut = Some(err.clone());
+        true
+    }
+
+    fn install(&mut self, served: Served<Opened>) {
+        self.slot = served.slot;
+        self.tried.push(served.slot);
+        let t = &served.route.slots[served.slot].target;
+        self.facts.provider = t.provider.name.clone();
+        self.facts.provider_model = t.model.clone();
+        self.current = self.facts.attempts.len().saturating_sub(1);
+        self.sent_at = served.output.sent_at;
+        self.inner = Some(served.output.chunks);
+        self.pending = Some(served.output.first);
+        self.lease = Some(served.lease);
+        self.rewrite = true;
+    }
+
+    /// Records what a chunk tells about the answer, and rewrites a resumed one; false when
+    /// the chunk carries nothing for the caller.
+    fn observe(&mut self, chunk: &mut ChatChunk) -> bool {
+        if self.resume.is_none() {
+            return true; // nothing to resume: no bookkeeping per chunk
+        }
+        if self.rewrite {
+            if let Some((id, created, model)) = &self.identity {
+                chunk.id.clone_from(id);
+                chunk.created = *created;
+                chunk.model.clone_from(model);
+            }
+            for c in &mut chunk.choices {
+                c.delta.role = None;
+            }
+            let empty = chunk.usage.is_none()
+                && chunk.choices.iter().all(|c| {
+                    c.finish_reason.is_none()
+                        && c.delta.content.as_deref().is_none_or(str::is_empty)
+                        && c.delta.tool_calls.is_none()
+                        && c.delta.refusal.is_none()
+                });
+            if empty {
+                return false;
+            }
+        } else if self.identity.is_none() {
+            self.identity = Some((chunk.id.clone(), chunk.created, chunk.model.clone()));
+        }
+        for c in &chunk.choices {
+            if c.index != 0 || c.delta.tool_calls.is_some() || c.finish_reason.is_some() {
+                self.resumable = false;
+            }
+            if let Some(t) = &c.delta.content {
+                if c.index == 0 {
+                    self.text.push_str(t);
+                }
+            }
+        }
+        true
     }
 }
 
@@ -74,21 +251,63 @@ impl Stream for ChatStream {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
-        if this.done {
-            return Poll::Ready(None);
-        }
         loop {
-            match Pin::new(&mut this.inner).poll_next(cx) {
-                Poll::Pending => return Poll::Pending,
-                Poll::Ready(None) => {
-                    this.settle(None);
+            if this.done {
+                return Poll::Ready(None);
+            }
+            if let Some(fut) = this.resuming.as_mut() {
+                let (res, attempts) = ready!(fut.as_mut().poll(cx));
+                this.resuming = None;
+                this.facts
+                    .attempts
+                    .extend(attempts.into_iter().map(|mut a| {
+                        a.resumed = true;
+                        a
+                    }));
+                let cut = this.cut.take();
+                match res {
+                    Ok(served) => {
+                        this.install(served);
+                        continue;
+                    }
+                    Err(e) => {
+                        let err = match cut {
+                            Some(mut c) => {
+                                c.message
+                                    .push_str(&format!("; resuming on another target failed: {e}"));
+                                c
+                            }
+                            None => e,
+                        };
+                        this.done = true;
+                        this.facts.latency_ms = ms(this.start.elapsed());
+                        return Poll::Ready(Some(Err(err)));
+                    }
+                }
+            }
+            let item = match this.pending.take() {
+                Some(c) => Some(Ok(c)),
+                None => match this.inner.as_mut() {
+                    Some(s) => ready!(Pin::new(s).poll_next(cx)),
+                    None => None,
+                },
+            };
+            match item {
+                None => {
+                    this.finish(None);
                     return Poll::Ready(None);
                 }
-                Poll::Ready(Some(Err(e))) => {
-                    this.settle(Some(&e));
+                Some(Err(e)) => {
+                    if this.try_resume(&e) {
+                        continue;
+                    }
+                    this.finish(Some(&e));
                     return Poll::Ready(Some(Err(e)));
                 }
-                Poll::Ready(Some(Ok(mut chunk))) => {
+                Some(Ok(mut chunk)) => {
+                    if !this.observe(&mut chunk) {
+                        continue;
+                    }
                     if this.facts.ttft_ms.is_none() {
                         this.facts.ttft_ms = Some(ms(this.start.elapsed()));
                     }
@@ -109,15 +328,5 @@ impl Stream for ChatStream {
                 }
             }
         }
-    }
-}
-
-/// The attempt record for a call that has just been sent.
-pub(crate) fn pending_attempt(provider: &str, model: &str) -> AttemptFact {
-    AttemptFact {
-        provider: provider.to_string(),
-        provider_model: model.to_string(),
-        outcome: AttemptOutcome::Ok,
-        latency_ms: 0.0,
     }
 }

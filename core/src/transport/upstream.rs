@@ -5,6 +5,8 @@ use crate::api::Error;
 use crate::config::{ResolvedProvider, Timeouts};
 use crate::providers::{adapter_for, Adapter, HttpRequest};
 use bytes::Bytes;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::time::timeout;
@@ -24,6 +26,38 @@ pub struct UpstreamAnswer {
     pub response: reqwest::Response,
     /// When the request was sent, for the provider-side latency.
     pub sent_at: Instant,
+    /// The call's deadline timer, registered once and reused to read the body.
+    timer: Option<Timer>,
+}
+
+/// A deadline as one registered tokio timer, shared by the stages of a call.
+#[derive(Debug)]
+struct Timer {
+    sleep: Pin<Box<tokio::time::Sleep>>,
+    len: Duration,
+}
+
+impl Timer {
+    fn until(deadline: Instant) -> Timer {
+        Timer {
+            sleep: Box::pin(tokio::time::sleep_until(deadline.into())),
+            len: deadline.saturating_duration_since(Instant::now()),
+        }
+    }
+
+    /// Runs `fut` unless the deadline passes first.
+    async fn guard<T>(
+        &mut self,
+        what: &str,
+        provider: &str,
+        fut: impl Future<Output = T>,
+    ) -> Result<T, Error> {
+        tokio::select! {
+            biased;
+            out = fut => Ok(out),
+            _ = self.sleep.as_mut() => Err(deadline_error(what, self.len, provider)),
+        }
+    }
 }
 
 impl Upstream {
@@ -61,28 +95,42 @@ impl Upstream {
         })?;
         let sent_at = Instant::now();
         tracing::debug!(provider = %self.name, method = %req.method(), url = %req.url(), "sending request");
-        let wait = min_opt(
-            self.timeouts.first_byte,
-            deadline.map(|d| d.saturating_duration_since(sent_at)),
-        );
         let fut = self.client.execute(req);
-        let response = match wait {
-            Some(w) => timeout(w, fut)
-                .await
-                .map_err(|_| deadline_error("response headers", w, &self.name))?,
-            None => fut.await,
+        // One timer for the whole call, reused to read the body; a second one only when a
+        // first-byte deadline is configured and comes sooner.
+        let mut timer = deadline.map(Timer::until);
+        let headers_by = self
+            .timeouts
+            .first_byte
+            .map(|f| sent_at + f)
+            .filter(|f| deadline.is_none_or(|d| *f < d));
+        let response = match (headers_by, timer.as_mut()) {
+            (Some(by), _) => {
+                let w = by.saturating_duration_since(sent_at);
+                timeout(w, fut)
+                    .await
+                    .map_err(|_| deadline_error("response headers", w, &self.name))?
+            }
+            (None, Some(t)) => t.guard("response headers", &self.name, fut).await?,
+            (None, None) => fut.await,
         }
         .map_err(|e| classify(&e, &self.name))?;
         let status = response.status();
         tracing::debug!(provider = %self.name, status = status.as_u16(), "response headers");
         if status.is_success() {
-            return Ok(UpstreamAnswer { response, sent_at });
+            return Ok(UpstreamAnswer {
+                response,
+                sent_at,
+                timer,
+            });
         }
         let headers = response.headers().clone();
-        let body = read_body(response, deadline, &self.name)
+        let body = read_body(response, timer, &self.name)
             .await
             .unwrap_or_default();
-        Err(self.adapter.parse_error(status.as_u16(), &headers, &body))
+        let err = self.adapter.parse_error(status.as_u16(), &headers, &body);
+        tracing::debug!(provider = %self.name, error = %err, "provider error");
+        Err(err)
     }
 
     /// The deadline for a call starting now: the provider's total timeout or the caller's,
@@ -91,13 +139,9 @@ impl Upstream {
         min_opt(self.timeouts.total, caller).map(|d| start + d)
     }
 
-    /// Reads a whole body within the deadline.
-    pub async fn body(
-        &self,
-        answer: UpstreamAnswer,
-        deadline: Option<Instant>,
-    ) -> Result<Bytes, Error> {
-        read_body(answer.response, deadline, &self.name).await
+    /// Reads a whole body within the call's deadline.
+    pub async fn body(&self, answer: UpstreamAnswer) -> Result<Bytes, Error> {
+        read_body(answer.response, answer.timer, &self.name).await
     }
 
     /// Turns a streaming answer into unified chunks.
@@ -118,15 +162,13 @@ impl Upstream {
 
 async fn read_body(
     response: reqwest::Response,
-    deadline: Option<Instant>,
+    timer: Option<Timer>,
     provider: &str,
 ) -> Result<Bytes, Error> {
-    match deadline {
-        Some(d) => {
-            let left = d.saturating_duration_since(Instant::now());
-            timeout(left, response.bytes())
-                .await
-                .map_err(|_| deadline_error("complete answer", left, provider))?
+    match timer {
+        Some(mut t) => {
+            t.guard("complete answer", provider, response.bytes())
+                .await?
         }
         None => response.bytes().await,
     }

@@ -1,10 +1,14 @@
 //! OpenAI-shaped request bodies and auth headers, shared with the Azure adapter.
 //!
-//! The unified request already is the OpenAI wire shape, so a body is the request serialized
-//! once into a JSON map and adjusted in place (model id, `extra_body`, stream flags): no
-//! message is cloned on the way.
+//! The unified request already is the OpenAI wire shape. The common case is serialized
+//! straight to bytes through a borrowing view with the provider's model and stream flags (no
+//! intermediate JSON tree, no clone); a request with `extra_body` goes through a JSON map so
+//! its keys can override typed fields.
 
-use crate::api::{ChatRequest, EmbeddingRequest, Error, ErrorKind, JsonMap};
+use crate::api::{
+    ChatRequest, EmbeddingRequest, Error, ErrorKind, JsonMap, Message, ResponseFormat, Stop, Tool,
+    ToolChoice,
+};
 use crate::providers::header_value;
 use http::{HeaderName, HeaderValue};
 use serde::Serialize;
@@ -53,6 +57,9 @@ pub(crate) fn chat_body(
     model: ModelField<'_>,
     stream: bool,
 ) -> Result<Vec<u8>, Error> {
+    if req.extra_body.is_none() {
+        return to_bytes(&ChatBody::new(req, model, stream));
+    }
     let mut body = to_object(req)?;
     merge_extra_body(&mut body);
     set_model(&mut body, model);
@@ -73,6 +80,92 @@ pub(crate) fn chat_body(
         body.remove("stream_options");
     }
     to_bytes(&body)
+}
+
+/// The request as the provider gets it, borrowed field by field from the unified request.
+#[derive(Serialize)]
+struct ChatBody<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    model: Option<&'a str>,
+    messages: &'a [Message],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tools: Option<&'a [Tool]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tool_choice: Option<&'a ToolChoice>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    parallel_tool_calls: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    temperature: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    top_p: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_tokens: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_completion_tokens: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stop: Option<&'a Stop>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    n: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    seed: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    presence_penalty: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    frequency_penalty: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    response_format: Option<&'a ResponseFormat>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    metadata: Option<&'a JsonMap>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stream: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stream_options: Option<StreamOptionsBody<'a>>,
+    #[serde(flatten)]
+    extra: &'a JsonMap,
+}
+
+/// `stream_options` with usage always requested, the caller's other options kept.
+#[derive(Serialize)]
+struct StreamOptionsBody<'a> {
+    include_usage: bool,
+    #[serde(flatten)]
+    extra: Option<&'a JsonMap>,
+}
+
+impl<'a> ChatBody<'a> {
+    fn new(req: &'a ChatRequest, model: ModelField<'a>, stream: bool) -> Self {
+        ChatBody {
+            model: match model {
+                ModelField::Set(id) => Some(id),
+                ModelField::Omit => None,
+            },
+            messages: &req.messages,
+            tools: req.tools.as_deref(),
+            tool_choice: req.tool_choice.as_ref(),
+            parallel_tool_calls: req.parallel_tool_calls,
+            temperature: req.temperature,
+            top_p: req.top_p,
+            max_tokens: req.max_tokens,
+            max_completion_tokens: req.max_completion_tokens,
+            stop: req.stop.as_ref(),
+            n: req.n,
+            seed: req.seed,
+            presence_penalty: req.presence_penalty,
+            frequency_penalty: req.frequency_penalty,
+            response_format: req.response_format.as_ref(),
+            user: req.user.as_deref(),
+            metadata: req.metadata.as_ref(),
+            // OpenAI rejects `stream_options` unless `stream` is true.
+            stream: stream.then_some(true),
+            stream_options: stream.then(|| StreamOptionsBody {
+                include_usage: true,
+                extra: req.stream_options.as_ref().map(|o| &o.extra),
+            }),
+            extra: &req.extra,
+        }
+    }
 }
 
 /// The embeddings body: the request with the provider's model and `extra_body` merged.
@@ -116,7 +209,7 @@ fn set_model(body: &mut JsonMap, model: ModelField<'_>) {
     }
 }
 
-fn to_bytes(body: &JsonMap) -> Result<Vec<u8>, Error> {
+fn to_bytes<T: Serialize>(body: &T) -> Result<Vec<u8>, Error> {
     serde_json::to_vec(body).map_err(|e| {
         Error::new(
             ErrorKind::BadRequest,

@@ -33,6 +33,10 @@ fn parse_with_fallback<T: DeserializeOwned>(
     what: &str,
     fix: impl FnOnce(&mut Value) -> Result<(), Error>,
 ) -> Result<T, Error> {
+    // The fast path: a well-formed answer, no path tracking.
+    if let Ok(v) = serde_json::from_slice::<T>(body) {
+        return Ok(v);
+    }
     let first = match deserialize_with_path::<T>(body) {
         Ok(v) => return Ok(v),
         Err(msg) => msg,
