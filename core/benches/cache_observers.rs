@@ -57,12 +57,12 @@ fn main() {
             response_id: Some("chatcmpl-1".to_string()),
             response_model: None,
             finish_reasons: vec![FinishReason::Stop],
-            attempts: vec![AttemptFact {
-                provider: "oai".to_string(),
-                provider_model: "gpt-4o-mini".to_string(),
-                outcome: AttemptOutcome::Ok,
-                latency_ms: 119.0,
-            }],
+            attempts: vec![AttemptFact::new(
+                "oai",
+                "gpt-4o-mini",
+                AttemptOutcome::Ok,
+                119.0,
+            )],
             tokens: TokenSplit::from_usage(&usage),
             cost,
             cache: CacheOutcome {

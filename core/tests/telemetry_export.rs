@@ -31,15 +31,15 @@ fn record(id: &str, user: &str, status: Status) -> RequestRecord {
         response_id: Some(format!("chatcmpl-{id}")),
         response_model: Some("gpt-4o-2024-08-06".into()),
         finish_reasons: vec![FinishReason::Stop],
-        attempts: vec![AttemptFact {
-            provider: "oai".into(),
-            provider_model: "gpt-4o-2024-08-06".into(),
-            outcome: match status {
+        attempts: vec![AttemptFact::new(
+            "oai",
+            "gpt-4o-2024-08-06",
+            match status {
                 Status::Ok => AttemptOutcome::Ok,
                 Status::Error(k) => AttemptOutcome::Error(k),
             },
-            latency_ms: 240.0,
-        }],
+            240.0,
+        )],
         tokens: TokenSplit {
             prompt: 100,
             completion: 20,
