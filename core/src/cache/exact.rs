@@ -22,7 +22,19 @@ pub struct CachedAnswer {
     /// When it was stored (Unix ms) and for how long it lives.
     pub stored_at_ms: u64,
     pub ttl: Duration,
+    /// Who made the answer and what it cost then (for the facts and records of hits).
+    pub origin: Origin,
     bytes: u64,
+}
+
+/// Where a stored answer came from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Origin {
+    pub provider: String,
+    pub provider_model: String,
+    pub provider_kind: String,
+    /// What the answer cost when it was made; a hit saves this much.
+    pub cost_usd: Option<rust_decimal::Decimal>,
 }
 
 impl CachedAnswer {
@@ -35,8 +47,18 @@ impl CachedAnswer {
             chunks: None,
             stored_at_ms: super::now_ms(),
             ttl,
+            origin: Origin::default(),
             bytes,
         }
+    }
+
+    /// The same answer, marked with where it came from.
+    pub fn with_origin(mut self, origin: Origin) -> CachedAnswer {
+        self.bytes += (origin.provider.len()
+            + origin.provider_model.len()
+            + origin.provider_kind.len()) as u64;
+        self.origin = origin;
+        self
     }
 
     /// A streamed answer, from all its chunks (facts stripped).
@@ -53,6 +75,7 @@ impl CachedAnswer {
             chunks: Some(chunks),
             stored_at_ms: super::now_ms(),
             ttl,
+            origin: Origin::default(),
             bytes,
         }
     }

@@ -18,7 +18,7 @@ pub mod replay;
 pub mod semantic;
 pub mod stage;
 
-pub use exact::{CachedAnswer, ExactCache, ExactLimits};
+pub use exact::{CachedAnswer, ExactCache, ExactLimits, Origin};
 pub use flight::{Flights, Role, StreamFlights, TapeReader};
 pub use key::{canonical_json, params_key, request_key, CacheKey};
 pub use semantic::{Embedder, SemanticCache};

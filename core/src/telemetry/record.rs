@@ -82,7 +82,7 @@ pub struct CacheOutcome {
 }
 
 /// The cache's part in one request.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CacheStatus {
     /// No cache configured for this route.
