@@ -168,7 +168,14 @@ impl UsageStore {
                 }
             }
         }
-        let mut rows: Vec<UsageRow> = out.into_values().collect();
+        let mut rows: Vec<UsageRow> = out
+            .into_values()
+            .map(|mut r| {
+                r.cost_usd = r.cost_usd.normalize();
+                r.saved_usd = r.saved_usd.normalize();
+                r
+            })
+            .collect();
         rows.sort_by(|a, b| b.cost_usd.cmp(&a.cost_usd).then(a.group.cmp(&b.group)));
         rows
     }
