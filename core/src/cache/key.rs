@@ -186,25 +186,37 @@ fn write_number(n: &serde_json::Number, out: &mut Vec<u8>) {
     } else if let Some(u) = n.as_u64() {
         let _ = write!(out, "{u}");
     } else if let Some(f) = n.as_f64() {
-        // Integral floats within the exactly-representable range print as integers.
-        if f.fract() == 0.0 && f.abs() < 9_007_199_254_740_992.0 {
-            let _ = write!(out, "{}", f as i64);
-        } else {
-            let _ = write!(out, "{f}");
-        }
+        write_number_f64(f, out);
+    }
+}
+
+/// A float in canonical form: integral values within the exactly-representable range as
+/// integers, others in shortest round-trip form.
+pub(crate) fn write_number_f64(f: f64, out: &mut Vec<u8>) {
+    use std::io::Write as _;
+    if f.fract() == 0.0 && f.abs() < 9_007_199_254_740_992.0 {
+        let _ = write!(out, "{}", f as i64);
+    } else {
+        let _ = write!(out, "{f}");
     }
 }
 
 /// The canonical JSON text of a request (for tests and debugging).
 pub fn canonical_json(req: &ChatRequest) -> String {
     let mut out = Vec::new();
-    write_canonical(&canonical_request(req), &mut out);
+    super::canonical::write_request(req, true, &mut out);
     String::from_utf8(out).unwrap_or_default()
 }
 
-fn hash_parts(domain: &[u8], namespace: &str, route: &str, body: &Value) -> CacheKey {
-    let mut buf = Vec::with_capacity(256);
-    write_canonical(body, &mut buf);
+fn hash_parts(
+    domain: &[u8],
+    namespace: &str,
+    route: &str,
+    req: &ChatRequest,
+    messages: bool,
+) -> CacheKey {
+    let mut buf = Vec::with_capacity(512);
+    super::canonical::write_request(req, messages, &mut buf);
     let mut h = blake3::Hasher::new();
     h.update(domain);
     // Lengths first, so no choice of namespace/route text can forge another's prefix.
@@ -218,22 +230,19 @@ fn hash_parts(domain: &[u8], namespace: &str, route: &str, body: &Value) -> Cach
 
 /// The exact-cache key of a request in a namespace, on a route.
 pub fn request_key(namespace: &str, route: &str, req: &ChatRequest) -> CacheKey {
-    hash_parts(
-        b"switchpoint.exact.v1\0",
-        namespace,
-        route,
-        &canonical_request(req),
-    )
+    hash_parts(b"switchpoint.exact.v1\0", namespace, route, req, true)
 }
 
 /// The key of everything but the conversation: semantic matches are only looked for among
 /// requests with identical parameters (tools, sampling, format), on the same route.
 pub fn params_key(namespace: &str, route: &str, req: &ChatRequest) -> CacheKey {
-    let mut v = canonical_request(req);
-    if let Value::Object(m) = &mut v {
-        m.remove("messages");
-    }
-    hash_parts(b"switchpoint.semantic-scope.v1\0", namespace, route, &v)
+    hash_parts(
+        b"switchpoint.semantic-scope.v1\0",
+        namespace,
+        route,
+        req,
+        false,
+    )
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@
 //! Tenants are separated by a namespace (see [`namespace`]); a route configured as
 //! `shared` uses one namespace for everybody.
 
+mod canonical;
 pub mod exact;
 pub mod flight;
 pub mod key;
