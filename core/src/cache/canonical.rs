@@ -171,11 +171,14 @@ fn object<'a>(
     out.push(b'}');
 }
 
+/// Writes one nested value.
+type Writer<'a> = Box<dyn Fn(&mut Vec<u8>) + 'a>;
+
 enum Entry<'a> {
     Str(&'a str),
     Bool(bool),
     Value(&'a Value),
-    Raw(Box<dyn Fn(&mut Vec<u8>) + 'a>),
+    Raw(Writer<'a>),
 }
 
 fn write_map(m: &JsonMap, out: &mut Vec<u8>) {
