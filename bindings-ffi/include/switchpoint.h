@@ -368,6 +368,21 @@ sp_status sp_embed(const sp_gateway *gw,
                    char **out_response_json);
 
 /**
+ * Every target's state as a JSON array: provider, model, routes, `state` (`healthy`,
+ * `cooling_down` with `cooling_until_unix_ms` and `cooldown_remaining_s`, or `half_open`),
+ * EWMA and p95 latency, recent error rate, requests in flight. Plain data: never blocks.
+ *
+ * Ownership: on `SP_OK`, `*out_health_json` receives the JSON, freed with
+ * `sp_string_free`; on failure it is NULL.
+ *
+ * May be called from inside a callback.
+ *
+ * # Safety
+ * `gw` is a live gateway; `out_health_json` is writable.
+ */
+sp_status sp_gateway_health(const sp_gateway *gw, char **out_health_json);
+
+/**
  * The stable snake_case name of a status ("ok", "rate_limited", "invalid_argument", ...),
  * the same names the error kinds have in every binding; "unknown" for a number that is not
  * a status. Ownership: the string is static; never free it. Callable from anywhere.

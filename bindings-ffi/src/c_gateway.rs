@@ -205,3 +205,28 @@ pub unsafe extern "C" fn sp_embed(
         Ok(())
     })
 }
+
+/// Every target's state as a JSON array: provider, model, routes, `state` (`healthy`,
+/// `cooling_down` with `cooling_until_unix_ms` and `cooldown_remaining_s`, or `half_open`),
+/// EWMA and p95 latency, recent error rate, requests in flight. Plain data: never blocks.
+///
+/// Ownership: on `SP_OK`, `*out_health_json` receives the JSON, freed with
+/// `sp_string_free`; on failure it is NULL.
+///
+/// May be called from inside a callback.
+///
+/// # Safety
+/// `gw` is a live gateway; `out_health_json` is writable.
+#[no_mangle]
+pub unsafe extern "C" fn sp_gateway_health(
+    gw: *const sp_gateway,
+    out_health_json: *mut *mut c_char,
+) -> sp_status {
+    call(|| {
+        // SAFETY: per the function's contract.
+        let out = unsafe { out_ptr(out_health_json, "out_health_json") }?;
+        let gw = arg_ref(gw, "gw")?;
+        *out = give_string(&to_json(&gw.gw.health())?);
+        Ok(())
+    })
+}

@@ -1,4 +1,28 @@
-//! The python binding; its own issue fills it in. Until then it re-exports the core so the
-//! workspace builds every member.
+//! The native half of the `switchpoint` Python package (`switchpoint._native`).
+//!
+//! It converts values (JSON text in, JSON text out, so every language shares the core's one
+//! schema and its path-aware errors), runs the core's futures on the core's one runtime, and
+//! maps errors; the pleasant OpenAI-SDK surface is the thin Python layer around it.
 
-pub use switchpoint_core as core;
+use pyo3::prelude::*;
+use switchpoint_core::ErrorKind;
+
+mod completer;
+mod errors;
+mod gateway;
+mod outcome;
+mod stream;
+mod wait;
+
+/// The extension module: the classes the Python layer wraps, and the error kinds it maps.
+#[pymodule(name = "_native")]
+fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<gateway::NativeGateway>()?;
+    m.add_class::<stream::NativeStream>()?;
+    m.add_class::<completer::Completer>()?;
+    m.add_class::<completer::Task>()?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    let kinds: Vec<&str> = ErrorKind::ALL.iter().map(|k| k.as_str()).collect();
+    m.add("ERROR_KINDS", kinds)?;
+    Ok(())
+}

@@ -639,6 +639,54 @@ static void test_embed(const sp_gateway *gw) {
     sp_string_free(out);
 }
 
+/* A route whose first target fails: the answer lists both attempts, and sp_gateway_health
+ * reports the failing target's failure and the healthy backup. */
+static void test_health(void) {
+    char cfg[1024];
+    snprintf(cfg, sizeof cfg,
+             "{\"providers\":{\"oai\":{\"kind\":\"openai\",\"base_url\":\"%s/v1\",\"api_key\":\"k\"}},"
+             "\"routes\":{\"r\":{\"strategy\":\"priority\",\"targets\":["
+             "{\"provider\":\"oai\",\"model\":\"primary!status=503\"},"
+             "{\"provider\":\"oai\",\"model\":\"backup\"}]}}}",
+             mock.url);
+    sp_gateway *gw = NULL;
+    CHECK(sp_gateway_new_from_json(cfg, &gw) == SP_OK, "route config: %s", sp_last_error()->message);
+    if (!gw) return;
+    char *out = NULL;
+    sp_status st = sp_chat(gw, "{\"model\":\"r\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}",
+                           NULL, &out);
+    CHECK(st == SP_OK, "failover: %s", sp_status_name(st));
+    cJSON *r = cJSON_Parse(out);
+    const cJSON *attempts =
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r, "switchpoint"), "attempts");
+    CHECK(cJSON_GetArraySize(attempts) == 2, "two attempts: %s", out);
+    CHECK(str_at(r, "switchpoint", -1, "provider_model", NULL) &&
+              strcmp(str_at(r, "switchpoint", -1, "provider_model", NULL), "backup") == 0,
+          "served by the backup: %s", out);
+    cJSON_Delete(r);
+    sp_string_free(out);
+
+    char *health = NULL;
+    CHECK(sp_gateway_health(gw, &health) == SP_OK, "health");
+    cJSON *h = cJSON_Parse(health);
+    CHECK(cJSON_GetArraySize(h) == 2, "two targets: %s", health);
+    const cJSON *t;
+    cJSON_ArrayForEach(t, h) {
+        const char *model = cJSON_GetObjectItemCaseSensitive(t, "model")->valuestring;
+        const cJSON *failures = cJSON_GetObjectItemCaseSensitive(t, "failures");
+        const char *state = cJSON_GetObjectItemCaseSensitive(t, "state")->valuestring;
+        if (strcmp(model, "backup") == 0) {
+            CHECK(failures->valuedouble == 0 && strcmp(state, "healthy") == 0, "backup healthy: %s", health);
+        } else {
+            CHECK(failures->valuedouble == 1, "primary failed once: %s", health);
+        }
+    }
+    cJSON_Delete(h);
+    sp_string_free(health);
+    CHECK(sp_gateway_health(NULL, &health) == SP_INVALID_ARGUMENT, "NULL gateway");
+    sp_gateway_free(gw);
+}
+
 int main(int argc, char **argv) {
     if (argc < 3) {
         fprintf(stderr, "usage: %s MOCK_PROVIDER_BINARY SCENARIO_DIR [quick]\n", argv[0]);
@@ -663,6 +711,7 @@ int main(int argc, char **argv) {
     test_callbacks(gw);
     test_free_while_running();
     test_embed(gw);
+    test_health();
 
     sp_gateway_free(gw);
     mock_stop(&mock);

@@ -59,19 +59,21 @@ def last_log_entry_closed_early():
     return False
 
 
-CONFIG = json.dumps({
-    "providers": {
-        "oai": {"kind": "openai", "base_url": MOCK + "/v1", "api_key": "sk-test"},
-        "claude": {"kind": "anthropic", "base_url": MOCK, "api_key": "sk-ant"},
-        "bad": {"kind": "openai", "base_url": MOCK + "/v1", "api_key": "bad-key"},
-    },
-    "models": {
-        "gpt": {"provider": "oai", "model": "gpt-4o-mini"},
-        "sonnet": {"provider": "claude", "model": "claude-sonnet-4-5"},
-        "embed": {"provider": "oai", "model": "text-embedding-3-small"},
-        "locked": {"provider": "bad", "model": "gpt-4o-mini"},
-    },
-})
+CONFIG = json.dumps(
+    {
+        "providers": {
+            "oai": {"kind": "openai", "base_url": MOCK + "/v1", "api_key": "sk-test"},
+            "claude": {"kind": "anthropic", "base_url": MOCK, "api_key": "sk-ant"},
+            "bad": {"kind": "openai", "base_url": MOCK + "/v1", "api_key": "bad-key"},
+        },
+        "models": {
+            "gpt": {"provider": "oai", "model": "gpt-4o-mini"},
+            "sonnet": {"provider": "claude", "model": "claude-sonnet-4-5"},
+            "embed": {"provider": "oai", "model": "text-embedding-3-small"},
+            "locked": {"provider": "bad", "model": "gpt-4o-mini"},
+        },
+    }
+)
 
 
 def start(gw, req, listener):
@@ -81,7 +83,9 @@ def start(gw, req, listener):
 
 
 def request(model, text, **extra):
-    return json.dumps({"model": model, "messages": [{"role": "user", "content": text}], **extra})
+    return json.dumps(
+        {"model": model, "messages": [{"role": "user", "content": text}], **extra}
+    )
 
 
 class Collector(sp.ChunkListener):
@@ -108,41 +112,75 @@ class Collector(sp.ChunkListener):
 
     def text(self):
         return "".join(
-            c["choices"][0]["delta"].get("content") or "" for c in self.chunks if c["choices"]
+            c["choices"][0]["delta"].get("content") or ""
+            for c in self.chunks
+            if c["choices"]
         )
 
 
 def test_chat(gw):
     reset()
-    resp = json.loads(asyncio.run(gw.chat(request("sonnet", "hello uniffi"), '{"user": "u1"}')))
-    check(resp["choices"][0]["message"]["content"] == "hello uniffi", f"chat content {resp}")
+    resp = json.loads(
+        asyncio.run(gw.chat(request("sonnet", "hello uniffi"), '{"user": "u1"}'))
+    )
+    check(
+        resp["choices"][0]["message"]["content"] == "hello uniffi",
+        f"chat content {resp}",
+    )
     check(resp["object"] == "chat.completion", "chat object")
-    check(resp["switchpoint"]["provider"] == "claude", f"facts {resp.get('switchpoint')}")
+    check(
+        resp["switchpoint"]["provider"] == "claude", f"facts {resp.get('switchpoint')}"
+    )
     check(mock("GET", "/_mock/log")[-1]["path"] == "/v1/messages", "anthropic path")
 
     async def many():
-        return await asyncio.gather(*(gw.chat(request("gpt", f"n{i}"), None) for i in range(10)))
+        return await asyncio.gather(
+            *(gw.chat(request("gpt", f"n{i}"), None) for i in range(10))
+        )
 
-    answers = [json.loads(a)["choices"][0]["message"]["content"] for a in asyncio.run(many())]
+    answers = [
+        json.loads(a)["choices"][0]["message"]["content"] for a in asyncio.run(many())
+    ]
     check(answers == [f"n{i}" for i in range(10)], f"concurrent chats {answers}")
 
-    emb = json.loads(asyncio.run(gw.embed(
-        json.dumps({"model": "embed", "input": ["a", "b"], "dimensions": 3}), None)))
-    check(len(emb["data"]) == 2 and len(emb["data"][0]["embedding"]) == 3, f"embed {emb}")
+    emb = json.loads(
+        asyncio.run(
+            gw.embed(
+                json.dumps({"model": "embed", "input": ["a", "b"], "dimensions": 3}),
+                None,
+            )
+        )
+    )
+    check(
+        len(emb["data"]) == 2 and len(emb["data"][0]["embedding"]) == 3, f"embed {emb}"
+    )
 
 
 def test_stream(gw):
     reset()
     c = Collector()
-    handle = start(gw, request("gpt", "one two three four", stream=True,
-                               stream_options={"include_usage": True}), c)
+    handle = start(
+        gw,
+        request(
+            "gpt",
+            "one two three four",
+            stream=True,
+            stream_options={"include_usage": True},
+        ),
+        c,
+    )
     check(c.ended.wait(10), "stream ended")
     check(c.error is None, f"stream error {c.error!r}")
     check(c.text() == "one two three four", f"stream text {c.text()!r}")
-    check(c.chunks[0]["choices"][0]["delta"].get("role") == "assistant", "first chunk role")
+    check(
+        c.chunks[0]["choices"][0]["delta"].get("role") == "assistant",
+        "first chunk role",
+    )
     check(c.chunks[-1]["usage"]["total_tokens"] == 8, f"usage chunk {c.chunks[-1]}")
-    check(c.facts["provider"] == "oai" and c.facts["attempts"][0]["status"] == "ok",
-          f"facts {c.facts}")
+    check(
+        c.facts["provider"] == "oai" and c.facts["attempts"][0]["status"] == "ok",
+        f"facts {c.facts}",
+    )
     for _ in range(100):
         if handle.is_finished():
             break
@@ -159,7 +197,9 @@ def test_stream_cancel(gw):
     check(c.first.wait(10), "first chunk before cancel")
     handle.cancel()
     check(c.ended.wait(10), "cancelled stream ends")
-    check(isinstance(c.error, sp.SwitchpointError.Cancelled), f"cancel error {c.error!r}")
+    check(
+        isinstance(c.error, sp.SwitchpointError.Cancelled), f"cancel error {c.error!r}"
+    )
     check(len(c.chunks) < 30, f"{len(c.chunks)} chunks after cancel")
     check(last_log_entry_closed_early(), "cancel closed the upstream connection")
     handle.cancel()  # a second cancel is harmless
@@ -179,8 +219,10 @@ def test_errors(gw):
         asyncio.run(gw.chat(request("gpt", "x"), None))
         check(False, "429 raised nothing")
     except sp.SwitchpointError.RateLimited as e:
-        check(e.status == 429 and e.provider == "oai" and abs(e.retry_after - 2.0) < 1e-3,
-              f"429 detail {e!r}")
+        check(
+            e.status == 429 and e.provider == "oai" and abs(e.retry_after - 2.0) < 1e-3,
+            f"429 detail {e!r}",
+        )
     try:
         asyncio.run(gw.chat('{"model": "gpt", "messages": [{"role": "robot"}]}', None))
         check(False, "bad request raised nothing")
@@ -206,15 +248,19 @@ def test_errors(gw):
     c = Collector()
     start(gw, request("locked", "x", stream=True), c)
     check(c.ended.wait(10), "failed stream ends")
-    check(isinstance(c.error, sp.SwitchpointError.Auth) and c.error.status == 401,
-          f"stream auth error {c.error!r}")
+    check(
+        isinstance(c.error, sp.SwitchpointError.Auth) and c.error.status == 401,
+        f"stream auth error {c.error!r}",
+    )
     # A stream cut mid-way ends in a typed error after its chunks.
     reset([{"cut_after": 2}])
     c = Collector()
     start(gw, request("gpt", "a b c d e", stream=True), c)
     check(c.ended.wait(10), "cut stream ends")
-    check(isinstance(c.error, sp.SwitchpointError.Connection) and len(c.chunks) >= 2,
-          f"cut stream {c.error!r} after {len(c.chunks)} chunks")
+    check(
+        isinstance(c.error, sp.SwitchpointError.Connection) and len(c.chunks) >= 2,
+        f"cut stream {c.error!r} after {len(c.chunks)} chunks",
+    )
 
 
 def main():

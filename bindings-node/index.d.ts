@@ -1,0 +1,660 @@
+// Type declarations for the npm package `switchpoint`: the `openai` package's request and
+// response shapes, field by field, plus switchpoint's own fields, facts and error classes.
+// (native.d.ts is napi-rs's generated declaration of the raw addon behind index.js.)
+
+// ---------------------------------------------------------------------------------------
+// JSON
+// ---------------------------------------------------------------------------------------
+
+/** Any JSON value (JSON-schema parameters, provider-specific extras). */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue }
+
+/** A JSON object. */
+export type JsonObject = { [key: string]: JsonValue }
+
+// ---------------------------------------------------------------------------------------
+// Messages
+// ---------------------------------------------------------------------------------------
+
+/** Who wrote a message. */
+export type ChatCompletionRole = 'system' | 'developer' | 'user' | 'assistant' | 'tool'
+
+/** A text part of a message. */
+export interface ChatCompletionContentPartText {
+  type: 'text'
+  text: string
+}
+
+/** An image part: an http(s) URL or a `data:<type>;base64,...` URI. */
+export interface ChatCompletionContentPartImage {
+  type: 'image_url'
+  image_url: {
+    url: string
+    detail?: 'auto' | 'low' | 'high'
+  }
+}
+
+/** An audio part (passed to OpenAI-shaped providers as is). */
+export interface ChatCompletionContentPartInputAudio {
+  type: 'input_audio'
+  input_audio: {
+    /** Base64-encoded audio. */
+    data: string
+    format: 'wav' | 'mp3'
+  }
+}
+
+/** A file part (passed to OpenAI-shaped providers as is). */
+export interface ChatCompletionContentPartFile {
+  type: 'file'
+  file: {
+    file_data?: string
+    file_id?: string
+    filename?: string
+  }
+}
+
+/** One typed part of a user message. */
+export type ChatCompletionContentPart =
+  | ChatCompletionContentPartText
+  | ChatCompletionContentPartImage
+  | ChatCompletionContentPartInputAudio
+  | ChatCompletionContentPartFile
+
+/** Instructions for the model. */
+export interface ChatCompletionSystemMessageParam {
+  role: 'system'
+  content: string | ChatCompletionContentPartText[]
+  name?: string
+}
+
+/** Instructions for the model (the newer name of `system` on OpenAI). */
+export interface ChatCompletionDeveloperMessageParam {
+  role: 'developer'
+  content: string | ChatCompletionContentPartText[]
+  name?: string
+}
+
+/** What the user said. */
+export interface ChatCompletionUserMessageParam {
+  role: 'user'
+  content: string | ChatCompletionContentPart[]
+  name?: string
+}
+
+/** A previous answer of the model, possibly with the tools it called. */
+export interface ChatCompletionAssistantMessageParam {
+  role: 'assistant'
+  /** Null or absent when the message only calls tools. */
+  content?: string | ChatCompletionContentPartText[] | null
+  name?: string
+  refusal?: string | null
+  tool_calls?: ChatCompletionMessageToolCall[]
+}
+
+/** The result of a tool call, answering the call with `tool_call_id`. */
+export interface ChatCompletionToolMessageParam {
+  role: 'tool'
+  content: string | ChatCompletionContentPartText[]
+  tool_call_id: string
+}
+
+/** One message of the conversation. */
+export type ChatCompletionMessageParam =
+  | ChatCompletionSystemMessageParam
+  | ChatCompletionDeveloperMessageParam
+  | ChatCompletionUserMessageParam
+  | ChatCompletionAssistantMessageParam
+  | ChatCompletionToolMessageParam
+
+// ---------------------------------------------------------------------------------------
+// Tools
+// ---------------------------------------------------------------------------------------
+
+/** A function's parameters as a JSON schema object. */
+export type FunctionParameters = JsonObject
+
+/** A function the model may call. */
+export interface FunctionDefinition {
+  name: string
+  description?: string
+  parameters?: FunctionParameters
+  strict?: boolean | null
+}
+
+/** A tool the model may call (chat completions define only functions). */
+export interface ChatCompletionTool {
+  type: 'function'
+  function: FunctionDefinition
+}
+
+/** Forces one named function. */
+export interface ChatCompletionNamedToolChoice {
+  type: 'function'
+  function: { name: string }
+}
+
+/** Whether and which tool the model must call. */
+export type ChatCompletionToolChoiceOption = 'none' | 'auto' | 'required' | ChatCompletionNamedToolChoice
+
+/** A tool call the model made; `arguments` is JSON text, as on the wire. */
+export interface ChatCompletionMessageToolCall {
+  id: string
+  type: 'function'
+  function: {
+    name: string
+    arguments: string
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Requests
+// ---------------------------------------------------------------------------------------
+
+/** The shape the answer must have. */
+export type ResponseFormat =
+  | { type: 'text' }
+  | { type: 'json_object' }
+  | {
+      type: 'json_schema'
+      json_schema: {
+        name: string
+        description?: string
+        schema?: JsonObject
+        strict?: boolean | null
+      }
+    }
+
+/** Options of a streamed answer. */
+export interface ChatCompletionStreamOptions {
+  /** Adds a final chunk with `choices: []` and `usage` (and the gateway's facts). */
+  include_usage?: boolean
+}
+
+/**
+ * switchpoint's own fields, accepted beside the OpenAI ones in every `create()` body. They
+ * are never sent to the provider; `user` (an OpenAI field) is sent and also identifies the
+ * caller to the gateway.
+ */
+export interface SwitchpointRequestFields {
+  /** A virtual key the gateway issued (for policies); never replaces the provider's key. */
+  apiKey?: string
+  /** The caller's team, for accounting. */
+  team?: string
+  /** The caller's tier (`free`, `pro`, ...), for routing rules. */
+  tier?: string
+  /** Workload labels (`summarize`, `chat`, ...). */
+  tags?: string[]
+  /** An overall deadline for this call, in seconds. */
+  timeout?: number
+  /** Key-value data recorded with the request by the gateway (not sent to the provider). */
+  metadata?: JsonObject
+}
+
+/** The fields of a chat completion request, streamed or not. */
+export interface ChatCompletionCreateParamsBase extends SwitchpointRequestFields {
+  /** A configured model name, an alias, or `provider/model`. */
+  model: string
+  messages: ChatCompletionMessageParam[]
+  tools?: ChatCompletionTool[]
+  tool_choice?: ChatCompletionToolChoiceOption
+  parallel_tool_calls?: boolean
+  temperature?: number | null
+  top_p?: number | null
+  /** Deprecated by OpenAI in favour of `max_completion_tokens`; either caps the answer. */
+  max_tokens?: number | null
+  max_completion_tokens?: number | null
+  stop?: string | string[] | null
+  n?: number | null
+  seed?: number | null
+  presence_penalty?: number | null
+  frequency_penalty?: number | null
+  logit_bias?: { [token: string]: number } | null
+  logprobs?: boolean | null
+  top_logprobs?: number | null
+  reasoning_effort?: 'minimal' | 'low' | 'medium' | 'high' | null
+  response_format?: ResponseFormat
+  /** The end user; sent to the provider and used by the gateway for per-user accounting. */
+  user?: string
+  store?: boolean | null
+  service_tier?: 'auto' | 'default' | 'flex' | 'scale' | 'priority' | null
+  stream_options?: ChatCompletionStreamOptions | null
+  /** Provider-specific parameters, merged into the provider's request body untouched. */
+  extra_body?: JsonObject
+}
+
+/** A chat completion request answered in one piece. */
+export interface ChatCompletionCreateParamsNonStreaming extends ChatCompletionCreateParamsBase {
+  stream?: false | null
+}
+
+/** A chat completion request answered as a stream of chunks. */
+export interface ChatCompletionCreateParamsStreaming extends ChatCompletionCreateParamsBase {
+  stream: true
+}
+
+/** A chat completion request. */
+export type ChatCompletionCreateParams = ChatCompletionCreateParamsNonStreaming | ChatCompletionCreateParamsStreaming
+
+/** An embeddings request. */
+export interface EmbeddingCreateParams extends SwitchpointRequestFields {
+  model: string
+  /** One text, several, or token ids (token ids only for OpenAI-shaped providers). */
+  input: string | string[] | number[] | number[][]
+  dimensions?: number
+  encoding_format?: 'float' | 'base64'
+  user?: string
+  /** Provider-specific parameters, merged into the provider's request body untouched. */
+  extra_body?: JsonObject
+}
+
+/** Per-call options, as the `openai` package's second `create()` argument. */
+export interface RequestOptions {
+  /** Aborting it cancels the call (or stops the stream) with `APIUserAbortError`. */
+  signal?: AbortSignal
+  /** An overall deadline in milliseconds (as in `openai`); the sooner of this and the body's `timeout`. */
+  timeout?: number
+}
+
+// ---------------------------------------------------------------------------------------
+// Responses
+// ---------------------------------------------------------------------------------------
+
+/** Why the model stopped. */
+export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter' | 'function_call'
+
+/** Tokens spent on the prompt, in detail. */
+export interface PromptTokensDetails {
+  /** Prompt tokens read from the provider's prompt cache. */
+  cached_tokens?: number
+  /** Prompt tokens written to the provider's prompt cache (Anthropic). */
+  cache_creation_tokens?: number
+  audio_tokens?: number
+}
+
+/** Tokens spent on the answer, in detail. */
+export interface CompletionTokensDetails {
+  /** Tokens the model spent thinking (counted in `completion_tokens`). */
+  reasoning_tokens?: number
+  audio_tokens?: number
+  accepted_prediction_tokens?: number
+  rejected_prediction_tokens?: number
+}
+
+/** Token usage of a call, read exactly from the provider. */
+export interface CompletionUsage {
+  prompt_tokens: number
+  completion_tokens: number
+  total_tokens: number
+  prompt_tokens_details?: PromptTokensDetails
+  completion_tokens_details?: CompletionTokensDetails
+}
+
+/** An error kind, as the core names it. */
+export type ErrorKind =
+  | 'auth'
+  | 'permission_denied'
+  | 'not_found'
+  | 'rate_limited'
+  | 'timeout'
+  | 'connection'
+  | 'bad_request'
+  | 'context_window_exceeded'
+  | 'content_filtered'
+  | 'unavailable'
+  | 'invalid_response'
+  | 'budget_exceeded'
+  | 'rate_limit_exceeded'
+  | 'policy_denied'
+  | 'config'
+  | 'cancelled'
+  | 'internal'
+
+/** One try at one target. */
+export type AttemptFact = {
+  /** The provider (config name) tried. */
+  provider: string
+  /** The model id sent to it. */
+  provider_model: string
+  /** Time waiting on this provider, ms. */
+  latency_ms: number
+} & ({ status: 'ok' } | { status: 'error'; error: ErrorKind })
+
+/** What the gateway did for a request: `response.switchpoint`. */
+export interface SwitchpointFacts {
+  /** The provider (config name) that served the answer. */
+  provider: string
+  /** The model id sent to the provider. */
+  provider_model: string
+  /** The model name the caller asked for. */
+  model: string
+  /** Every attempt made, in order; the last one served the answer. */
+  attempts: AttemptFact[]
+  /** Wall time from the call to the answer (to the end of the stream for streams), ms. */
+  latency_ms: number
+  /** Streams: time to the first chunk, ms. */
+  ttft_ms?: number
+  /** Time spent inside the gateway itself, µs. */
+  overhead_us: number
+}
+
+/** The assistant's message in a response. */
+export interface ChatCompletionMessage {
+  role: 'assistant'
+  /** The text; null when the model only called tools or refused. */
+  content: string | null
+  /** The refusal text; null when the model did not refuse. */
+  refusal: string | null
+  tool_calls?: ChatCompletionMessageToolCall[]
+  /** URL citations, when the provider sends them. */
+  annotations?: JsonValue[]
+}
+
+/** One answer of a response (`n` > 1 gives several). */
+export interface ChatCompletionChoice {
+  index: number
+  message: ChatCompletionMessage
+  finish_reason: FinishReason | null
+  logprobs: JsonObject | null
+}
+
+/** A chat completion: the OpenAI response shape, whichever provider answered. */
+export interface ChatCompletion {
+  id: string
+  object: 'chat.completion'
+  /** Unix seconds. */
+  created: number
+  /** The model that answered, as the provider names it. */
+  model: string
+  choices: ChatCompletionChoice[]
+  usage?: CompletionUsage
+  system_fingerprint?: string
+  service_tier?: string | null
+  /** What the gateway did: provider, attempts, latency. */
+  switchpoint?: SwitchpointFacts
+}
+
+/** A piece of a tool call in a stream: the first piece has `id` and `function.name`. */
+export interface ChatCompletionChunkToolCall {
+  index: number
+  id?: string
+  type?: 'function'
+  function?: {
+    name?: string
+    /** A fragment of the arguments' JSON text; the fragments concatenate. */
+    arguments?: string
+  }
+}
+
+/** What a chunk adds to a choice. */
+export interface ChatCompletionChunkDelta {
+  /** `assistant` on the first chunk. */
+  role?: ChatCompletionRole
+  content?: string | null
+  refusal?: string | null
+  tool_calls?: ChatCompletionChunkToolCall[]
+}
+
+/** One choice's piece of a chunk. */
+export interface ChatCompletionChunkChoice {
+  index: number
+  delta: ChatCompletionChunkDelta
+  finish_reason: FinishReason | null
+  logprobs?: JsonObject | null
+}
+
+/** One chunk of a streamed chat completion. */
+export interface ChatCompletionChunk {
+  id: string
+  object: 'chat.completion.chunk'
+  created: number
+  model: string
+  /** Empty on the final usage chunk. */
+  choices: ChatCompletionChunkChoice[]
+  /** Set on the final chunk when `stream_options.include_usage` was asked for. */
+  usage?: CompletionUsage | null
+  system_fingerprint?: string
+  /** The gateway's facts, on the final usage chunk. */
+  switchpoint?: SwitchpointFacts
+}
+
+/** One embedding vector (`string` when `encoding_format` is `base64`). */
+export interface Embedding<Vector extends number[] | string = number[]> {
+  object: 'embedding'
+  index: number
+  embedding: Vector
+}
+
+/** Token usage of an embeddings call. */
+export interface EmbeddingUsage {
+  prompt_tokens: number
+  total_tokens: number
+}
+
+/** An embeddings response. */
+export interface CreateEmbeddingResponse<Vector extends number[] | string = number[]> {
+  object: 'list'
+  data: Embedding<Vector>[]
+  model: string
+  usage: EmbeddingUsage
+  /** What the gateway did: provider, attempts, latency. */
+  switchpoint?: SwitchpointFacts
+}
+
+// ---------------------------------------------------------------------------------------
+// Streams
+// ---------------------------------------------------------------------------------------
+
+/** An async iterator over chunks that also stops the stream when left early. */
+export interface ChatCompletionChunkIterator extends AsyncIterableIterator<ChatCompletionChunk> {
+  next(): Promise<IteratorResult<ChatCompletionChunk, undefined>>
+  return(value?: undefined): Promise<IteratorResult<ChatCompletionChunk, undefined>>
+}
+
+/**
+ * A streamed chat completion: `for await (const chunk of stream)`. Leaving the loop early
+ * (`break`, `return`, an exception) or `stream.controller.abort()` cancels the upstream
+ * request. It can be iterated once; `tee()` splits it.
+ */
+export declare class ChatCompletionStream implements AsyncIterable<ChatCompletionChunk> {
+  private constructor()
+  /** Aborting it stops the stream; the loop then throws `APIUserAbortError`. */
+  readonly controller: AbortController
+  /** The gateway's facts once the stream ended, else null. */
+  readonly switchpoint: SwitchpointFacts | null
+  /** The next chunk, or `{ done: true }` at the end; throws the stream's error if it failed. */
+  next(): Promise<IteratorResult<ChatCompletionChunk, undefined>>
+  /** Stops the stream early and cancels the upstream request. */
+  return(value?: undefined): Promise<IteratorResult<ChatCompletionChunk, undefined>>
+  [Symbol.asyncIterator](): ChatCompletionChunkIterator
+  /** Two readers over the same chunks; the upstream is cancelled once both stopped. */
+  tee(): [ChatCompletionChunkIterator, ChatCompletionChunkIterator]
+}
+
+// ---------------------------------------------------------------------------------------
+// The gateway
+// ---------------------------------------------------------------------------------------
+
+/** Per-call deadlines, seconds or a duration string (`"30s"`, `"2m"`). */
+export interface TimeoutsConfig {
+  connect?: number | string
+  first_byte?: number | string
+  total?: number | string
+}
+
+/** A provider: its wire format (or a preset name), where it lives and its key. */
+export interface ProviderConfig {
+  /** `openai`, `azure_openai`, `anthropic`, `gemini` or a preset (`groq`, `mistral`, ...). */
+  kind?: string
+  base_url?: string
+  /** `env:NAME`, `file:PATH` or the key itself. */
+  api_key?: string
+  /** Azure `api-version`, Anthropic `anthropic-version`. */
+  api_version?: string
+  headers?: { [name: string]: string }
+  timeouts?: TimeoutsConfig
+}
+
+/** A model name applications use, mapped to a provider's model. */
+export interface ModelConfig {
+  provider: string
+  /** The provider's model id (defaults to the entry's name). */
+  model?: string
+  aliases?: string[]
+}
+
+/** The gateway configuration (the same schema as YAML/JSON config files). */
+export interface GatewayConfig {
+  providers?: { [name: string]: ProviderConfig }
+  models?: { [name: string]: ModelConfig }
+  defaults?: { timeouts?: TimeoutsConfig }
+}
+
+/** How to build a gateway; with neither field, keys come from the environment. */
+export interface GatewayOptions {
+  /** A config object, or YAML/JSON config text. */
+  config?: GatewayConfig | string
+  /** A YAML or JSON config file. */
+  configFile?: string
+}
+
+/** `gw.chat.completions`. */
+export declare class Completions {
+  private constructor()
+  /** A chat completion. */
+  create(body: ChatCompletionCreateParamsNonStreaming, options?: RequestOptions): Promise<ChatCompletion>
+  /** A streamed chat completion; resolves once the provider answered. */
+  create(body: ChatCompletionCreateParamsStreaming, options?: RequestOptions): Promise<ChatCompletionStream>
+  create(body: ChatCompletionCreateParams, options?: RequestOptions): Promise<ChatCompletion | ChatCompletionStream>
+}
+
+/** `gw.chat`. */
+export declare class Chat {
+  private constructor()
+  readonly completions: Completions
+}
+
+/** `gw.embeddings`. */
+export declare class Embeddings {
+  private constructor()
+  /** Embeddings as base64 strings of little-endian float32. */
+  create(
+    body: EmbeddingCreateParams & { encoding_format: 'base64' },
+    options?: RequestOptions,
+  ): Promise<CreateEmbeddingResponse<string>>
+  /** Embedding vectors. */
+  create(body: EmbeddingCreateParams, options?: RequestOptions): Promise<CreateEmbeddingResponse>
+}
+
+/**
+ * An LLM gateway inside this process, used like the `openai` client. Its static error
+ * classes mirror the `openai` client's (`Gateway.RateLimitError`, ...).
+ */
+export declare class Gateway {
+  /**
+   * `new Gateway()` reads provider keys from the environment (`provider/model` names);
+   * `{ config }` takes a config object or YAML/JSON text; `{ configFile }` reads a file.
+   * Throws `ConfigError` naming the field at fault.
+   */
+  constructor(options?: GatewayOptions)
+  readonly chat: Chat
+  readonly embeddings: Embeddings
+  /** A gateway from a YAML or JSON config file. */
+  static fromFile(path: string): Gateway
+  /** A gateway from a config object or YAML/JSON config text. */
+  static fromConfig(config: GatewayConfig | string): Gateway
+  /** A gateway with no config: `provider/model` names, keys from the environment. */
+  static fromEnv(): Gateway
+
+  static SwitchpointError: typeof SwitchpointError
+  static APIError: typeof SwitchpointError
+  static AuthenticationError: typeof AuthenticationError
+  static PermissionDeniedError: typeof PermissionDeniedError
+  static NotFoundError: typeof NotFoundError
+  static RateLimitError: typeof RateLimitError
+  static APIConnectionError: typeof APIConnectionError
+  static APIConnectionTimeoutError: typeof APIConnectionTimeoutError
+  static BadRequestError: typeof BadRequestError
+  static ContextWindowExceededError: typeof ContextWindowExceededError
+  static ContentFilteredError: typeof ContentFilteredError
+  static InternalServerError: typeof InternalServerError
+  static InvalidResponseError: typeof InvalidResponseError
+  static BudgetExceededError: typeof BudgetExceededError
+  static RateLimitExceededError: typeof RateLimitExceededError
+  static PolicyDeniedError: typeof PolicyDeniedError
+  static ConfigError: typeof ConfigError
+  static APIUserAbortError: typeof APIUserAbortError
+  static InternalError: typeof InternalError
+}
+
+// ---------------------------------------------------------------------------------------
+// Errors
+// ---------------------------------------------------------------------------------------
+
+/** The fields every switchpoint error carries (all optional when constructing one). */
+export interface SwitchpointErrorFields {
+  kind?: ErrorKind
+  status?: number
+  provider?: string
+  retryAfter?: number
+  param?: string
+  code?: string
+  cause?: unknown
+}
+
+/** The base of every error switchpoint throws. */
+export declare class SwitchpointError extends Error {
+  constructor(message: string, fields?: SwitchpointErrorFields)
+  /** The kind this class stands for. */
+  static readonly kind: ErrorKind
+  /** What went wrong, in terms that say what to do. */
+  readonly kind: ErrorKind
+  /** The provider's HTTP status, when there was one. */
+  readonly status: number | undefined
+  /** The provider (config name) that produced the error. */
+  readonly provider: string | undefined
+  /** Seconds to wait before trying again, when the provider said so. */
+  readonly retryAfter: number | undefined
+  /** The request or config field at fault. */
+  readonly param: string | undefined
+  /** The provider's error code or type; `'panic'` for a caught panic (a bug). */
+  readonly code: string | undefined
+}
+
+/** The name the `openai` package gives its base API error. */
+export { SwitchpointError as APIError }
+
+/** `auth`: the provider rejected the credentials (401). */
+export declare class AuthenticationError extends SwitchpointError {}
+/** `permission_denied`: valid credentials without access to the resource (403). */
+export declare class PermissionDeniedError extends SwitchpointError {}
+/** `not_found`: the model or resource does not exist, at the provider or in the config (404). */
+export declare class NotFoundError extends SwitchpointError {}
+/** `rate_limited`: the provider is rate limiting; `retryAfter` says when to come back (429). */
+export declare class RateLimitError extends SwitchpointError {}
+/** `connection`: the connection failed or was cut (a stream cut mid-way too). */
+export declare class APIConnectionError extends SwitchpointError {}
+/** `timeout`: no answer within the deadline. */
+export declare class APIConnectionTimeoutError extends APIConnectionError {}
+/** `bad_request`: the request is invalid; `param` names the field (400/422). */
+export declare class BadRequestError extends SwitchpointError {}
+/** `context_window_exceeded`: the prompt plus the output cap exceed the model's window. */
+export declare class ContextWindowExceededError extends BadRequestError {}
+/** `content_filtered`: a safety filter blocked the prompt or the answer. */
+export declare class ContentFilteredError extends SwitchpointError {}
+/** `unavailable`: the provider is down or overloaded (5xx, 529). */
+export declare class InternalServerError extends SwitchpointError {}
+/** `invalid_response`: the provider answered something outside its documented format. */
+export declare class InvalidResponseError extends SwitchpointError {}
+/** `budget_exceeded`: a spending budget would be exceeded. */
+export declare class BudgetExceededError extends SwitchpointError {}
+/** `rate_limit_exceeded`: a gateway rate limit (not the provider's) refused the request. */
+export declare class RateLimitExceededError extends RateLimitError {}
+/** `policy_denied`: a policy (allow-list, guardrail) refused the request. */
+export declare class PolicyDeniedError extends SwitchpointError {}
+/** `config`: the gateway configuration is invalid; `param` names the field. */
+export declare class ConfigError extends SwitchpointError {}
+/** `cancelled`: the caller aborted the request. */
+export declare class APIUserAbortError extends SwitchpointError {}
+/** `internal`: a bug inside switchpoint was caught (code `'panic'` for a caught panic). */
+export declare class InternalError extends SwitchpointError {}

@@ -1,0 +1,516 @@
+'use strict'
+// switchpoint for Node: the `openai` package's surface (`gw.chat.completions.create`,
+// `gw.embeddings.create`, streams as async iterables, typed errors) over an in-process
+// gateway. This file only converts values and maps errors; the native addon (native.js,
+// built by napi-rs) runs every call on the core's runtime, off the event loop.
+
+const native = require('./native.js')
+
+// ---------------------------------------------------------------------------------------
+// Errors: one class per core error kind, named as the `openai` package names its own.
+// ---------------------------------------------------------------------------------------
+
+/** The base of every error switchpoint throws. */
+class SwitchpointError extends Error {
+  /**
+   * @param {string} message
+   * @param {{kind?: string, status?: number, provider?: string, retryAfter?: number,
+   *          param?: string, code?: string, cause?: unknown}} [fields]
+   */
+  constructor(message, fields = {}) {
+    super(message, fields.cause === undefined ? undefined : { cause: fields.cause })
+    this.name = new.target.name
+    /** The snake_case error kind (`rate_limited`, `auth`, ...). */
+    this.kind = fields.kind ?? new.target.kind
+    /** The provider's HTTP status, when there was one. */
+    this.status = fields.status
+    /** The provider (config name) that produced the error. */
+    this.provider = fields.provider
+    /** Seconds to wait before trying again, when the provider said so. */
+    this.retryAfter = fields.retryAfter
+    /** The request or config field at fault. */
+    this.param = fields.param
+    /** The provider's error code or type; `panic` for a caught panic. */
+    this.code = fields.code
+  }
+}
+SwitchpointError.kind = 'internal'
+
+/** Defines a subclass for `kind` (the class also says its kind as a static). */
+function kindClass(name, kind, Base) {
+  const cls = { [name]: class extends Base {} }[name]
+  cls.kind = kind
+  return cls
+}
+
+const AuthenticationError = kindClass('AuthenticationError', 'auth', SwitchpointError)
+const PermissionDeniedError = kindClass('PermissionDeniedError', 'permission_denied', SwitchpointError)
+const NotFoundError = kindClass('NotFoundError', 'not_found', SwitchpointError)
+const RateLimitError = kindClass('RateLimitError', 'rate_limited', SwitchpointError)
+const APIConnectionError = kindClass('APIConnectionError', 'connection', SwitchpointError)
+const APIConnectionTimeoutError = kindClass('APIConnectionTimeoutError', 'timeout', APIConnectionError)
+const BadRequestError = kindClass('BadRequestError', 'bad_request', SwitchpointError)
+const ContextWindowExceededError = kindClass('ContextWindowExceededError', 'context_window_exceeded', BadRequestError)
+const ContentFilteredError = kindClass('ContentFilteredError', 'content_filtered', SwitchpointError)
+const InternalServerError = kindClass('InternalServerError', 'unavailable', SwitchpointError)
+const InvalidResponseError = kindClass('InvalidResponseError', 'invalid_response', SwitchpointError)
+const BudgetExceededError = kindClass('BudgetExceededError', 'budget_exceeded', SwitchpointError)
+const RateLimitExceededError = kindClass('RateLimitExceededError', 'rate_limit_exceeded', RateLimitError)
+const PolicyDeniedError = kindClass('PolicyDeniedError', 'policy_denied', SwitchpointError)
+const ConfigError = kindClass('ConfigError', 'config', SwitchpointError)
+const APIUserAbortError = kindClass('APIUserAbortError', 'cancelled', SwitchpointError)
+const InternalError = kindClass('InternalError', 'internal', SwitchpointError)
+
+const errorClasses = {
+  AuthenticationError,
+  PermissionDeniedError,
+  NotFoundError,
+  RateLimitError,
+  APIConnectionError,
+  APIConnectionTimeoutError,
+  BadRequestError,
+  ContextWindowExceededError,
+  ContentFilteredError,
+  InternalServerError,
+  InvalidResponseError,
+  BudgetExceededError,
+  RateLimitExceededError,
+  PolicyDeniedError,
+  ConfigError,
+  APIUserAbortError,
+  InternalError,
+}
+
+/** Error kind -> class. */
+const classByKind = new Map(Object.values(errorClasses).map((c) => [c.kind, c]))
+
+// A kind the core knows but this file does not would silently become InternalError: refuse
+// to load instead, so the mismatch shows in the first test run.
+for (const kind of native.errorKinds()) {
+  if (!classByKind.has(kind)) throw new Error(`switchpoint: no error class for kind '${kind}'`)
+}
+
+/**
+ * The error class instance for a failure: a native error payload (a plain object with
+ * `kind`), an error of our own, or anything else a caller could throw (wrapped as internal).
+ */
+function toError(e) {
+  if (e instanceof SwitchpointError) return e
+  if (e !== null && typeof e === 'object' && typeof e.kind === 'string' && !(e instanceof Error)) {
+    const cls = classByKind.get(e.kind) ?? InternalError
+    return new cls(e.message, e)
+  }
+  const message = e instanceof Error ? e.message : String(e)
+  return new InternalError(`switchpoint: unexpected failure: ${message}`, { cause: e })
+}
+
+function abortError() {
+  return new APIUserAbortError('Request was aborted.')
+}
+
+// ---------------------------------------------------------------------------------------
+// Requests: OpenAI fields go to the request, switchpoint's own fields to the context.
+// ---------------------------------------------------------------------------------------
+
+/** switchpoint's own body fields -> the core's RequestContext field names. */
+const CONTEXT_FIELDS = [
+  ['apiKey', 'api_key'],
+  ['team', 'team'],
+  ['tier', 'tier'],
+  ['tags', 'tags'],
+  ['timeout', 'timeout'],
+  ['metadata', 'metadata'],
+  // No response cache in the core yet: passed on so the core refuses it clearly.
+  ['cache', 'cache'],
+]
+
+/**
+ * Splits a create() body into the request JSON and the context JSON (or null). `user` is
+ * both: it reaches the provider (as with the `openai` package) and identifies the caller.
+ */
+function encode(body, options) {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw new BadRequestError('invalid request: the body must be an object', { param: '' })
+  }
+  let request = body
+  let context = null
+  for (const [field, ctxField] of CONTEXT_FIELDS) {
+    if (body[field] !== undefined) {
+      if (request === body) request = { ...body }
+      delete request[field]
+      context ??= {}
+      context[ctxField] = body[field]
+    }
+  }
+  if (body.user != null) (context ??= {}).user = body.user
+  if (options != null && options.timeout != null) {
+    // openai's RequestOptions.timeout is milliseconds; the core's context is seconds.
+    const secs = options.timeout / 1000
+    context ??= {}
+    context.timeout = context.timeout == null ? secs : Math.min(context.timeout, secs)
+  }
+  try {
+    return [JSON.stringify(request), context === null ? null : JSON.stringify(context)]
+  } catch (e) {
+    throw new BadRequestError(`invalid request: ${e.message}`, { param: '', cause: e })
+  }
+}
+
+/**
+ * Starts a native call with the caller's AbortSignal wired to a cancel token. Returns the
+ * native promise and `detach`, which removes the abort listener once the caller is done with
+ * the signal (a stream hands its own listener over to the stream object).
+ */
+function start(signal, call) {
+  if (signal == null) return { promise: call(undefined), detach: noop }
+  if (signal.aborted) throw abortError()
+  const token = new native.CancelToken()
+  const onAbort = () => token.cancel()
+  signal.addEventListener('abort', onAbort, { once: true })
+  const detach = () => signal.removeEventListener('abort', onAbort)
+  return { promise: call(token), detach }
+}
+
+function noop() {}
+
+/** Parses a native JSON answer, or throws the error class of a native error payload. */
+function decode(outcome) {
+  if (typeof outcome === 'string') return JSON.parse(outcome)
+  throw toError(outcome)
+}
+
+/** Runs a non-streaming call: request JSON in, parsed answer out, errors as classes. */
+function callJson(method, body, options) {
+  try {
+    const [request, context] = encode(body, options)
+    const signal = options?.signal
+    const { promise, detach } = start(signal, (token) => method(request, context, token))
+    return promise.then(
+      (outcome) => {
+        detach()
+        // As with fetch: an abort before the promise settled wins, even if the answer was
+        // already on its way back from the runtime.
+        if (signal?.aborted) throw abortError()
+        return decode(outcome)
+      },
+      (e) => {
+        detach()
+        throw toError(e)
+      },
+    )
+  } catch (e) {
+    return Promise.reject(toError(e))
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Streams
+// ---------------------------------------------------------------------------------------
+
+/**
+ * A streamed chat completion: `for await (const chunk of stream)`. Leaving the loop early
+ * (`break`, `return`, an exception) or `stream.controller.abort()` cancels the upstream
+ * request; an `AbortSignal` given to `create()` does the same.
+ */
+class ChatCompletionStream {
+  #native
+  #detach
+  #done = false
+  #aborted = false
+  #iterated = false
+  #facts = null
+
+  /** @internal */
+  constructor(nativeStream, signal, detach) {
+    this.#native = nativeStream
+    this.#detach = detach
+    /** Aborting it stops the stream, as in the `openai` package. */
+    this.controller = new AbortController()
+    this.controller.signal.addEventListener('abort', () => this.#abort(), { once: true })
+    if (signal != null) {
+      // The create() signal now stops the stream rather than the (finished) call.
+      detach()
+      const onAbort = () => this.controller.abort()
+      signal.addEventListener('abort', onAbort, { once: true })
+      this.#detach = () => signal.removeEventListener('abort', onAbort)
+      if (signal.aborted) this.controller.abort()
+    }
+  }
+
+  #abort() {
+    this.#aborted = true
+    this.#native.close()
+  }
+
+  #finish() {
+    if (this.#done) return
+    this.#done = true
+    this.#detach()
+    const facts = this.#native.facts()
+    if (facts !== null) this.#facts = JSON.parse(facts)
+    this.#native.close()
+  }
+
+  /** The gateway's facts (provider, attempts, latency), once the stream ended; else null. */
+  get switchpoint() {
+    return this.#facts
+  }
+
+  /** The next chunk, or `{done: true}`; throws the stream's error if it failed. */
+  async next() {
+    if (this.#done) return { value: undefined, done: true }
+    let outcome
+    try {
+      outcome = await this.#native.next()
+    } catch (e) {
+      this.#finish()
+      throw toError(e)
+    }
+    if (typeof outcome === 'string') return { value: JSON.parse(outcome), done: false }
+    const aborted = this.#aborted
+    this.#finish()
+    if (outcome === null) {
+      if (aborted) throw abortError()
+      return { value: undefined, done: true }
+    }
+    if (aborted || (outcome.kind === 'cancelled' && this.controller.signal.aborted)) throw abortError()
+    throw toError(outcome)
+  }
+
+  /** Stops the stream early and cancels the upstream request. */
+  async return(value) {
+    if (!this.#done) {
+      this.#native.close()
+      this.#finish()
+    }
+    return { value, done: true }
+  }
+
+  [Symbol.asyncIterator]() {
+    if (this.#iterated) {
+      throw new Error('Cannot iterate over a consumed stream, use `.tee()` to split the stream.')
+    }
+    this.#iterated = true
+    return {
+      next: () => this.next(),
+      return: (value) => this.return(value),
+      [Symbol.asyncIterator]() {
+        return this
+      },
+    }
+  }
+
+  /**
+   * Two independent streams over the same chunks (each gets every chunk), as in the
+   * `openai` package; cancelling both cancels the upstream request.
+   */
+  tee() {
+    const queues = [[], []]
+    const live = [true, true]
+    let pending = null
+    // One pull at a time; each pulled step is queued for every reader still reading.
+    const pull = () => {
+      pending ??= this.next()
+        .then(
+          (r) => ({ r }),
+          (e) => ({ e }),
+        )
+        .then((step) => {
+          pending = null
+          for (let j = 0; j < 2; j++) if (live[j]) queues[j].push(step)
+        })
+      return pending
+    }
+    const side = (i) => ({
+      next: async () => {
+        while (queues[i].length === 0) await pull()
+        const step = queues[i].shift()
+        if ('e' in step) throw step.e
+        return step.r
+      },
+      return: async (value) => {
+        live[i] = false
+        queues[i].length = 0
+        if (!live[0] && !live[1]) await this.return()
+        return { value, done: true }
+      },
+      [Symbol.asyncIterator]() {
+        return this
+      },
+    })
+    return [side(0), side(1)]
+  }
+}
+
+function callStream(gateway, body, options) {
+  try {
+    const [request, context] = encode(body, options)
+    const signal = options?.signal
+    const { promise, detach } = start(signal, (token) => gateway.chatStream(request, context, token))
+    return promise.then(
+      (outcome) => {
+        if (outcome instanceof native.NativeStream) {
+          if (signal?.aborted) {
+            outcome.close()
+            detach()
+            throw abortError()
+          }
+          return new ChatCompletionStream(outcome, signal, detach)
+        }
+        detach()
+        throw toError(outcome)
+      },
+      (e) => {
+        detach()
+        throw toError(e)
+      },
+    )
+  } catch (e) {
+    return Promise.reject(toError(e))
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// The gateway and its resources, shaped like the `openai` client.
+// ---------------------------------------------------------------------------------------
+
+/** `gw.chat.completions`: chat completions, plain or streamed. */
+class Completions {
+  #native
+
+  /** @internal */
+  constructor(nativeGateway) {
+    this.#native = nativeGateway
+  }
+
+  /**
+   * Creates a chat completion. With `stream: true` the promise resolves to a
+   * `ChatCompletionStream` once the provider answered.
+   */
+  create(body, options) {
+    if (body != null && body.stream === true) return callStream(this.#native, body, options)
+    return callJson((r, c, t) => this.#native.chat(r, c, t), body, options)
+  }
+}
+
+/** `gw.chat`: holds `completions`, as in the `openai` client. */
+class Chat {
+  /** @internal */
+  constructor(nativeGateway) {
+    this.completions = new Completions(nativeGateway)
+  }
+}
+
+/** `gw.embeddings`: embedding vectors. */
+class Embeddings {
+  #native
+
+  /** @internal */
+  constructor(nativeGateway) {
+    this.#native = nativeGateway
+  }
+
+  /** Creates embeddings for one or more inputs. */
+  create(body, options) {
+    return callJson((r, c, t) => this.#native.embed(r, c, t), body, options)
+  }
+}
+
+/** Runs a native factory, turning its thrown error payload into an error class. */
+function build(factory) {
+  try {
+    return factory()
+  } catch (e) {
+    throw toError(e)
+  }
+}
+
+/** The native gateway for `new Gateway(options)`. */
+function nativeGateway(options) {
+  if (options.configFile != null) {
+    if (options.config != null) {
+      throw new ConfigError('give either `config` or `configFile`, not both', { param: 'configFile' })
+    }
+    return build(() => native.Gateway.fromFile(String(options.configFile)))
+  }
+  const config = options.config
+  if (config == null) return build(() => native.Gateway.fromEnv())
+  if (typeof config === 'string') return build(() => native.Gateway.fromText(config))
+  if (typeof config === 'object' && !Array.isArray(config)) {
+    let json
+    try {
+      json = JSON.stringify(config)
+    } catch (e) {
+      throw new ConfigError(`config cannot be serialized: ${e.message}`, { param: '', cause: e })
+    }
+    return build(() => native.Gateway.fromJson(json))
+  }
+  throw new ConfigError('config must be an object or YAML/JSON text', { param: '' })
+}
+
+/**
+ * An LLM gateway inside this process, used like the `openai` client:
+ * `gw.chat.completions.create({...})`, `gw.embeddings.create({...})`.
+ */
+class Gateway {
+  /**
+   * `new Gateway()` reads provider keys from the environment (`provider/model` names);
+   * `new Gateway({ config })` takes a config object or YAML/JSON text;
+   * `new Gateway({ configFile })` reads a YAML or JSON file.
+   */
+  constructor(options = {}) {
+    const inner = nativeGateway(options ?? {})
+    /** Chat completions. */
+    this.chat = new Chat(inner)
+    /** Embeddings. */
+    this.embeddings = new Embeddings(inner)
+  }
+
+  /** A gateway from a YAML or JSON config file. */
+  static fromFile(path) {
+    return new Gateway({ configFile: path })
+  }
+
+  /** A gateway from a config object or YAML/JSON config text. */
+  static fromConfig(config) {
+    if (config == null) throw new ConfigError('config is required', { param: '' })
+    return new Gateway({ config })
+  }
+
+  /** A gateway with no config: `provider/model` names, keys from the environment. */
+  static fromEnv() {
+    return new Gateway()
+  }
+}
+
+// As on the `openai` client class: `Gateway.RateLimitError`, ...
+Object.assign(Gateway, errorClasses, { SwitchpointError, APIError: SwitchpointError })
+
+module.exports = {
+  Gateway,
+  ChatCompletionStream,
+  Chat,
+  Completions,
+  Embeddings,
+  SwitchpointError,
+  APIError: SwitchpointError,
+  AuthenticationError,
+  PermissionDeniedError,
+  NotFoundError,
+  RateLimitError,
+  APIConnectionError,
+  APIConnectionTimeoutError,
+  BadRequestError,
+  ContextWindowExceededError,
+  ContentFilteredError,
+  InternalServerError,
+  InvalidResponseError,
+  BudgetExceededError,
+  RateLimitExceededError,
+  PolicyDeniedError,
+  ConfigError,
+  APIUserAbortError,
+  InternalError,
+  // Internal: the kind -> class mapping, for the test suite.
+  __errorFromPayload: toError,
+}

@@ -1,0 +1,137 @@
+//! The gateway class: built from config, answering chat, stream and embeddings calls.
+
+use crate::cancel::CancelToken;
+use crate::stream::NativeStream;
+use crate::task::{guard_sync, spawn_promise, throw};
+use napi::bindgen_prelude::{Env, Object, Result};
+use napi_derive::napi;
+use switchpoint_core::api::{from_json_str, ChatRequest, EmbeddingRequest};
+use switchpoint_core::{Error, RequestContext};
+
+/// One gateway: config parsed and routes resolved once; cheap to share across calls.
+#[napi]
+#[derive(Debug)]
+pub struct Gateway {
+    inner: switchpoint_core::Gateway,
+}
+
+#[napi]
+impl Gateway {
+    /// A gateway from a YAML or JSON config file.
+    #[napi(factory)]
+    pub fn from_file(env: &Env, path: String) -> Result<Gateway> {
+        guard_sync(env, || {
+            build(env, switchpoint_core::Gateway::from_file(&path))
+        })
+    }
+
+    /// A gateway from YAML or JSON config text.
+    #[napi(factory)]
+    pub fn from_text(env: &Env, text: String) -> Result<Gateway> {
+        guard_sync(env, || {
+            build(env, switchpoint_core::Gateway::from_text(&text))
+        })
+    }
+
+    /// A gateway from a config object the wrapper serialized with `JSON.stringify`.
+    #[napi(factory)]
+    pub fn from_json(env: &Env, json: String) -> Result<Gateway> {
+        guard_sync(env, || {
+            let value = serde_json::from_str(&json).map_err(|e| {
+                throw(
+                    env,
+                    Error::config("", format!("config is not a JSON object: {e}")),
+                )
+            })?;
+            build(env, switchpoint_core::Gateway::from_value(value))
+        })
+    }
+
+    /// A gateway with no config: `provider/model` names, keys from the environment.
+    #[napi(factory)]
+    pub fn from_env(env: &Env) -> Result<Gateway> {
+        guard_sync(env, || build(env, switchpoint_core::Gateway::from_env()))
+    }
+
+    /// One chat completion; resolves to the response's JSON text.
+    #[napi(ts_return_type = "Promise<string | NativeError>")]
+    pub fn chat<'env>(
+        &self,
+        env: &'env Env,
+        request: String,
+        context: Option<String>,
+        cancel: Option<&CancelToken>,
+    ) -> Result<Object<'env>> {
+        guard_sync(env, || {
+            let gw = self.inner.clone();
+            spawn_promise(env, cancel.map(CancelToken::token), async move {
+                let req: ChatRequest = from_json_str(&request)?;
+                let ctx = parse_context(context.as_deref())?;
+                let resp = gw.chat(&req, &ctx).await?;
+                to_json(&resp)
+            })
+        })
+    }
+
+    /// A streamed chat completion; resolves to a [`NativeStream`] once the provider answered.
+    #[napi(ts_return_type = "Promise<NativeStream | NativeError>")]
+    pub fn chat_stream<'env>(
+        &self,
+        env: &'env Env,
+        request: String,
+        context: Option<String>,
+        cancel: Option<&CancelToken>,
+    ) -> Result<Object<'env>> {
+        guard_sync(env, || {
+            let gw = self.inner.clone();
+            spawn_promise(env, cancel.map(CancelToken::token), async move {
+                let req: ChatRequest = from_json_str(&request)?;
+                let ctx = parse_context(context.as_deref())?;
+                let stream = gw.chat_stream(&req, &ctx).await?;
+                Ok(NativeStream::new(stream))
+            })
+        })
+    }
+
+    /// Embeddings; resolves to the response's JSON text.
+    #[napi(ts_return_type = "Promise<string | NativeError>")]
+    pub fn embed<'env>(
+        &self,
+        env: &'env Env,
+        request: String,
+        context: Option<String>,
+        cancel: Option<&CancelToken>,
+    ) -> Result<Object<'env>> {
+        guard_sync(env, || {
+            let gw = self.inner.clone();
+            spawn_promise(env, cancel.map(CancelToken::token), async move {
+                let req: EmbeddingRequest = from_json_str(&request)?;
+                let ctx = parse_context(context.as_deref())?;
+                let resp = gw.embed(&req, &ctx).await?;
+                to_json(&resp)
+            })
+        })
+    }
+}
+
+fn build(env: &Env, gw: std::result::Result<switchpoint_core::Gateway, Error>) -> Result<Gateway> {
+    gw.map(|inner| Gateway { inner }).map_err(|e| throw(env, e))
+}
+
+fn parse_context(text: Option<&str>) -> std::result::Result<RequestContext, Error> {
+    match text {
+        None => Ok(RequestContext::default()),
+        Some(t) => RequestContext::from_json(t),
+    }
+}
+
+/// Serializes an answer for the wrapper's `JSON.parse` (faster than building the object
+/// property by property through N-API, and done here, off the JS thread).
+pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> std::result::Result<String, Error> {
+    serde_json::to_string(value).map_err(|e| {
+        Error::new(
+            switchpoint_core::ErrorKind::Internal,
+            format!("cannot serialize the answer: {e}"),
+        )
+    })
+}

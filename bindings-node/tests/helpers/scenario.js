@@ -1,0 +1,99 @@
+'use strict'
+// The shared-scenario rules of tests/scenarios/README.md (reference: core/tests/scenarios.rs).
+
+/** Returns null when `expected` matches `actual`, else the path and reason of the first mismatch. */
+function mismatch(expected, actual, path) {
+  if (expected === '<any>') {
+    return actual !== undefined && actual !== null ? null : `${path}: expected a value, got nothing`
+  }
+  if (expected === null) {
+    return actual === null || actual === undefined ? null : `${path}: expected null, got ${JSON.stringify(actual)}`
+  }
+  if (Array.isArray(expected)) {
+    if (!Array.isArray(actual) || actual.length !== expected.length) {
+      return `${path}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`
+    }
+    for (let i = 0; i < expected.length; i++) {
+      const m = mismatch(expected[i], actual[i], `${path}[${i}]`)
+      if (m) return m
+    }
+    return null
+  }
+  if (typeof expected === 'object') {
+    if (actual === null || typeof actual !== 'object' || Array.isArray(actual)) {
+      return `${path}: expected an object, got ${JSON.stringify(actual)}`
+    }
+    for (const [k, v] of Object.entries(expected)) {
+      const m = mismatch(v, actual[k], `${path}.${k}`)
+      if (m) return m
+    }
+    return null
+  }
+  if (typeof expected === 'number' && typeof actual === 'number') {
+    return Math.abs(expected - actual) <= 0.001 ? null : `${path}: expected ${expected}, got ${actual}`
+  }
+  return expected === actual ? null : `${path}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`
+}
+
+/** Folds stream chunks into the non-streaming response shape (README "Assembling a stream"). */
+function assemble(chunks) {
+  const out = { id: undefined, object: 'chat.completion', created: undefined, model: undefined, choices: [] }
+  const choices = []
+  for (const chunk of chunks) {
+    if (out.id === undefined) {
+      out.id = chunk.id
+      out.created = chunk.created
+      out.model = chunk.model
+    }
+    if (chunk.system_fingerprint != null) out.system_fingerprint = chunk.system_fingerprint
+    if (chunk.usage != null) out.usage = chunk.usage
+    for (const c of chunk.choices) {
+      const st = (choices[c.index] ??= { content: null, refusal: null, tool_calls: [], finish_reason: null })
+      const d = c.delta ?? {}
+      if (d.content != null) st.content = (st.content ?? '') + d.content
+      if (d.refusal != null) st.refusal = (st.refusal ?? '') + d.refusal
+      for (const tc of d.tool_calls ?? []) {
+        const call = (st.tool_calls[tc.index] ??= { id: '', type: 'function', function: { name: '', arguments: '' } })
+        if (tc.id != null && call.id === '') call.id = tc.id
+        if (tc.function?.name != null && call.function.name === '') call.function.name = tc.function.name
+        if (tc.function?.arguments != null) call.function.arguments += tc.function.arguments
+      }
+      if (c.finish_reason != null) st.finish_reason = c.finish_reason
+    }
+  }
+  out.choices = choices.map((st, index) => ({
+    index,
+    message: {
+      role: 'assistant',
+      content: st.content,
+      refusal: st.refusal,
+      ...(st.tool_calls.length ? { tool_calls: st.tool_calls } : {}),
+    },
+    finish_reason: st.finish_reason,
+    logprobs: null,
+  }))
+  return out
+}
+
+/** An error class instance as the scenario files spell errors (snake_case `retry_after`). */
+function errorObject(e) {
+  return {
+    kind: e.kind,
+    message: e.message,
+    status: e.status,
+    provider: e.provider,
+    retry_after: e.retryAfter,
+    param: e.param,
+    code: e.code,
+  }
+}
+
+/** A scenario step's context as create() body fields (switchpoint's own fields are camelCase). */
+function contextFields(context) {
+  if (!context) return {}
+  const out = {}
+  for (const [k, v] of Object.entries(context)) out[k === 'api_key' ? 'apiKey' : k] = v
+  return out
+}
+
+module.exports = { mismatch, assemble, errorObject, contextFields }

@@ -1,0 +1,97 @@
+'use strict'
+// Plays every shared scenario in tests/scenarios through the public Node API, with the same
+// matching rules as the Rust runner (core/tests/scenarios.rs).
+
+const test = require('node:test')
+const assert = require('node:assert/strict')
+const fs = require('node:fs')
+const path = require('node:path')
+const { Gateway, SwitchpointError } = require('..')
+const { startMock, repoRoot } = require('./helpers/mock')
+const { mismatch, assemble, errorObject, contextFields } = require('./helpers/scenario')
+
+const dir = path.join(repoRoot, 'tests', 'scenarios')
+const files = fs
+  .readdirSync(dir)
+  .filter((f) => f.endsWith('.json'))
+  .sort()
+
+let mock
+test.before(async () => {
+  mock = await startMock()
+})
+test.after(() => mock.stop())
+
+/** Runs one step; resolves to {response} or {error} plus the number of chunks received. */
+async function runStep(gw, step) {
+  const body = { ...step.request, ...contextFields(step.context) }
+  let chunks = 0
+  try {
+    switch (step.call) {
+      case 'chat': {
+        if (body.stream === true) delete body.stream
+        return { response: await gw.chat.completions.create(body), chunks }
+      }
+      case 'chat_stream': {
+        const stream = await gw.chat.completions.create({ ...body, stream: true })
+        const received = []
+        try {
+          for await (const chunk of stream) {
+            received.push(chunk)
+            chunks++
+          }
+        } catch (e) {
+          return { error: e, chunks }
+        }
+        const response = assemble(received)
+        response.switchpoint = stream.switchpoint
+        return { response, chunks }
+      }
+      case 'embed':
+        return { response: await gw.embeddings.create(body), chunks }
+      default:
+        throw new Error(`unknown call ${step.call}`)
+    }
+  } catch (e) {
+    if (!(e instanceof SwitchpointError)) throw e
+    return { error: e, chunks }
+  }
+}
+
+test('the scenario directory is not empty', () => {
+  assert.ok(files.length >= 10, `only ${files.length} scenario files`)
+})
+
+for (const file of files) {
+  test(`scenario ${file}`, async () => {
+    const text = fs.readFileSync(path.join(dir, file), 'utf8').replaceAll('${MOCK_URL}', mock.url)
+    const scenario = JSON.parse(text)
+    const gw = Gateway.fromConfig(scenario.config)
+    assert.ok(scenario.steps.length > 0)
+    for (const [i, step] of scenario.steps.entries()) {
+      const label = `step ${i} (${step.name})`
+      await mock.clearLog()
+      await mock.clearScript()
+      if (step.faults) await mock.pushScript(step.faults)
+      const outcome = await runStep(gw, step)
+      const expect = step.expect
+      if (expect.response !== undefined) {
+        assert.ok(!outcome.error, `${label}: expected a response, got ${outcome.error?.name}: ${outcome.error?.message}`)
+        const m = mismatch(expect.response, outcome.response, 'response')
+        assert.equal(m, null, `${label}: ${m}`)
+      } else {
+        assert.ok(outcome.error, `${label}: expected an error, got ${JSON.stringify(outcome.response)}`)
+        const m = mismatch(expect.error, errorObject(outcome.error), 'error')
+        assert.equal(m, null, `${label}: ${m} (error was ${outcome.error.name}: ${outcome.error.message})`)
+      }
+      if (expect.chunks?.min !== undefined) {
+        assert.ok(outcome.chunks >= expect.chunks.min, `${label}: expected at least ${expect.chunks.min} chunks, got ${outcome.chunks}`)
+      }
+      if (expect.upstream !== undefined) {
+        const log = await mock.log()
+        const m = mismatch(expect.upstream, log[log.length - 1], 'upstream')
+        assert.equal(m, null, `${label}: ${m}`)
+      }
+    }
+  })
+}

@@ -1,0 +1,106 @@
+"""The quick-start demo in Python: one unified request to providers of different wire
+formats, a fallback past a failing provider, a streamed reply, and typed errors, over real
+HTTP to the bundled mock provider.
+
+Run with `make demo` (it starts the mock provider and sets MOCK_URL), or:
+    scripts/with-mock.sh .venv/bin/python bindings-python/examples/demo.py
+"""
+
+import os
+import sys
+
+import switchpoint
+
+
+def main() -> int:
+    mock = os.environ.get("MOCK_URL")
+    if not mock:
+        print("MOCK_URL is not set: run `make demo`", file=sys.stderr)
+        return 2
+    # The same config an application would ship; keys would be `env:OPENAI_API_KEY` etc.
+    gw = switchpoint.Gateway(
+        config=f"""
+providers:
+  openai:    {{ base_url: "{mock}/v1", api_key: sk-demo-openai }}
+  anthropic: {{ base_url: "{mock}",    api_key: sk-ant-demo }}
+  gemini:    {{ base_url: "{mock}",    api_key: gm-demo }}
+models:
+  gpt:    {{ provider: openai,    model: gpt-4o-mini }}
+  claude: {{ provider: anthropic, model: claude-sonnet-4-5 }}
+  flash:  {{ provider: gemini,    model: gemini-2.5-flash }}
+  # The mock answers this model with a 429 and Retry-After: 2, as a provider under load would.
+  busy:   {{ provider: openai,    model: "gpt-4o!status=429,retry_after=2" }}
+routes:
+  # A route with two targets: the first is down (the mock answers 503), so the gateway fails
+  # over to Anthropic within the same call.
+  resilient:
+    strategy: priority
+    targets:
+      - {{ provider: openai,    model: "gpt-4o!status=503" }}
+      - {{ provider: anthropic, model: claude-sonnet-4-5 }}
+"""
+    )
+    print(f"switchpoint demo (Python): the gateway in this process, mock providers at {mock}\n")
+
+    print("1. One unified request, two wire formats")
+    for model in ("gpt", "claude"):
+        r = gw.chat.completions.create(
+            model=model, messages=[{"role": "user", "content": "Hello from one API to every provider"}]
+        )
+        facts, usage = r.switchpoint, r.usage
+        assert usage is not None
+        print(
+            f"   {model:<7} -> {facts.provider:<10} {facts.provider_model:<18} "
+            f"{r.choices[0].message.content!r}  tokens {usage.prompt_tokens}+{usage.completion_tokens}  "
+            f"{facts.latency_ms:.2f} ms (gateway overhead {facts.overhead_us:.0f} µs)"
+        )
+
+    print("\n2. A fallback: the first provider answers 503, the second serves the same call")
+    r = gw.chat.completions.create(
+        model="resilient", messages=[{"role": "user", "content": "keep me alive through outages"}]
+    )
+    for a in r.switchpoint.attempts:
+        outcome = a.status if a.error is None else f"{a.status} ({a.error})"
+        print(f"   attempt -> {a.provider:<10} {a.provider_model:<20} {outcome}  {a.latency_ms:.2f} ms")
+    print(f"   answer from {r.switchpoint.provider}: {r.choices[0].message.content!r}")
+
+    print("\n3. A streamed reply (Gemini's SSE, delivered as OpenAI chunks)")
+    stream = gw.chat.completions.create(
+        model="flash",
+        messages=[{"role": "user", "content": "streams arrive word by word as they are produced"}],
+        stream=True,
+        stream_options={"include_usage": True},
+    )
+    print("   ", end="")
+    chunks = 0
+    with stream:
+        for chunk in stream:
+            chunks += 1
+            if chunk.choices:
+                print(chunk.choices[0].delta.content or "", end="", flush=True)
+            if chunk.usage is not None:
+                print(f"  [usage: {chunk.usage.total_tokens} tokens]", end="")
+    final = stream.switchpoint
+    assert final is not None
+    print(f"\n   {chunks} chunks, first after {final.ttft_ms or 0:.2f} ms, done in {final.latency_ms:.2f} ms")
+
+    print("\n4. Typed errors")
+    try:
+        gw.chat.completions.create(model="busy", messages=[{"role": "user", "content": "are you there?"}])
+        print("   unexpected success")
+    except switchpoint.RateLimitError as e:
+        print(
+            f"   {type(e).__name__}: kind={e.kind} status_code={e.status_code} provider={e.provider} retry_after={e.retry_after}"
+        )
+        print(f"   {e.__cause__}")
+    try:
+        gw.chat.completions.create(model="gtp", messages=[{"role": "user", "content": "typo in the model name"}])
+        print("   unexpected success")
+    except switchpoint.NotFoundError as e:
+        print(f"   {type(e).__name__}: kind={e.kind} param={e.param}\n   {e.message}")
+    print("\ndone.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,216 @@
+"""Uses every public name of switchpoint with full annotations; `mypy --strict` checks it
+against the stubs, and the test suite also runs it against the mock provider.
+
+Run: MOCK_URL=http://127.0.0.1:PORT python examples/typed_usage.py
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import pickle
+from typing import Dict, List, Optional, Type
+
+import switchpoint
+from switchpoint import (
+    NOT_GIVEN,
+    APIConnectionError,
+    APIError,
+    APIResponseValidationError,
+    APIStatusError,
+    APITimeoutError,
+    APIUserAbortError,
+    AsyncChat,
+    AsyncCompletions,
+    AsyncEmbeddings,
+    AsyncGateway,
+    AsyncStream,
+    AttemptFact,
+    AuthenticationError,
+    BadRequestError,
+    BaseModel,
+    BudgetExceededError,
+    Chat,
+    ChatCompletion,
+    ChatCompletionChunk,
+    ChatCompletionMessage,
+    ChatCompletionMessageToolCall,
+    Choice,
+    ChoiceDelta,
+    ChoiceDeltaToolCall,
+    ChoiceDeltaToolCallFunction,
+    ChunkChoice,
+    Completions,
+    CompletionTokensDetails,
+    CompletionUsage,
+    ConfigError,
+    ContentFilteredError,
+    ContextWindowExceededError,
+    CoreError,
+    CreateEmbeddingResponse,
+    Embedding,
+    Embeddings,
+    EmbeddingUsage,
+    Function,
+    Gateway,
+    InternalError,
+    InternalServerError,
+    NotFoundError,
+    NotGiven,
+    PermissionDeniedError,
+    PolicyDeniedError,
+    PromptTokensDetails,
+    RateLimitError,
+    RateLimitExceededError,
+    Stream,
+    SwitchpointError,
+    SwitchpointFacts,
+    TargetHealth,
+)
+
+ERRORS: List[Type[SwitchpointError]] = [
+    APIConnectionError,
+    APIResponseValidationError,
+    APIStatusError,
+    APITimeoutError,
+    APIUserAbortError,
+    AuthenticationError,
+    BadRequestError,
+    BudgetExceededError,
+    ConfigError,
+    ContentFilteredError,
+    ContextWindowExceededError,
+    InternalError,
+    InternalServerError,
+    NotFoundError,
+    PermissionDeniedError,
+    PolicyDeniedError,
+    RateLimitError,
+    RateLimitExceededError,
+]
+
+WEATHER: Dict[str, object] = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+    },
+}
+
+
+def config(mock: str) -> Dict[str, object]:
+    return {
+        "providers": {
+            "oai": {"kind": "openai", "base_url": f"{mock}/v1", "api_key": "sk-typed"},
+            "claude": {"kind": "anthropic", "base_url": mock, "api_key": "sk-ant-typed"},
+        },
+        "models": {
+            "gpt": {"provider": "oai", "model": "gpt-4o-mini"},
+            "sonnet": {"provider": "claude", "model": "claude-sonnet-4-5"},
+            "embed": {"provider": "oai", "model": "text-embedding-3-small"},
+        },
+    }
+
+
+def describe_usage(usage: Optional[CompletionUsage]) -> str:
+    if usage is None:
+        return "no usage"
+    details: Optional[PromptTokensDetails] = usage.prompt_tokens_details
+    reasoning: Optional[CompletionTokensDetails] = usage.completion_tokens_details
+    cached = details.cached_tokens if details is not None else None
+    thought = reasoning.reasoning_tokens if reasoning is not None else None
+    return f"{usage.total_tokens} tokens (cached {cached}, reasoning {thought})"
+
+
+def describe_facts(facts: SwitchpointFacts) -> str:
+    attempts: List[AttemptFact] = facts.attempts
+    last = attempts[-1]
+    return f"{facts.provider}/{facts.provider_model} {last.status} in {facts.latency_ms:.2f} ms"
+
+
+def describe_health(gw: Gateway) -> str:
+    targets: List[TargetHealth] = gw.health()
+    return ", ".join(f"{t.provider}/{t.model} {t.state} ({t.error_rate:.0%} errors)" for t in targets)
+
+
+def blocking(mock: str) -> None:
+    gw: Gateway = Gateway(config=config(mock))
+    assert "healthy" in describe_health(gw)
+    chat: Chat = gw.chat
+    completions: Completions = chat.completions
+    r: ChatCompletion = completions.create(
+        model="gpt",
+        messages=[{"role": "user", "content": "typed hello"}],
+        temperature=0.2,
+        max_tokens=NOT_GIVEN,
+        user="typed-user",
+        tags=["example"],
+        timeout=10.0,
+    )
+    choice: Choice = r.choices[0]
+    message: ChatCompletionMessage = choice.message
+    print(message.content, choice.finish_reason, describe_usage(r.usage), describe_facts(r.switchpoint))
+
+    tools = completions.create(model="gpt", messages=[{"role": "user", "content": "get_weather Oslo"}], tools=[WEATHER])
+    calls: Optional[List[ChatCompletionMessageToolCall]] = tools.choices[0].message.tool_calls
+    if calls:
+        fn: Function = calls[0].function
+        print("tool", fn.name, fn.arguments)
+
+    stream: Stream[ChatCompletionChunk] = completions.create(
+        model="sonnet", messages=[{"role": "user", "content": "a b c"}], max_tokens=10, stream=True
+    )
+    with stream:
+        for chunk in stream:
+            for cc in chunk.choices:
+                part: ChunkChoice = cc
+                delta: ChoiceDelta = part.delta
+                pieces: List[ChoiceDeltaToolCall] = delta.tool_calls or []
+                fns: List[Optional[ChoiceDeltaToolCallFunction]] = [p.function for p in pieces]
+                print(repr(delta.content), len(fns))
+    facts = stream.switchpoint
+    if facts is not None:
+        print(describe_facts(facts))
+
+    embeddings: Embeddings = gw.embeddings
+    e: CreateEmbeddingResponse = embeddings.create(model="embed", input="vector", dimensions=3)
+    first: Embedding = e.data[0]
+    usage: EmbeddingUsage = e.usage
+    print(len(first.embedding), usage.total_tokens)
+
+    as_model: BaseModel = r
+    print(sorted(as_model.to_dict())[:3], len(r.model_dump_json()) > 0)
+
+    try:
+        completions.create(model="gpt", messages=[{"role": "robot", "content": "x"}])
+    except APIError as err:
+        cause = err.__cause__
+        assert isinstance(cause, CoreError)
+        print(type(err).__name__, err.kind, err.param, err.status_code, err.retry_after, err.provider, err.code)
+        back: SwitchpointError = pickle.loads(pickle.dumps(err))
+        print(back.message == err.message)
+    given: NotGiven = NOT_GIVEN
+    print(bool(given), [cls.__name__ for cls in ERRORS][:2], switchpoint.__version__)
+
+
+async def asynchronous(mock: str) -> None:
+    async with AsyncGateway(config=config(mock)) as gw:
+        chat: AsyncChat = gw.chat
+        completions: AsyncCompletions = chat.completions
+        r: ChatCompletion = await completions.create(model="gpt", messages=[{"role": "user", "content": "async typed"}])
+        print(r.choices[0].message.content)
+        stream: AsyncStream[ChatCompletionChunk] = await completions.create(
+            model="gpt", messages=[{"role": "user", "content": "x y"}], stream=True
+        )
+        async with stream:
+            async for chunk in stream:
+                print(chunk.choices[0].delta.content if chunk.choices else None)
+        embeddings: AsyncEmbeddings = gw.embeddings
+        e = await embeddings.create(model="embed", input=["a", "b"])
+        print(len(e.data))
+
+
+if __name__ == "__main__":
+    url = os.environ["MOCK_URL"]
+    blocking(url)
+    asyncio.run(asynchronous(url))

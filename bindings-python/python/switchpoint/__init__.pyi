@@ -1,0 +1,752 @@
+"""Type stubs for switchpoint: an LLM gateway inside your process, with the openai package's surface."""
+
+import os
+from typing import (
+    Any,
+    ClassVar,
+    Dict,
+    Generic,
+    Iterable,
+    List,
+    Literal,
+    Mapping,
+    Optional,
+    Sequence,
+    TypeVar,
+    Union,
+    overload,
+)
+
+from typing_extensions import Self, TypeAlias
+
+from . import _native
+
+__all__ = [
+    "__version__",
+    "Gateway",
+    "AsyncGateway",
+    "Chat",
+    "Completions",
+    "Embeddings",
+    "AsyncChat",
+    "AsyncCompletions",
+    "AsyncEmbeddings",
+    "Stream",
+    "AsyncStream",
+    "NOT_GIVEN",
+    "NotGiven",
+    "BaseModel",
+    "ChatCompletion",
+    "Choice",
+    "ChatCompletionMessage",
+    "ChatCompletionMessageToolCall",
+    "Function",
+    "CompletionUsage",
+    "PromptTokensDetails",
+    "CompletionTokensDetails",
+    "ChatCompletionChunk",
+    "ChunkChoice",
+    "ChoiceDelta",
+    "ChoiceDeltaToolCall",
+    "ChoiceDeltaToolCallFunction",
+    "CreateEmbeddingResponse",
+    "Embedding",
+    "EmbeddingUsage",
+    "SwitchpointFacts",
+    "TargetHealth",
+    "AttemptFact",
+    "SwitchpointError",
+    "APIError",
+    "APIStatusError",
+    "BadRequestError",
+    "ContextWindowExceededError",
+    "AuthenticationError",
+    "PermissionDeniedError",
+    "NotFoundError",
+    "RateLimitError",
+    "RateLimitExceededError",
+    "InternalServerError",
+    "APIConnectionError",
+    "APITimeoutError",
+    "APIResponseValidationError",
+    "APIUserAbortError",
+    "ContentFilteredError",
+    "BudgetExceededError",
+    "PolicyDeniedError",
+    "ConfigError",
+    "InternalError",
+    "CoreError",
+]
+
+__version__: str
+
+# ---------------------------------------------------------------------------------------------
+# Arguments
+
+class NotGiven:
+    """The openai package's "argument not given" sentinel."""
+
+    def __bool__(self) -> Literal[False]: ...
+
+NOT_GIVEN: NotGiven
+
+#: A message in ``messages``: the OpenAI wire dict, or a message object from a response.
+_MessageParam: TypeAlias = Union[Mapping[str, Any], "ChatCompletionMessage"]
+#: Embeddings input: a text, texts, tokens or lists of tokens.
+_EmbeddingInput: TypeAlias = Union[str, Sequence[str], Sequence[int], Sequence[Sequence[int]]]
+#: A gateway config: a dict, YAML/JSON text, a file path, or None for zero-config.
+_Config: TypeAlias = Union[Mapping[str, Any], str, bytes, "os.PathLike[str]", None]
+
+# ---------------------------------------------------------------------------------------------
+# Responses
+
+class _ModelMeta(type): ...
+
+class BaseModel(metaclass=_ModelMeta):
+    """Base of every response object: attribute access, dumps, equality, pickling."""
+
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+    def __init__(self, **data: Any) -> None: ...
+    @classmethod
+    def model_validate(cls, obj: Dict[str, Any]) -> Self: ...
+    @classmethod
+    def model_validate_json(cls, data: Union[str, bytes]) -> Self: ...
+    @property
+    def model_extra(self) -> Dict[str, Any]: ...
+    def to_dict(self, *, exclude_unset: bool = True, exclude_none: bool = False) -> Dict[str, Any]: ...
+    def to_json(self, *, indent: Optional[int] = 2, exclude_unset: bool = True, exclude_none: bool = False) -> str: ...
+    def model_dump(self, *, exclude_unset: bool = False, exclude_none: bool = False) -> Dict[str, Any]: ...
+    def model_dump_json(
+        self, *, indent: Optional[int] = None, exclude_unset: bool = False, exclude_none: bool = False
+    ) -> str: ...
+
+class AttemptFact(BaseModel):
+    """One try at one provider."""
+
+    provider: str
+    provider_model: str
+    status: Literal["ok", "error"]
+    #: The error kind when ``status`` is ``"error"``.
+    error: Optional[str]
+    latency_ms: float
+    #: The route the attempt belonged to (a fallback route may differ from the first).
+    route: Optional[str]
+    #: Time spent waiting before this attempt (backoff, Retry-After, a cooldown), ms.
+    waited_ms: Optional[float]
+    #: Whether this attempt was a hedge (a parallel try after the first was slow).
+    hedge: Optional[bool]
+    #: Whether this attempt resumed a cut stream.
+    resumed: Optional[bool]
+    #: The error message when ``status`` is ``"error"``.
+    message: Optional[str]
+
+class SwitchpointFacts(BaseModel):
+    """What the gateway did: who served the answer, every attempt, latency and overhead."""
+
+    provider: str
+    provider_model: str
+    model: str
+    attempts: List[AttemptFact]
+    latency_ms: float
+    ttft_ms: Optional[float]
+    overhead_us: float
+    #: The route that served the request, and the routes whose rules sent it there.
+    route: Optional[str]
+    routed_via: Optional[List[str]]
+
+class TargetHealth(BaseModel):
+    """One target's state from ``gateway.health()``."""
+
+    provider: str
+    model: str
+    routes: List[str]
+    tags: List[str]
+    state: Literal["healthy", "cooling_down", "half_open"]
+    cooling_until_unix_ms: Optional[int]
+    cooldown_remaining_s: Optional[float]
+    cooldown_reason: Optional[str]
+    ewma_latency_ms: Optional[float]
+    p95_latency_ms: Optional[float]
+    error_rate: float
+    in_flight: int
+    requests: int
+    failures: int
+    requests_last_minute: float
+    tokens_last_minute: float
+
+class Function(BaseModel):
+    name: str
+    arguments: str
+
+class ChatCompletionMessageToolCall(BaseModel):
+    id: str
+    type: Literal["function"]
+    function: Function
+
+class ChatCompletionMessage(BaseModel):
+    role: Literal["assistant"]
+    content: Optional[str]
+    refusal: Optional[str]
+    tool_calls: Optional[List[ChatCompletionMessageToolCall]]
+    annotations: Optional[List[Dict[str, Any]]]
+    audio: Optional[Dict[str, Any]]
+    #: Deprecated by OpenAI in favour of tool_calls.
+    function_call: Optional[Function]
+
+class PromptTokensDetails(BaseModel):
+    cached_tokens: Optional[int]
+    cache_creation_tokens: Optional[int]
+    audio_tokens: Optional[int]
+
+class CompletionTokensDetails(BaseModel):
+    reasoning_tokens: Optional[int]
+    audio_tokens: Optional[int]
+    accepted_prediction_tokens: Optional[int]
+    rejected_prediction_tokens: Optional[int]
+
+class CompletionUsage(BaseModel):
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+    prompt_tokens_details: Optional[PromptTokensDetails]
+    completion_tokens_details: Optional[CompletionTokensDetails]
+
+_FinishReason: TypeAlias = Literal["stop", "length", "tool_calls", "content_filter", "function_call"]
+
+class Choice(BaseModel):
+    index: int
+    message: ChatCompletionMessage
+    finish_reason: Optional[_FinishReason]
+    logprobs: Optional[Dict[str, Any]]
+
+class ChatCompletion(BaseModel):
+    id: str
+    object: Literal["chat.completion"]
+    created: int
+    model: str
+    choices: List[Choice]
+    usage: Optional[CompletionUsage]
+    system_fingerprint: Optional[str]
+    service_tier: Optional[str]
+    #: The gateway's facts (always set on answers from the gateway).
+    switchpoint: SwitchpointFacts
+
+class ChoiceDeltaToolCallFunction(BaseModel):
+    name: Optional[str]
+    arguments: Optional[str]
+
+class ChoiceDeltaToolCall(BaseModel):
+    index: int
+    id: Optional[str]
+    type: Optional[Literal["function"]]
+    function: Optional[ChoiceDeltaToolCallFunction]
+
+class ChoiceDelta(BaseModel):
+    role: Optional[Literal["assistant"]]
+    content: Optional[str]
+    refusal: Optional[str]
+    tool_calls: Optional[List[ChoiceDeltaToolCall]]
+    #: Deprecated by OpenAI in favour of tool_calls.
+    function_call: Optional[ChoiceDeltaToolCallFunction]
+
+class ChunkChoice(BaseModel):
+    index: int
+    delta: ChoiceDelta
+    finish_reason: Optional[_FinishReason]
+    logprobs: Optional[Dict[str, Any]]
+
+class ChatCompletionChunk(BaseModel):
+    id: str
+    object: Literal["chat.completion.chunk"]
+    created: int
+    model: str
+    choices: List[ChunkChoice]
+    usage: Optional[CompletionUsage]
+    system_fingerprint: Optional[str]
+    service_tier: Optional[str]
+    #: Set on the final usage chunk (with ``stream_options={"include_usage": True}``).
+    switchpoint: Optional[SwitchpointFacts]
+
+class Embedding(BaseModel):
+    object: Literal["embedding"]
+    index: int
+    #: Floats; base64 text when ``encoding_format="base64"`` was asked for.
+    embedding: List[float]
+
+class EmbeddingUsage(BaseModel):
+    prompt_tokens: int
+    total_tokens: int
+
+class CreateEmbeddingResponse(BaseModel):
+    object: Literal["list"]
+    data: List[Embedding]
+    model: str
+    usage: EmbeddingUsage
+    switchpoint: SwitchpointFacts
+
+# ---------------------------------------------------------------------------------------------
+# Streams
+
+_T = TypeVar("_T")
+
+class Stream(Generic[_T]):
+    """A blocking iterator of chunks; leaving early cancels the upstream request."""
+
+    def __init__(self, native: _native.Stream) -> None: ...
+    def __iter__(self) -> Self: ...
+    def __next__(self) -> _T: ...
+    def close(self) -> None: ...
+    @property
+    def switchpoint(self) -> Optional[SwitchpointFacts]: ...
+    def __enter__(self) -> Self: ...
+    def __exit__(self, *exc: object) -> None: ...
+
+class AsyncStream(Generic[_T]):
+    """An async iterator of chunks; leaving early cancels the upstream request."""
+
+    def __init__(self, native: _native.Stream) -> None: ...
+    def __aiter__(self) -> Self: ...
+    async def __anext__(self) -> _T: ...
+    async def close(self) -> None: ...
+    async def aclose(self) -> None: ...
+    @property
+    def switchpoint(self) -> Optional[SwitchpointFacts]: ...
+    async def __aenter__(self) -> Self: ...
+    async def __aexit__(self, *exc: object) -> None: ...
+
+# ---------------------------------------------------------------------------------------------
+# Gateways
+
+class Completions:
+    """``gw.chat.completions``."""
+    def __init__(self, native: _native.Gateway) -> None: ...
+    @overload
+    def create(
+        self,
+        *,
+        messages: Iterable[_MessageParam],
+        model: str,
+        stream: Literal[False] = ...,
+        audio: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        frequency_penalty: Union[Optional[float], NotGiven] = ...,
+        function_call: Union[Union[str, Mapping[str, Any], None], NotGiven] = ...,
+        functions: Union[Optional[Iterable[Mapping[str, Any]]], NotGiven] = ...,
+        logit_bias: Union[Optional[Mapping[str, int]], NotGiven] = ...,
+        logprobs: Union[Optional[bool], NotGiven] = ...,
+        max_completion_tokens: Union[Optional[int], NotGiven] = ...,
+        max_tokens: Union[Optional[int], NotGiven] = ...,
+        modalities: Union[Optional[Sequence[str]], NotGiven] = ...,
+        n: Union[Optional[int], NotGiven] = ...,
+        parallel_tool_calls: Union[Optional[bool], NotGiven] = ...,
+        prediction: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        presence_penalty: Union[Optional[float], NotGiven] = ...,
+        prompt_cache_key: Union[Optional[str], NotGiven] = ...,
+        reasoning_effort: Union[Optional[str], NotGiven] = ...,
+        response_format: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        safety_identifier: Union[Optional[str], NotGiven] = ...,
+        seed: Union[Optional[int], NotGiven] = ...,
+        service_tier: Union[Optional[str], NotGiven] = ...,
+        stop: Union[Union[str, Sequence[str], None], NotGiven] = ...,
+        store: Union[Optional[bool], NotGiven] = ...,
+        stream_options: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        temperature: Union[Optional[float], NotGiven] = ...,
+        tool_choice: Union[Union[str, Mapping[str, Any], None], NotGiven] = ...,
+        tools: Union[Optional[Iterable[Mapping[str, Any]]], NotGiven] = ...,
+        top_logprobs: Union[Optional[int], NotGiven] = ...,
+        top_p: Union[Optional[float], NotGiven] = ...,
+        verbosity: Union[Optional[str], NotGiven] = ...,
+        web_search_options: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        extra_body: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        user: Union[Optional[str], NotGiven] = ...,
+        tags: Union[Optional[Sequence[str]], NotGiven] = ...,
+        metadata: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        api_key: Union[Optional[str], NotGiven] = ...,
+        team: Union[Optional[str], NotGiven] = ...,
+        tier: Union[Optional[str], NotGiven] = ...,
+        timeout: Union[Optional[float], NotGiven] = ...,
+        extra_headers: Union[Optional[Mapping[str, str]], NotGiven] = ...,
+        extra_query: Union[Optional[Mapping[str, object]], NotGiven] = ...,
+    ) -> ChatCompletion: ...
+    @overload
+    def create(
+        self,
+        *,
+        messages: Iterable[_MessageParam],
+        model: str,
+        stream: Literal[True],
+        audio: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        frequency_penalty: Union[Optional[float], NotGiven] = ...,
+        function_call: Union[Union[str, Mapping[str, Any], None], NotGiven] = ...,
+        functions: Union[Optional[Iterable[Mapping[str, Any]]], NotGiven] = ...,
+        logit_bias: Union[Optional[Mapping[str, int]], NotGiven] = ...,
+        logprobs: Union[Optional[bool], NotGiven] = ...,
+        max_completion_tokens: Union[Optional[int], NotGiven] = ...,
+        max_tokens: Union[Optional[int], NotGiven] = ...,
+        modalities: Union[Optional[Sequence[str]], NotGiven] = ...,
+        n: Union[Optional[int], NotGiven] = ...,
+        parallel_tool_calls: Union[Optional[bool], NotGiven] = ...,
+        prediction: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        presence_penalty: Union[Optional[float], NotGiven] = ...,
+        prompt_cache_key: Union[Optional[str], NotGiven] = ...,
+        reasoning_effort: Union[Optional[str], NotGiven] = ...,
+        response_format: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        safety_identifier: Union[Optional[str], NotGiven] = ...,
+        seed: Union[Optional[int], NotGiven] = ...,
+        service_tier: Union[Optional[str], NotGiven] = ...,
+        stop: Union[Union[str, Sequence[str], None], NotGiven] = ...,
+        store: Union[Optional[bool], NotGiven] = ...,
+        stream_options: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        temperature: Union[Optional[float], NotGiven] = ...,
+        tool_choice: Union[Union[str, Mapping[str, Any], None], NotGiven] = ...,
+        tools: Union[Optional[Iterable[Mapping[str, Any]]], NotGiven] = ...,
+        top_logprobs: Union[Optional[int], NotGiven] = ...,
+        top_p: Union[Optional[float], NotGiven] = ...,
+        verbosity: Union[Optional[str], NotGiven] = ...,
+        web_search_options: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        extra_body: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        user: Union[Optional[str], NotGiven] = ...,
+        tags: Union[Optional[Sequence[str]], NotGiven] = ...,
+        metadata: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        api_key: Union[Optional[str], NotGiven] = ...,
+        team: Union[Optional[str], NotGiven] = ...,
+        tier: Union[Optional[str], NotGiven] = ...,
+        timeout: Union[Optional[float], NotGiven] = ...,
+        extra_headers: Union[Optional[Mapping[str, str]], NotGiven] = ...,
+        extra_query: Union[Optional[Mapping[str, object]], NotGiven] = ...,
+    ) -> Stream[ChatCompletionChunk]: ...
+    @overload
+    def create(
+        self,
+        *,
+        messages: Iterable[_MessageParam],
+        model: str,
+        stream: bool,
+        audio: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        frequency_penalty: Union[Optional[float], NotGiven] = ...,
+        function_call: Union[Union[str, Mapping[str, Any], None], NotGiven] = ...,
+        functions: Union[Optional[Iterable[Mapping[str, Any]]], NotGiven] = ...,
+        logit_bias: Union[Optional[Mapping[str, int]], NotGiven] = ...,
+        logprobs: Union[Optional[bool], NotGiven] = ...,
+        max_completion_tokens: Union[Optional[int], NotGiven] = ...,
+        max_tokens: Union[Optional[int], NotGiven] = ...,
+        modalities: Union[Optional[Sequence[str]], NotGiven] = ...,
+        n: Union[Optional[int], NotGiven] = ...,
+        parallel_tool_calls: Union[Optional[bool], NotGiven] = ...,
+        prediction: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        presence_penalty: Union[Optional[float], NotGiven] = ...,
+        prompt_cache_key: Union[Optional[str], NotGiven] = ...,
+        reasoning_effort: Union[Optional[str], NotGiven] = ...,
+        response_format: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        safety_identifier: Union[Optional[str], NotGiven] = ...,
+        seed: Union[Optional[int], NotGiven] = ...,
+        service_tier: Union[Optional[str], NotGiven] = ...,
+        stop: Union[Union[str, Sequence[str], None], NotGiven] = ...,
+        store: Union[Optional[bool], NotGiven] = ...,
+        stream_options: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        temperature: Union[Optional[float], NotGiven] = ...,
+        tool_choice: Union[Union[str, Mapping[str, Any], None], NotGiven] = ...,
+        tools: Union[Optional[Iterable[Mapping[str, Any]]], NotGiven] = ...,
+        top_logprobs: Union[Optional[int], NotGiven] = ...,
+        top_p: Union[Optional[float], NotGiven] = ...,
+        verbosity: Union[Optional[str], NotGiven] = ...,
+        web_search_options: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        extra_body: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        user: Union[Optional[str], NotGiven] = ...,
+        tags: Union[Optional[Sequence[str]], NotGiven] = ...,
+        metadata: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        api_key: Union[Optional[str], NotGiven] = ...,
+        team: Union[Optional[str], NotGiven] = ...,
+        tier: Union[Optional[str], NotGiven] = ...,
+        timeout: Union[Optional[float], NotGiven] = ...,
+        extra_headers: Union[Optional[Mapping[str, str]], NotGiven] = ...,
+        extra_query: Union[Optional[Mapping[str, object]], NotGiven] = ...,
+    ) -> Union[ChatCompletion, Stream[ChatCompletionChunk]]: ...
+
+class Chat:
+    def __init__(self, native: _native.Gateway) -> None: ...
+    completions: Completions
+
+class Embeddings:
+    """``gw.embeddings``."""
+    def __init__(self, native: _native.Gateway) -> None: ...
+    def create(
+        self,
+        *,
+        input: _EmbeddingInput,
+        model: str,
+        dimensions: Union[Optional[int], NotGiven] = ...,
+        encoding_format: Union[Optional[Literal["float", "base64"]], NotGiven] = ...,
+        extra_body: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        user: Union[Optional[str], NotGiven] = ...,
+        tags: Union[Optional[Sequence[str]], NotGiven] = ...,
+        metadata: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        api_key: Union[Optional[str], NotGiven] = ...,
+        team: Union[Optional[str], NotGiven] = ...,
+        tier: Union[Optional[str], NotGiven] = ...,
+        timeout: Union[Optional[float], NotGiven] = ...,
+        extra_headers: Union[Optional[Mapping[str, str]], NotGiven] = ...,
+        extra_query: Union[Optional[Mapping[str, object]], NotGiven] = ...,
+    ) -> CreateEmbeddingResponse:
+        """Embeddings for one or more inputs."""
+
+class Gateway:
+    """The blocking gateway; safe to share between threads."""
+
+    chat: Chat
+    embeddings: Embeddings
+    def __init__(self, config: _Config = None) -> None: ...
+    @classmethod
+    def from_file(cls, path: Union[str, "os.PathLike[str]"]) -> Self: ...
+    @classmethod
+    def from_env(cls) -> Self: ...
+    def rebuild(self) -> None: ...
+    def health(self) -> List[TargetHealth]: ...
+    def close(self) -> None: ...
+    def __enter__(self) -> Self: ...
+    def __exit__(self, *exc: object) -> None: ...
+
+class AsyncCompletions:
+    """``gw.chat.completions`` of an AsyncGateway."""
+    def __init__(self, native: _native.Gateway) -> None: ...
+    @overload
+    async def create(
+        self,
+        *,
+        messages: Iterable[_MessageParam],
+        model: str,
+        stream: Literal[False] = ...,
+        audio: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        frequency_penalty: Union[Optional[float], NotGiven] = ...,
+        function_call: Union[Union[str, Mapping[str, Any], None], NotGiven] = ...,
+        functions: Union[Optional[Iterable[Mapping[str, Any]]], NotGiven] = ...,
+        logit_bias: Union[Optional[Mapping[str, int]], NotGiven] = ...,
+        logprobs: Union[Optional[bool], NotGiven] = ...,
+        max_completion_tokens: Union[Optional[int], NotGiven] = ...,
+        max_tokens: Union[Optional[int], NotGiven] = ...,
+        modalities: Union[Optional[Sequence[str]], NotGiven] = ...,
+        n: Union[Optional[int], NotGiven] = ...,
+        parallel_tool_calls: Union[Optional[bool], NotGiven] = ...,
+        prediction: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        presence_penalty: Union[Optional[float], NotGiven] = ...,
+        prompt_cache_key: Union[Optional[str], NotGiven] = ...,
+        reasoning_effort: Union[Optional[str], NotGiven] = ...,
+        response_format: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        safety_identifier: Union[Optional[str], NotGiven] = ...,
+        seed: Union[Optional[int], NotGiven] = ...,
+        service_tier: Union[Optional[str], NotGiven] = ...,
+        stop: Union[Union[str, Sequence[str], None], NotGiven] = ...,
+        store: Union[Optional[bool], NotGiven] = ...,
+        stream_options: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        temperature: Union[Optional[float], NotGiven] = ...,
+        tool_choice: Union[Union[str, Mapping[str, Any], None], NotGiven] = ...,
+        tools: Union[Optional[Iterable[Mapping[str, Any]]], NotGiven] = ...,
+        top_logprobs: Union[Optional[int], NotGiven] = ...,
+        top_p: Union[Optional[float], NotGiven] = ...,
+        verbosity: Union[Optional[str], NotGiven] = ...,
+        web_search_options: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        extra_body: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        user: Union[Optional[str], NotGiven] = ...,
+        tags: Union[Optional[Sequence[str]], NotGiven] = ...,
+        metadata: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        api_key: Union[Optional[str], NotGiven] = ...,
+        team: Union[Optional[str], NotGiven] = ...,
+        tier: Union[Optional[str], NotGiven] = ...,
+        timeout: Union[Optional[float], NotGiven] = ...,
+        extra_headers: Union[Optional[Mapping[str, str]], NotGiven] = ...,
+        extra_query: Union[Optional[Mapping[str, object]], NotGiven] = ...,
+    ) -> ChatCompletion: ...
+    @overload
+    async def create(
+        self,
+        *,
+        messages: Iterable[_MessageParam],
+        model: str,
+        stream: Literal[True],
+        audio: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        frequency_penalty: Union[Optional[float], NotGiven] = ...,
+        function_call: Union[Union[str, Mapping[str, Any], None], NotGiven] = ...,
+        functions: Union[Optional[Iterable[Mapping[str, Any]]], NotGiven] = ...,
+        logit_bias: Union[Optional[Mapping[str, int]], NotGiven] = ...,
+        logprobs: Union[Optional[bool], NotGiven] = ...,
+        max_completion_tokens: Union[Optional[int], NotGiven] = ...,
+        max_tokens: Union[Optional[int], NotGiven] = ...,
+        modalities: Union[Optional[Sequence[str]], NotGiven] = ...,
+        n: Union[Optional[int], NotGiven] = ...,
+        parallel_tool_calls: Union[Optional[bool], NotGiven] = ...,
+        prediction: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        presence_penalty: Union[Optional[float], NotGiven] = ...,
+        prompt_cache_key: Union[Optional[str], NotGiven] = ...,
+        reasoning_effort: Union[Optional[str], NotGiven] = ...,
+        response_format: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        safety_identifier: Union[Optional[str], NotGiven] = ...,
+        seed: Union[Optional[int], NotGiven] = ...,
+        service_tier: Union[Optional[str], NotGiven] = ...,
+        stop: Union[Union[str, Sequence[str], None], NotGiven] = ...,
+        store: Union[Optional[bool], NotGiven] = ...,
+        stream_options: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        temperature: Union[Optional[float], NotGiven] = ...,
+        tool_choice: Union[Union[str, Mapping[str, Any], None], NotGiven] = ...,
+        tools: Union[Optional[Iterable[Mapping[str, Any]]], NotGiven] = ...,
+        top_logprobs: Union[Optional[int], NotGiven] = ...,
+        top_p: Union[Optional[float], NotGiven] = ...,
+        verbosity: Union[Optional[str], NotGiven] = ...,
+        web_search_options: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        extra_body: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        user: Union[Optional[str], NotGiven] = ...,
+        tags: Union[Optional[Sequence[str]], NotGiven] = ...,
+        metadata: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        api_key: Union[Optional[str], NotGiven] = ...,
+        team: Union[Optional[str], NotGiven] = ...,
+        tier: Union[Optional[str], NotGiven] = ...,
+        timeout: Union[Optional[float], NotGiven] = ...,
+        extra_headers: Union[Optional[Mapping[str, str]], NotGiven] = ...,
+        extra_query: Union[Optional[Mapping[str, object]], NotGiven] = ...,
+    ) -> AsyncStream[ChatCompletionChunk]: ...
+    @overload
+    async def create(
+        self,
+        *,
+        messages: Iterable[_MessageParam],
+        model: str,
+        stream: bool,
+        audio: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        frequency_penalty: Union[Optional[float], NotGiven] = ...,
+        function_call: Union[Union[str, Mapping[str, Any], None], NotGiven] = ...,
+        functions: Union[Optional[Iterable[Mapping[str, Any]]], NotGiven] = ...,
+        logit_bias: Union[Optional[Mapping[str, int]], NotGiven] = ...,
+        logprobs: Union[Optional[bool], NotGiven] = ...,
+        max_completion_tokens: Union[Optional[int], NotGiven] = ...,
+        max_tokens: Union[Optional[int], NotGiven] = ...,
+        modalities: Union[Optional[Sequence[str]], NotGiven] = ...,
+        n: Union[Optional[int], NotGiven] = ...,
+        parallel_tool_calls: Union[Optional[bool], NotGiven] = ...,
+        prediction: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        presence_penalty: Union[Optional[float], NotGiven] = ...,
+        prompt_cache_key: Union[Optional[str], NotGiven] = ...,
+        reasoning_effort: Union[Optional[str], NotGiven] = ...,
+        response_format: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        safety_identifier: Union[Optional[str], NotGiven] = ...,
+        seed: Union[Optional[int], NotGiven] = ...,
+        service_tier: Union[Optional[str], NotGiven] = ...,
+        stop: Union[Union[str, Sequence[str], None], NotGiven] = ...,
+        store: Union[Optional[bool], NotGiven] = ...,
+        stream_options: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        temperature: Union[Optional[float], NotGiven] = ...,
+        tool_choice: Union[Union[str, Mapping[str, Any], None], NotGiven] = ...,
+        tools: Union[Optional[Iterable[Mapping[str, Any]]], NotGiven] = ...,
+        top_logprobs: Union[Optional[int], NotGiven] = ...,
+        top_p: Union[Optional[float], NotGiven] = ...,
+        verbosity: Union[Optional[str], NotGiven] = ...,
+        web_search_options: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        extra_body: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        user: Union[Optional[str], NotGiven] = ...,
+        tags: Union[Optional[Sequence[str]], NotGiven] = ...,
+        metadata: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        api_key: Union[Optional[str], NotGiven] = ...,
+        team: Union[Optional[str], NotGiven] = ...,
+        tier: Union[Optional[str], NotGiven] = ...,
+        timeout: Union[Optional[float], NotGiven] = ...,
+        extra_headers: Union[Optional[Mapping[str, str]], NotGiven] = ...,
+        extra_query: Union[Optional[Mapping[str, object]], NotGiven] = ...,
+    ) -> Union[ChatCompletion, AsyncStream[ChatCompletionChunk]]: ...
+
+class AsyncChat:
+    def __init__(self, native: _native.Gateway) -> None: ...
+    completions: AsyncCompletions
+
+class AsyncEmbeddings:
+    """``gw.embeddings`` of an AsyncGateway."""
+    def __init__(self, native: _native.Gateway) -> None: ...
+    async def create(
+        self,
+        *,
+        input: _EmbeddingInput,
+        model: str,
+        dimensions: Union[Optional[int], NotGiven] = ...,
+        encoding_format: Union[Optional[Literal["float", "base64"]], NotGiven] = ...,
+        extra_body: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        user: Union[Optional[str], NotGiven] = ...,
+        tags: Union[Optional[Sequence[str]], NotGiven] = ...,
+        metadata: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        api_key: Union[Optional[str], NotGiven] = ...,
+        team: Union[Optional[str], NotGiven] = ...,
+        tier: Union[Optional[str], NotGiven] = ...,
+        timeout: Union[Optional[float], NotGiven] = ...,
+        extra_headers: Union[Optional[Mapping[str, str]], NotGiven] = ...,
+        extra_query: Union[Optional[Mapping[str, object]], NotGiven] = ...,
+    ) -> CreateEmbeddingResponse:
+        """Embeddings for one or more inputs."""
+
+class AsyncGateway:
+    """The asyncio gateway; never blocks the event loop."""
+
+    chat: AsyncChat
+    embeddings: AsyncEmbeddings
+    def __init__(self, config: _Config = None) -> None: ...
+    @classmethod
+    def from_file(cls, path: Union[str, "os.PathLike[str]"]) -> Self: ...
+    @classmethod
+    def from_env(cls) -> Self: ...
+    def rebuild(self) -> None: ...
+    def health(self) -> List[TargetHealth]: ...
+    async def close(self) -> None: ...
+    async def __aenter__(self) -> Self: ...
+    async def __aexit__(self, *exc: object) -> None: ...
+
+# ---------------------------------------------------------------------------------------------
+# Errors
+
+class CoreError(Exception):
+    """The error as it left the Rust core; the ``__cause__`` of a SwitchpointError."""
+
+    error: Dict[str, Any]
+    def __init__(self, display: str, error: Optional[Dict[str, Any]] = None) -> None: ...
+
+class SwitchpointError(Exception):
+    """Base of every error switchpoint raises; ``kind`` says what went wrong."""
+
+    kind: str
+    message: str
+    status_code: Optional[int]
+    provider: Optional[str]
+    #: Seconds to wait before trying again, when the provider said.
+    retry_after: Optional[float]
+    param: Optional[str]
+    code: Optional[str]
+    #: The core's error object.
+    cause: Optional[Dict[str, Any]]
+    def __init__(
+        self,
+        message: str,
+        *,
+        kind: Optional[str] = None,
+        status_code: Optional[int] = None,
+        provider: Optional[str] = None,
+        retry_after: Optional[float] = None,
+        param: Optional[str] = None,
+        code: Optional[str] = None,
+        cause: Optional[Dict[str, Any]] = None,
+    ) -> None: ...
+    @property
+    def body(self) -> Optional[Dict[str, Any]]: ...
+
+APIError = SwitchpointError
+
+class APIStatusError(SwitchpointError): ...
+class BadRequestError(APIStatusError): ...
+class ContextWindowExceededError(BadRequestError): ...
+class AuthenticationError(APIStatusError): ...
+class PermissionDeniedError(APIStatusError): ...
+class NotFoundError(APIStatusError): ...
+class RateLimitError(APIStatusError): ...
+class RateLimitExceededError(RateLimitError): ...
+class InternalServerError(APIStatusError): ...
+class APIConnectionError(SwitchpointError): ...
+class APITimeoutError(APIConnectionError): ...
+class APIResponseValidationError(SwitchpointError): ...
+class APIUserAbortError(SwitchpointError): ...
+class ContentFilteredError(SwitchpointError): ...
+class BudgetExceededError(SwitchpointError): ...
+class PolicyDeniedError(SwitchpointError): ...
+class ConfigError(SwitchpointError): ...
+class InternalError(SwitchpointError): ...

@@ -1,0 +1,153 @@
+//! A streamed chat answer owned by Python: chunks one at a time, blocking or through asyncio.
+//!
+//! The core stream lives behind an async mutex shared with the runtime, so it is only ever
+//! polled and dropped inside the runtime. Closing (or garbage collection) hands the drop to a
+//! runtime task: the finalizer never waits, and the upstream connection closes.
+
+use crate::completer::{Completer, Task};
+use crate::errors;
+use crate::outcome::{to_json, Value};
+use crate::wait;
+use futures_util::StreamExt;
+use pyo3::prelude::*;
+use std::sync::Arc;
+use switchpoint_core::api::Facts;
+use switchpoint_core::runtime::runtime;
+use switchpoint_core::{ChatStream, Error};
+use tokio::sync::Mutex;
+
+/// A chat stream in progress (`switchpoint._native.Stream`).
+#[pyclass(frozen, name = "Stream", module = "switchpoint._native")]
+#[derive(Debug)]
+pub struct NativeStream {
+    state: Arc<Mutex<State>>,
+    /// The process that opened it; a forked child must not touch the parent's connection.
+    pid: u32,
+}
+
+#[derive(Debug)]
+struct State {
+    stream: Option<ChatStream>,
+    /// The gateway's facts, kept once the stream is finished and dropped.
+    facts: Option<Facts>,
+}
+
+impl State {
+    /// The next chunk's JSON, or None at the end; ending (or failing) drops the stream.
+    async fn next(&mut self) -> Result<Option<String>, Error> {
+        let Some(stream) = self.stream.as_mut() else {
+            return Ok(None);
+        };
+        match stream.next().await {
+            Some(Ok(chunk)) => match to_json(&chunk) {
+                Ok(json) => Ok(Some(json)),
+                Err(e) => {
+                    self.finish();
+                    Err(e)
+                }
+            },
+            Some(Err(e)) => {
+                self.finish();
+                Err(e)
+            }
+            None => {
+                self.finish();
+                Ok(None)
+            }
+        }
+    }
+
+    /// Keeps the facts and drops the stream (cancelling the upstream request if unfinished).
+    fn finish(&mut self) {
+        if let Some(s) = self.stream.take() {
+            self.facts = Some(s.facts().clone());
+        }
+    }
+}
+
+impl NativeStream {
+    /// Wraps a started core stream.
+    pub(crate) fn new(stream: ChatStream) -> Self {
+        NativeStream {
+            state: Arc::new(Mutex::new(State {
+                stream: Some(stream),
+                facts: None,
+            })),
+            pid: std::process::id(),
+        }
+    }
+
+    /// Drops the core stream on the runtime, without waiting.
+    fn close_in_background(&self) {
+        if self.pid != std::process::id() {
+            // A forked child: the connection belongs to the parent; leak our handle to it.
+            std::mem::forget(self.state.clone());
+            return;
+        }
+        if let Ok(state) = self.state.try_lock() {
+            if state.stream.is_none() {
+                return; // already finished: nothing to cancel
+            }
+        }
+        let state = self.state.clone();
+        runtime().spawn(async move { state.lock().await.finish() });
+    }
+}
+
+#[pymethods]
+impl NativeStream {
+    /// The next chunk's JSON, or None when the stream has ended; waits with the GIL released.
+    fn next(&self, py: Python<'_>) -> PyResult<Option<String>> {
+        wait::ensure_outside_runtime(py)?;
+        let rt = runtime();
+        let state = self.state.clone();
+        let waited = wait::in_slices(py, |slice| {
+            rt.block_on(async {
+                tokio::time::timeout(slice, async { state.lock().await.next().await })
+                    .await
+                    .ok()
+            })
+        });
+        match waited {
+            Ok(result) => result.map_err(|e| errors::to_pyerr(py, &e)),
+            Err(interrupted) => {
+                self.close_in_background();
+                Err(interrupted)
+            }
+        }
+    }
+
+    /// Starts fetching the next chunk for asyncio; the outcome arrives through `completer`.
+    fn next_async(&self, completer: &Completer) -> Task {
+        let state = self.state.clone();
+        completer.start(async move {
+            match state.lock().await.next().await? {
+                Some(json) => Ok(Value::Json(json)),
+                None => Ok(Value::End),
+            }
+        })
+    }
+
+    /// Stops the stream: the upstream request is cancelled if it has not finished.
+    fn close(&self) {
+        self.close_in_background();
+    }
+
+    /// The gateway's facts as JSON (final once the stream has ended); None while another
+    /// thread is reading the stream.
+    fn facts(&self) -> Option<String> {
+        let state = self.state.try_lock().ok()?;
+        let facts = match (&state.stream, &state.facts) {
+            (Some(s), _) => s.facts(),
+            (None, Some(f)) => f,
+            (None, None) => return None,
+        };
+        to_json(facts).ok()
+    }
+}
+
+impl Drop for NativeStream {
+    fn drop(&mut self) {
+        self.close_in_background();
+    }
+}

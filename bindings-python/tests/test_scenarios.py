@@ -1,0 +1,249 @@
+"""Plays every shared scenario (tests/scenarios) through Gateway and AsyncGateway.
+
+Same rules as the Rust runner (core/tests/scenarios.rs): the log and script queue are cleared
+before each step, faults are pushed to the script queue, and expected values match by the
+subset rules of tests/scenarios/README.md. Requests go through the public surface
+(`gw.chat.completions.create(**request, **context)`), so the Python argument handling is
+what is tested, not a private shortcut.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any, Dict, Optional, Tuple
+
+import pytest
+import switchpoint
+
+from .conftest import ROOT, Mock
+
+SCENARIOS = sorted((ROOT / "tests" / "scenarios").glob("*.json"))
+
+
+def matches(expected: Any, actual: Any, path: str, present: bool = True) -> Optional[str]:
+    """None when `expected` matches `actual`, else the path of the first mismatch."""
+    if expected == "<any>":
+        return None if present and actual is not None else f"{path}: expected a value, got nothing"
+    if expected is None:
+        return None if (not present or actual is None) else f"{path}: expected null, got {actual!r}"
+    if not present:
+        return f"{path}: expected {expected!r}, got nothing"
+    if isinstance(expected, dict) and isinstance(actual, dict):
+        for k, v in expected.items():
+            err = matches(v, actual.get(k), f"{path}.{k}", k in actual)
+            if err:
+                return err
+        return None
+    if isinstance(expected, list) and isinstance(actual, list) and len(expected) == len(actual):
+        for i, (e, a) in enumerate(zip(expected, actual)):
+            err = matches(e, a, f"{path}[{i}]")
+            if err:
+                return err
+        return None
+    if (
+        isinstance(expected, (int, float))
+        and isinstance(actual, (int, float))
+        and not isinstance(expected, bool)
+        and not isinstance(actual, bool)
+    ):
+        return None if abs(expected - actual) <= 0.001 else f"{path}: expected {expected}, got {actual}"
+    return None if expected == actual else f"{path}: expected {expected!r}, got {actual!r}"
+
+
+def test_matching_rules() -> None:
+    v = {"a": 2.0, "b": [1, {"c": "x", "d": 1}], "e": None}
+    assert matches({"a": 2, "b": [1, {"c": "x"}]}, v, "") is None
+    assert matches({"b": [1]}, v, "") is not None
+    assert matches({"z": None, "e": None, "a": "<any>"}, v, "") is None
+    assert matches({"e": "<any>"}, v, "") is not None
+
+
+class Assembler:
+    """Folds chunks into one response, as tests/scenarios/README.md describes."""
+
+    def __init__(self) -> None:
+        self.first: Optional[Dict[str, Any]] = None
+        self.choices: Dict[int, Dict[str, Any]] = {}
+        self.usage: Optional[Dict[str, Any]] = None
+
+    def push(self, chunk: switchpoint.ChatCompletionChunk) -> None:
+        c = chunk.to_dict()
+        if self.first is None:
+            self.first = c
+        if c.get("usage") is not None:
+            self.usage = c["usage"]
+        for ch in c.get("choices", []):
+            slot = self.choices.setdefault(
+                ch["index"],
+                {"index": ch["index"], "message": {"role": "assistant", "content": None}, "finish_reason": None},
+            )
+            delta, msg = ch.get("delta") or {}, slot["message"]
+            for key in ("content", "refusal"):
+                if delta.get(key) is not None:
+                    msg[key] = (msg.get(key) or "") + delta[key]
+            for tc in delta.get("tool_calls") or []:
+                calls = msg.setdefault("tool_calls", [])
+                same = [c for c in calls if c["_index"] == tc["index"]]
+                if same:
+                    call = same[0]
+                else:
+                    call = {"_index": tc["index"], "type": "function", "function": {"arguments": ""}}
+                    calls.append(call)
+                if tc.get("id"):
+                    call.setdefault("id", tc["id"])
+                fn = tc.get("function") or {}
+                if fn.get("name"):
+                    call["function"].setdefault("name", fn["name"])
+                call["function"]["arguments"] += fn.get("arguments") or ""
+            if ch.get("finish_reason") is not None:
+                slot["finish_reason"] = ch["finish_reason"]
+
+    def finish(self) -> Dict[str, Any]:
+        first = self.first or {}
+        choices = []
+        for i in sorted(self.choices):
+            slot = self.choices[i]
+            for call in slot["message"].get("tool_calls", []):
+                del call["_index"]
+            choices.append(slot)
+        out: Dict[str, Any] = {
+            "id": first.get("id"),
+            "object": "chat.completion",
+            "created": first.get("created"),
+            "model": first.get("model"),
+            "choices": choices,
+        }
+        if self.usage is not None:
+            out["usage"] = self.usage
+        return out
+
+
+Outcome = Tuple[Optional[Dict[str, Any]], Optional[switchpoint.SwitchpointError], int]
+
+
+def _error_json(e: switchpoint.SwitchpointError) -> Dict[str, Any]:
+    out: Dict[str, Any] = {"kind": e.kind, "message": e.message}
+    for key, value in (
+        ("status", e.status_code),
+        ("provider", e.provider),
+        ("retry_after", e.retry_after),
+        ("param", e.param),
+        ("code", e.code),
+    ):
+        if value is not None:
+            out[key] = value
+    return out
+
+
+def run_sync(gw: switchpoint.Gateway, step: Dict[str, Any]) -> Outcome:
+    kwargs = {**step["request"], **step.get("context", {})}
+    call = step["call"]
+    try:
+        if call == "chat":
+            return gw.chat.completions.create(**kwargs).to_dict(), None, 0
+        if call == "embed":
+            return gw.embeddings.create(**kwargs).to_dict(), None, 0
+        assert call == "chat_stream", call
+        kwargs["stream"] = True
+        stream = gw.chat.completions.create(**kwargs)
+    except switchpoint.SwitchpointError as e:
+        return None, e, 0
+    acc, count = Assembler(), 0
+    try:
+        for chunk in stream:
+            count += 1
+            acc.push(chunk)
+    except switchpoint.SwitchpointError as e:
+        return None, e, count
+    resp = acc.finish()
+    facts = stream.switchpoint
+    assert facts is not None
+    resp["switchpoint"] = facts.to_dict()
+    return resp, None, count
+
+
+async def run_async(gw: switchpoint.AsyncGateway, step: Dict[str, Any]) -> Outcome:
+    kwargs = {**step["request"], **step.get("context", {})}
+    call = step["call"]
+    try:
+        if call == "chat":
+            return (await gw.chat.completions.create(**kwargs)).to_dict(), None, 0
+        if call == "embed":
+            return (await gw.embeddings.create(**kwargs)).to_dict(), None, 0
+        kwargs["stream"] = True
+        stream = await gw.chat.completions.create(**kwargs)
+    except switchpoint.SwitchpointError as e:
+        return None, e, 0
+    acc, count = Assembler(), 0
+    try:
+        async with stream:
+            async for chunk in stream:
+                count += 1
+                acc.push(chunk)
+    except switchpoint.SwitchpointError as e:
+        return None, e, count
+    resp = acc.finish()
+    facts = stream.switchpoint
+    assert facts is not None
+    resp["switchpoint"] = facts.to_dict()
+    return resp, None, count
+
+
+def check(label: str, step: Dict[str, Any], outcome: Outcome, mock: Mock) -> None:
+    resp, err, chunks = outcome
+    expect = step["expect"]
+    if "response" in expect:
+        assert err is None, f"{label}: expected a response, got error {err!r}"
+        problem = matches(expect["response"], resp, "response")
+        assert problem is None, f"{label}: {problem}"
+    else:
+        assert err is not None, f"{label}: expected an error, got {json.dumps(resp)[:300]}"
+        problem = matches(expect["error"], _error_json(err), "error")
+        assert problem is None, f"{label}: {problem} (error was {err!r})"
+        # Every error is the class of its kind, and the kind's class is a SwitchpointError.
+        assert isinstance(err, switchpoint.SwitchpointError)
+        assert err.cause is not None and err.cause["kind"] == err.kind
+    minimum = (expect.get("chunks") or {}).get("min")
+    if minimum is not None:
+        assert chunks >= minimum, f"{label}: expected at least {minimum} chunks, got {chunks}"
+    if "upstream" in expect:
+        # `"upstream": null` asserts that no provider was called (null matches absent).
+        log = mock.log()
+        problem = matches(expect["upstream"], log[-1] if log else None, "upstream")
+        assert problem is None, f"{label}: {problem}"
+
+
+def load(path: Path, mock: Mock) -> Dict[str, Any]:
+    return json.loads(path.read_text().replace("${MOCK_URL}", mock.url))  # type: ignore[no-any-return]
+
+
+def test_scenarios_exist() -> None:
+    assert len(SCENARIOS) >= 10
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
+def test_scenario_blocking(path: Path, mock: Mock) -> None:
+    scenario = load(path, mock)
+    gw = switchpoint.Gateway(config=scenario["config"])
+    for i, step in enumerate(scenario["steps"]):
+        mock.reset()
+        if step.get("faults"):
+            mock.script(step["faults"])
+        check(f"step {i} ({step['name']})", step, run_sync(gw, step), mock)
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
+def test_scenario_asyncio(path: Path, mock: Mock) -> None:
+    scenario = load(path, mock)
+
+    async def play() -> None:
+        gw = switchpoint.AsyncGateway(config=scenario["config"])
+        for i, step in enumerate(scenario["steps"]):
+            mock.reset()
+            if step.get("faults"):
+                mock.script(step["faults"])
+            check(f"step {i} ({step['name']})", step, await run_async(gw, step), mock)
+
+    asyncio.run(play())
