@@ -5,22 +5,35 @@
 //! (stage 4: retries, failover, cooldowns, hedging, fallbacks) is `resilience`.
 
 mod calls;
+mod chat_stream;
 mod context;
+mod settle;
 mod stream;
 
+pub use chat_stream::ChatStream;
 pub use context::RequestContext;
-pub use stream::ChatStream;
 
 use crate::api::{
     validate_chat, validate_embed, AttemptFact, ChatRequest, ChatResponse, EmbeddingRequest,
-    EmbeddingResponse, Error, Facts,
+    EmbeddingResponse, EmbeddingVector, Error, Facts, Usage,
+};
+use crate::cache::semantic::prompt_text;
+use crate::cache::{
+    replay, CacheKey, CachedAnswer, Lookup, Origin, ResponseCache, Role, SemanticOutcome, Tenant,
 };
 use crate::config::{self, ResolvedConfig};
+use crate::providers::{ProviderKind, PRESETS};
 use crate::resilience::{Executor, Served};
 use crate::routing::{Features, Route, Router, Selected, TargetHealth};
+use crate::telemetry::{CacheStatus, Caller, GroupBy, Observer, ObserverId, Telemetry, UsageRow};
 use calls::{ChatCall, EmbedCall, StreamCall};
+use chat_stream::Source;
+use futures_util::{FutureExt, StreamExt};
+use settle::{AnswerMeta, PricingNames, Settle};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 /// The gateway: cheap to clone, safe to share across threads and tasks.
 #[derive(Debug, Clone)]
@@ -31,6 +44,13 @@ pub struct Gateway {
 #[derive(Debug)]
 struct Inner {
     router: Router,
+    /// Stage 2: the response cache, when any route caches.
+    cache: Option<ResponseCache>,
+    /// Stage 5: prices, records and their observers.
+    telemetry: Arc<Telemetry>,
+    pricing_names: Arc<PricingNames>,
+    /// Makes private single-flight keys for requests that skip the cache read.
+    bypass: AtomicU64,
     /// Kept to build a fresh gateway (new connection pools) in a forked child.
     config: ResolvedConfig,
 }
@@ -41,6 +61,10 @@ impl Gateway {
         Ok(Gateway {
             inner: Arc::new(Inner {
                 router: Router::new(cfg.clone())?,
+                cache: ResponseCache::new(&cfg.cache),
+                telemetry: Arc::new(Telemetry::new(&cfg.telemetry, &cfg.pricing)?),
+                pricing_names: Arc::new(pricing_names(&cfg)),
+                bypass: AtomicU64::new(0),
                 config: cfg,
             }),
         })
@@ -89,6 +113,37 @@ impl Gateway {
         &self.inner.router
     }
 
+    /// Prometheus text exposition of the gateway's metrics.
+    pub fn metrics_text(&self) -> String {
+        self.inner.telemetry.metrics_text()
+    }
+
+    /// Requests, tokens, cost, errors and cache hits since a time, grouped.
+    pub fn usage(&self, since: SystemTime, group_by: GroupBy) -> Vec<UsageRow> {
+        self.inner.telemetry.usage(since, group_by)
+    }
+
+    /// Adds an observer (what bindings wrap host callbacks in); it receives every request
+    /// record from now on, on the telemetry worker thread.
+    pub fn add_observer(&self, observer: Arc<dyn Observer>) -> ObserverId {
+        self.inner.telemetry.add_observer(observer)
+    }
+
+    /// Removes an observer; false if it was not registered.
+    pub fn remove_observer(&self, id: ObserverId) -> bool {
+        self.inner.telemetry.remove_observer(id)
+    }
+
+    /// Waits (blocking) until every record so far reached the observers; false on timeout.
+    pub fn flush_telemetry(&self, timeout: Duration) -> bool {
+        self.inner.telemetry.flush(timeout)
+    }
+
+    /// Prices, records and observers.
+    pub fn telemetry(&self) -> &Telemetry {
+        &self.inner.telemetry
+    }
+
     /// One chat completion (the request's `stream` flag is ignored; see [`Gateway::chat_stream`]).
     pub async fn chat(
         &self,
@@ -96,9 +151,88 @@ impl Gateway {
         ctx: &RequestContext,
     ) -> Result<ChatResponse, Error> {
         let start = Instant::now();
+        let started = SystemTime::now();
         self.admit_chat(req)?;
         let features = Features::of(req);
         let sel = self.route(&req.model, ctx, &features)?;
+        let caller = settle::caller(ctx);
+        let route = sel.route.name.clone();
+        // Stage 2 (cache): the exact cache, then the semantic one, then single-flight.
+        let lookup = self.plan(&route, &caller, ctx, req);
+        let (status, embedding) = match &lookup {
+            Some(l) => match self.read_cache(l, req).await {
+                Ok((status, answer)) => {
+                    let resp =
+                        self.serve_hit(answer, status, req, ctx, caller, started, start, &route);
+                    return Ok(resp);
+                }
+                Err(embedding) => (Self::miss_status(l), embedding),
+            },
+            None => (CacheStatus::Off, None),
+        };
+        let (result, role) = match (&self.inner.cache, &lookup) {
+            (Some(cache), Some(l)) if l.control.may_read() => {
+                let (gw, req2, ctx2) = (self.clone(), req.clone(), ctx.clone());
+                let call =
+                    move || async move { gw.execute_chat(&req2, &ctx2, sel, start).await }.boxed();
+                cache.flights().run(l.key, call).await
+            }
+            _ => (self.execute_chat(req, ctx, sel, start).await, Role::Leader),
+        };
+        let status = if role == Role::Follower {
+            CacheStatus::Coalesced
+        } else {
+            status
+        };
+        let settle = self.settle("chat", req, ctx, caller, started, status, None);
+        match result {
+            Ok(mut resp) => {
+                let mut facts = resp.switchpoint.take().unwrap_or_default();
+                if role == Role::Follower {
+                    facts.attempts.clear();
+                    facts.latency_ms = start.elapsed().as_secs_f64() * 1000.0;
+                    facts.overhead_us = facts.latency_ms * 1000.0;
+                } else if let (Some(cache), Some(l)) = (&self.inner.cache, &lookup) {
+                    let origin =
+                        self.origin(&settle, &facts, resp.usage.as_ref(), Some(&resp.model));
+                    let answer =
+                        CachedAnswer::from_response(resp.clone(), l.ttl()).with_origin(origin);
+                    cache.store(l, answer, req, embedding);
+                }
+                let meta = AnswerMeta {
+                    id: Some(&resp.id),
+                    model: Some(&resp.model),
+                    finish_reasons: resp
+                        .choices
+                        .iter()
+                        .filter_map(|c| c.finish_reason)
+                        .collect(),
+                    text: settle
+                        .prompt
+                        .as_ref()
+                        .map(|_| resp.text().unwrap_or("").to_string()),
+                };
+                settle.finish(&mut facts, resp.usage.as_ref(), meta, None);
+                resp.switchpoint = Some(facts);
+                Ok(resp)
+            }
+            Err(e) => {
+                let mut facts = failed_facts(req, &route, start);
+                settle.finish(&mut facts, None, AnswerMeta::default(), Some(e.kind));
+                Err(e)
+            }
+        }
+    }
+
+    /// Stages 3-4 for a chat completion: the route's targets walked until one answers.
+    async fn execute_chat(
+        &self,
+        req: &ChatRequest,
+        ctx: &RequestContext,
+        sel: Selected,
+        start: Instant,
+    ) -> Result<ChatResponse, Error> {
+        let features = Features::of(req);
         let deadline = deadline(start, ctx, &sel.route);
         let mut ex = Executor::new(&self.inner.router, ctx, features, deadline);
         let served = ex.run(&ChatCall { req }, sel).await?;
@@ -111,16 +245,149 @@ impl Gateway {
 
     /// A streamed chat completion. Errors before the first chunk (including a non-2xx
     /// answer) fail over and, when every target failed, come back here; later ones arrive in
-    /// the stream, which always ends with an error rather than silently when cut.
+    /// the stream, which always ends with an error rather than silently when cut. Answers
+    /// from the cache are replayed as streams; identical streams in flight are shared.
     pub async fn chat_stream(
         &self,
         req: &ChatRequest,
         ctx: &RequestContext,
     ) -> Result<ChatStream, Error> {
         let start = Instant::now();
+        let started = SystemTime::now();
         self.admit_chat(req)?;
         let features = Features::of(req);
         let sel = self.route(&req.model, ctx, &features)?;
+        let caller = settle::caller(ctx);
+        let route = sel.route.name.clone();
+        let wants_usage = req.wants_stream_usage();
+        let lookup = self.plan(&route, &caller, ctx, req);
+        let (status, embedding) = match &lookup {
+            Some(l) => match self.read_cache(l, req).await {
+                Ok((status, answer)) => {
+                    let facts = settle::hit_facts(&req.model, &route, &answer, start);
+                    let mut settle =
+                        self.settle("chat_stream", req, ctx, caller, started, status, None);
+                    settle.saved = answer.origin.cost_usd;
+                    let chunks = replay::replay_stream(answer).map(Ok).boxed();
+                    return Ok(ChatStream::new(
+                        Source::Shared(chunks),
+                        facts,
+                        start,
+                        wants_usage,
+                        settle,
+                    ));
+                }
+                Err(embedding) => (Self::miss_status(l), embedding),
+            },
+            None => (CacheStatus::Off, None),
+        };
+        let (Some(cache), Some(l)) = (&self.inner.cache, lookup) else {
+            let up = self.open_stream(req, ctx, sel, start).await;
+            let settle = self.settle("chat_stream", req, ctx, caller, started, status, None);
+            return match up {
+                Ok(up) => {
+                    let facts = up.facts().clone();
+                    Ok(ChatStream::new(
+                        Source::Upstream(Box::new(up)),
+                        facts,
+                        start,
+                        wants_usage,
+                        settle,
+                    ))
+                }
+                Err(e) => {
+                    let mut facts = failed_facts(req, &route, start);
+                    settle.finish(&mut facts, None, AnswerMeta::default(), Some(e.kind));
+                    Err(e)
+                }
+            };
+        };
+        // Single-flight: requests that skip the read get a private flight (never joined).
+        let flight = if l.control.may_read() {
+            l.key
+        } else {
+            let n = self.inner.bypass.fetch_add(1, Ordering::Relaxed);
+            let mut h = blake3::Hasher::new();
+            h.update(b"switchpoint.bypass\0");
+            h.update(&l.key.0);
+            h.update(&n.to_le_bytes());
+            CacheKey(*h.finalize().as_bytes())
+        };
+        let (gw, req2, ctx2) = (self.clone(), req.clone(), ctx.clone());
+        let open = move || {
+            async move {
+                let up = gw.open_stream(&req2, &ctx2, sel, start).await?;
+                // The first chunk carries the upstream call's facts to every reader.
+                let mut facts = Some(up.facts().clone());
+                let s = up.map(move |item| {
+                    item.map(|mut c| {
+                        if let Some(f) = facts.take() {
+                            c.switchpoint = Some(f);
+                        }
+                        c
+                    })
+                });
+                Ok(s.boxed())
+            }
+            .boxed()
+        };
+        let (gw, req2) = (self.clone(), req.clone());
+        let settle_names = self.settle(
+            "chat_stream",
+            req,
+            ctx,
+            Caller::default(),
+            started,
+            status,
+            None,
+        );
+        let store: Box<dyn FnOnce(Vec<crate::api::ChatChunk>) + Send> = Box::new(move |chunks| {
+            let Some(cache) = &gw.inner.cache else { return };
+            let facts = chunks
+                .first()
+                .and_then(|c| c.switchpoint.clone())
+                .unwrap_or_default();
+            let usage = chunks.iter().rev().find_map(|c| c.usage.clone());
+            let model = chunks.first().map(|c| c.model.clone());
+            let origin = gw.origin(&settle_names, &facts, usage.as_ref(), model.as_deref());
+            let answer = CachedAnswer::from_chunks(chunks, l.ttl()).with_origin(origin);
+            cache.store(&l, answer, &req2, embedding);
+        });
+        let (reader, role) = cache.streams().join_or_start(flight, open, store)?;
+        let status = if role == Role::Follower {
+            CacheStatus::Coalesced
+        } else {
+            status
+        };
+        let settle = self.settle("chat_stream", req, ctx, caller, started, status, None);
+        if let Err(e) = reader.opened().await {
+            let mut facts = failed_facts(req, &route, start);
+            settle.finish(&mut facts, None, AnswerMeta::default(), Some(e.kind));
+            return Err(e);
+        }
+        let facts = Facts {
+            model: req.model.clone(),
+            route: Some(route),
+            ..Facts::default()
+        };
+        Ok(ChatStream::new(
+            Source::Shared(reader.into_stream()),
+            facts,
+            start,
+            wants_usage,
+            settle,
+        ))
+    }
+
+    /// Stages 3-4 for a stream: opened on the first target that sends a first chunk.
+    async fn open_stream(
+        &self,
+        req: &ChatRequest,
+        ctx: &RequestContext,
+        sel: Selected,
+        start: Instant,
+    ) -> Result<stream::UpstreamStream, Error> {
+        let features = Features::of(req);
         let deadline = deadline(start, ctx, &sel.route);
         let mut ex = Executor::new(&self.inner.router, ctx, features, deadline);
         let served = ex.run(&StreamCall { req }, sel).await?;
@@ -136,11 +403,12 @@ impl Gateway {
                 ctx: ctx.clone(),
                 deadline,
             });
-        Ok(ChatStream::new(
+        // Usage is always passed on here; the caller's ChatStream filters it.
+        Ok(stream::UpstreamStream::new(
             served,
             facts,
             start,
-            req.wants_stream_usage(),
+            true,
             *self.inner.router.clock(),
             resume,
         ))
@@ -153,17 +421,198 @@ impl Gateway {
         ctx: &RequestContext,
     ) -> Result<EmbeddingResponse, Error> {
         let start = Instant::now();
+        let started = SystemTime::now();
         validate_embed(req)?;
         let features = Features::none();
         let sel = self.route(&req.model, ctx, &features)?;
+        let route = sel.route.name.clone();
         let deadline = deadline(start, ctx, &sel.route);
         let mut ex = Executor::new(&self.inner.router, ctx, features, deadline);
-        let served = ex.run(&EmbedCall { req }, sel).await?;
-        let mut facts = new_facts(&req.model, &served, ex.via, ex.attempts);
-        let Served { mut output, .. } = served;
-        settle(&mut facts, start);
-        output.switchpoint = Some(facts);
-        Ok(output)
+        let result = ex.run(&EmbedCall { req }, sel).await;
+        let settler = Settle {
+            telemetry: self.inner.telemetry.clone(),
+            names: self.inner.pricing_names.clone(),
+            call: "embed",
+            model: req.model.clone(),
+            started,
+            caller: settle::caller(ctx),
+            tags: ctx.tags.clone(),
+            cache: CacheStatus::Off,
+            saved: None,
+            prompt: None,
+        };
+        match result {
+            Ok(served) => {
+                let mut facts = new_facts(&req.model, &served, ex.via, ex.attempts);
+                let Served { mut output, .. } = served;
+                settle(&mut facts, start);
+                let usage = Usage::new(output.usage.prompt_tokens.get(), 0);
+                let meta = AnswerMeta {
+                    model: Some(&output.model),
+                    ..AnswerMeta::default()
+                };
+                settler.finish(&mut facts, Some(&usage), meta, None);
+                output.switchpoint = Some(facts);
+                Ok(output)
+            }
+            Err(e) => {
+                let mut facts = Facts {
+                    model: req.model.clone(),
+                    route: Some(route),
+                    latency_ms: start.elapsed().as_secs_f64() * 1000.0,
+                    attempts: ex.attempts,
+                    ..Facts::default()
+                };
+                settler.finish(&mut facts, None, AnswerMeta::default(), Some(e.kind));
+                Err(e)
+            }
+        }
+    }
+
+    /// Stage 2: the cache decisions for a request on its route.
+    fn plan(
+        &self,
+        route: &str,
+        caller: &Caller,
+        ctx: &RequestContext,
+        req: &ChatRequest,
+    ) -> Option<Lookup> {
+        let cache = self.inner.cache.as_ref()?;
+        let tenant = Tenant::of(caller.key_id.as_deref(), caller.team.as_deref());
+        cache.plan(route, tenant, &ctx.cache, req)
+    }
+
+    /// Reads the exact, then the semantic cache: the answer and how it was found, or (on a
+    /// miss) the prompt's embedding to remember with the answer.
+    async fn read_cache(
+        &self,
+        l: &Lookup,
+        req: &ChatRequest,
+    ) -> Result<(CacheStatus, Arc<CachedAnswer>), Option<Vec<f32>>> {
+        let Some(cache) = &self.inner.cache else {
+            return Err(None);
+        };
+        if let Some(hit) = cache.get(l) {
+            return Ok((CacheStatus::Hit, hit));
+        }
+        let Some(policy) = l.semantic() else {
+            return Err(None);
+        };
+        let embedder = self.embedder(policy.embedding_model.clone());
+        match cache.semantic_get(l, req, &embedder).await {
+            Ok(Some(SemanticOutcome::Hit(answer, _))) => Ok((CacheStatus::SemanticHit, answer)),
+            Ok(Some(SemanticOutcome::Miss(v))) => Err(Some(v)),
+            // An embedding failure only costs the semantic lookup, never the request.
+            Ok(None) | Err(_) => Err(None),
+        }
+    }
+
+    fn miss_status(l: &Lookup) -> CacheStatus {
+        if l.control.may_read() {
+            CacheStatus::Miss
+        } else {
+            CacheStatus::Bypass
+        }
+    }
+
+    /// Embeds text through a configured embedding route (for the semantic cache).
+    fn embedder(&self, model: String) -> impl crate::cache::Embedder {
+        let gw = self.clone();
+        move |text: String| {
+            let (gw, model) = (gw.clone(), model.clone());
+            async move {
+                let req: EmbeddingRequest = crate::api::from_json_value(
+                    serde_json::json!({"model": model, "input": text}),
+                )?;
+                let resp = gw.embed(&req, &RequestContext::default()).await?;
+                match resp.data.into_iter().next().map(|e| e.embedding) {
+                    Some(EmbeddingVector::Float(v)) => Ok(v),
+                    _ => Err(Error::invalid_response(
+                        "the embedding route answered without a float vector",
+                    )),
+                }
+            }
+        }
+    }
+
+    /// A cached answer served as this request's response.
+    #[allow(clippy::too_many_arguments)]
+    fn serve_hit(
+        &self,
+        answer: Arc<CachedAnswer>,
+        status: CacheStatus,
+        req: &ChatRequest,
+        ctx: &RequestContext,
+        caller: Caller,
+        started: SystemTime,
+        start: Instant,
+        route: &str,
+    ) -> ChatResponse {
+        let mut resp = answer.response.clone();
+        let mut facts = settle::hit_facts(&req.model, route, &answer, start);
+        let mut settle = self.settle("chat", req, ctx, caller, started, status, None);
+        settle.saved = answer.origin.cost_usd;
+        let meta = AnswerMeta {
+            id: Some(&resp.id),
+            model: Some(&resp.model),
+            finish_reasons: resp
+                .choices
+                .iter()
+                .filter_map(|c| c.finish_reason)
+                .collect(),
+            text: settle
+                .prompt
+                .as_ref()
+                .map(|_| resp.text().unwrap_or("").to_string()),
+        };
+        settle.finish(&mut facts, resp.usage.as_ref(), meta, None);
+        resp.switchpoint = Some(facts);
+        resp
+    }
+
+    /// What settling a chat request needs.
+    #[allow(clippy::too_many_arguments)]
+    fn settle(
+        &self,
+        call: &'static str,
+        req: &ChatRequest,
+        ctx: &RequestContext,
+        caller: Caller,
+        started: SystemTime,
+        cache: CacheStatus,
+        saved: Option<rust_decimal::Decimal>,
+    ) -> Settle {
+        let t = &self.inner.telemetry;
+        Settle {
+            telemetry: t.clone(),
+            names: self.inner.pricing_names.clone(),
+            call,
+            model: req.model.clone(),
+            started,
+            caller,
+            tags: ctx.tags.clone(),
+            cache,
+            saved,
+            prompt: t.content_recording().map(|_| prompt_text(req)),
+        }
+    }
+
+    /// Who made an answer and what it cost, stored with it.
+    fn origin(
+        &self,
+        settle: &Settle,
+        facts: &Facts,
+        usage: Option<&Usage>,
+        model: Option<&str>,
+    ) -> Origin {
+        Origin {
+            provider: facts.provider.clone(),
+            provider_model: facts.provider_model.clone(),
+            provider_kind: settle.provider_kind(&facts.provider),
+            cost_usd: usage
+                .and_then(|u| settle.price(facts, model, u))
+                .map(|c| c.total),
+        }
     }
 
     /// Stage 1 (admit): the request is well-formed. Policies join here.
@@ -222,6 +671,42 @@ fn overhead(start: Instant, attempts: &[AttemptFact]) -> f64 {
         .saturating_sub(Duration::from_secs_f64(waited.max(0.0)))
         .as_secs_f64()
         * 1e6
+}
+
+/// The facts of a request that failed before any answer.
+fn failed_facts(req: &ChatRequest, route: &str, start: Instant) -> Facts {
+    Facts {
+        model: req.model.clone(),
+        route: Some(route.to_string()),
+        latency_ms: start.elapsed().as_secs_f64() * 1000.0,
+        ..Facts::default()
+    }
+}
+
+/// Provider config name -> names its prices are looked up under: itself, the preset it
+/// uses (by name or by base URL), its wire format.
+fn pricing_names(cfg: &ResolvedConfig) -> PricingNames {
+    let mut out = HashMap::new();
+    for (name, p) in &cfg.providers {
+        let mut names = vec![name.clone()];
+        let base = p.settings.base_url.trim_end_matches('/');
+        if let Some(preset) = PRESETS
+            .iter()
+            .find(|pr| !pr.base_url.is_empty() && pr.base_url.trim_end_matches('/') == base)
+        {
+            names.push(preset.name.to_string());
+        }
+        let kind = match p.settings.kind {
+            ProviderKind::OpenAi => "openai",
+            ProviderKind::AzureOpenAi => "azure",
+            ProviderKind::Anthropic => "anthropic",
+            ProviderKind::Gemini => "gemini",
+        };
+        names.push(kind.to_string());
+        names.dedup();
+        out.insert(name.clone(), names);
+    }
+    out
 }
 
 /// Stage 5 (settle): the facts of a finished call.

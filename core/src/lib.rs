@@ -5,12 +5,14 @@
 //! Node and C wrap this crate and add no behaviour of their own.
 
 pub mod api;
+pub mod cache;
 pub mod config;
 pub mod gateway;
 pub mod providers;
 pub mod resilience;
 pub mod routing;
 pub mod runtime;
+pub mod telemetry;
 pub mod transport;
 
 pub use api::{

@@ -27,6 +27,21 @@ pub struct Facts {
     /// Routes whose rules, defaults or fallbacks passed the request on, in order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub routed_via: Vec<String>,
+    /// The cache's part (`hit`, `semantic_hit`, `coalesced`, `miss`, `bypass`); absent when
+    /// the route has no cache.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache: Option<crate::telemetry::CacheStatus>,
+    /// What the request cost, exact decimals as text; absent when the model has no price.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<CostFact>,
+}
+
+/// `{"usd": "0.00517"}`; a cache hit costs `"0"` and says what it saved (`saved_usd`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CostFact {
+    pub usd: rust_decimal::Decimal,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub saved_usd: Option<rust_decimal::Decimal>,
 }
 
 /// One try at one target: `{"provider", "provider_model", "status": "ok"}` or

@@ -20,7 +20,7 @@ pub use chunk::*;
 pub use decode::{from_json_str, from_json_value};
 pub use embeddings::*;
 pub use error::{Error, ErrorKind};
-pub use facts::{AttemptFact, AttemptOutcome, Facts};
+pub use facts::{AttemptFact, AttemptOutcome, CostFact, Facts};
 pub use response::*;
 pub use tokens::TokenCount;
 pub use validate::{validate_chat, validate_embed};

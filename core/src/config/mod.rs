@@ -4,12 +4,14 @@
 //! the source, the field path, the line and what is allowed; resolution reads `env:` and
 //! `file:` secrets and checks every reference once, at start.
 
+mod cache;
 mod load;
 mod resolve;
 mod route_schema;
 mod routes;
 mod schema;
 mod secret;
+mod telemetry;
 
 pub use load::{closest, parse_text, parse_value, Source};
 pub use resolve::{
@@ -24,6 +26,17 @@ pub use route_schema::{
 pub use routes::{resolve_routes, ResolvedRoutes, RouteSpec, TargetSpec};
 pub use schema::{ConfigFile, Defaults, ModelEntry, ProviderEntry, Timeouts};
 pub use secret::Secret;
+
+pub use cache::{CacheConfig, CachePolicy, RouteCache, SemanticCacheConfig, SemanticPolicy};
+pub use telemetry::{
+    LogConfig, MetricsConfig, OtlpConfig, RedactConfig, TelemetryConfig, UsageConfig,
+};
+
+/// Config `pricing:`: provider name -> model id -> prices.
+pub type PricingOverrides = std::collections::BTreeMap<
+    String,
+    std::collections::BTreeMap<String, crate::telemetry::PriceEntry>,
+>;
 
 use crate::api::Error;
 

@@ -46,6 +46,9 @@ pub struct ResolvedConfig {
     pub routes: Vec<RouteSpec>,
     /// The policy of routes made on the fly for `provider/model` names.
     pub route_defaults: RoutePolicy,
+    pub cache: super::CacheConfig,
+    pub telemetry: super::TelemetryConfig,
+    pub pricing: super::PricingOverrides,
 }
 
 /// Reads the environment and files the config refers to, and checks every reference.
@@ -102,12 +105,16 @@ pub fn resolve(
         }
     }
     let resolved = resolve_routes(&cfg, &providers)?;
+    check_sections(&cfg, &providers, &models, &resolved.routes)?;
     Ok(ResolvedConfig {
         providers,
         models,
         defaults,
         routes: resolved.routes,
         route_defaults: resolved.defaults,
+        cache: cfg.cache,
+        telemetry: cfg.telemetry,
+        pricing: cfg.pricing,
     })
 }
 
@@ -269,6 +276,28 @@ fn dedup(mut v: Vec<&str>) -> Vec<&str> {
     let mut seen = std::collections::HashSet::new();
     v.retain(|x| seen.insert(*x));
     v
+}
+
+/// Checks the cache and telemetry sections (their own rules live beside their schema).
+fn check_sections(
+    cfg: &ConfigFile,
+    providers: &HashMap<String, ResolvedProvider>,
+    models: &HashMap<String, ModelTarget>,
+    routes: &[super::RouteSpec],
+) -> Result<(), Error> {
+    let is_model = |name: &str| {
+        models.contains_key(name)
+            || routes
+                .iter()
+                .any(|r| r.name == name || r.aliases.iter().any(|a| a == name))
+            || name
+                .split_once('/')
+                .is_some_and(|(p, _)| providers.contains_key(p) || Preset::find(p).is_some())
+    };
+    cfg.cache
+        .check(&is_model)
+        .and_then(|()| cfg.telemetry.check())
+        .map_err(|(field, msg)| Error::config(field, msg))
 }
 
 #[cfg(test)]

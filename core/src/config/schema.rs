@@ -25,6 +25,15 @@ pub struct ConfigFile {
     /// Defaults applied to every provider unless it sets its own.
     #[serde(default)]
     pub defaults: Defaults,
+    /// The response cache (exact and semantic).
+    #[serde(default)]
+    pub cache: super::CacheConfig,
+    /// Observers: metrics, usage store, usage log, OTLP spans, content recording.
+    #[serde(default)]
+    pub telemetry: super::TelemetryConfig,
+    /// Price overrides and additions: provider -> model -> USD per 1M tokens.
+    #[serde(default)]
+    pub pricing: super::PricingOverrides,
 }
 
 /// One provider: its wire format, where it lives and how to authenticate.

@@ -28,6 +28,9 @@ pub struct RequestContext {
     /// An overall deadline for this call, seconds; the sooner of this and the provider's.
     #[serde(default, deserialize_with = "secs")]
     pub timeout: Option<Duration>,
+    /// Cache controls for this request: `no_read`, `no_store`, `ttl`, `refresh`, `namespace`.
+    #[serde(default)]
+    pub cache: crate::cache::CacheControl,
 }
 
 impl RequestContext {

@@ -29,11 +29,12 @@ pub(crate) struct ResumeCtx {
     pub deadline: Option<tokio::time::Instant>,
 }
 
-/// A streamed chat answer. Dropping it cancels the upstream request.
+/// A stream from upstream (the caller sees it through [`super::ChatStream`]). Dropping it
+/// cancels the upstream request.
 ///
 /// The provider is always asked for usage; the usage chunk is passed on only when the caller
 /// asked for it (`stream_options.include_usage`), and then carries the facts.
-pub struct ChatStream {
+pub(crate) struct UpstreamStream {
     inner: Option<ChunkStream>,
     /// The first chunk of the current attempt, read before the stream was handed out.
     pending: Option<ChatChunk>,
@@ -65,9 +66,9 @@ pub struct ChatStream {
     rewrite: bool,
 }
 
-impl std::fmt::Debug for ChatStream {
+impl std::fmt::Debug for UpstreamStream {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ChatStream")
+        f.debug_struct("UpstreamStream")
             .field("facts", &self.facts)
             .field("done", &self.done)
             .field("resuming", &self.resuming.is_some())
@@ -75,7 +76,7 @@ impl std::fmt::Debug for ChatStream {
     }
 }
 
-impl ChatStream {
+impl UpstreamStream {
     pub(crate) fn new(
         served: Served<Opened>,
         facts: Facts,
@@ -91,7 +92,7 @@ impl ChatStream {
             lease,
         } = served;
         let current = facts.attempts.len().saturating_sub(1);
-        ChatStream {
+        UpstreamStream {
             inner: Some(output.chunks),
             pending: Some(output.first),
             current,
@@ -121,12 +122,6 @@ impl ChatStream {
     pub fn facts(&self) -> &Facts {
         &self.facts
     }
-
-    /// The usage the provider reported, once its usage chunk arrived.
-    pub fn usage(&self) -> Option<&Usage> {
-        self.usage.as_ref()
-    }
-
     /// Ends the current attempt's record: its full time and outcome.
     fn close_attempt(&mut self, error: Option<&Error>) {
         let latency = ms(self.sent_at.elapsed());
@@ -246,7 +241,7 @@ fn ms(d: std::time::Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-impl Stream for ChatStream {
+impl Stream for UpstreamStream {
     type Item = Result<ChatChunk, Error>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
