@@ -5,7 +5,9 @@ use futures_util::StreamExt;
 use mock_provider::MockServer;
 use serde_json::Value;
 use std::path::PathBuf;
+use std::time::Duration;
 use switchpoint_core::api::{from_json_value, ChatRequest, EmbeddingRequest, StreamAccumulator};
+use switchpoint_core::telemetry::GroupBy;
 use switchpoint_core::{Error, Gateway, RequestContext};
 
 fn scenario_dir() -> PathBuf {
@@ -113,6 +115,17 @@ async fn run_step(gw: &Gateway, step: &Value) -> (Outcome, usize) {
                 ),
                 Err(e) => (Outcome::Error(e), 0),
             }
+        }
+        "usage" => {
+            let group_by = request["group_by"].as_str().unwrap_or("total");
+            let group_by = GroupBy::parse(group_by).expect("usage.group_by");
+            let since = request["since"].as_f64().unwrap_or(0.0);
+            let since = std::time::UNIX_EPOCH + Duration::from_secs_f64(since);
+            let rows = gw.usage(since, group_by);
+            (
+                Outcome::Response(serde_json::to_value(rows).expect("serialize")),
+                0,
+            )
         }
         other => panic!("unknown call `{other}`"),
     }

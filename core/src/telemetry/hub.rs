@@ -47,7 +47,10 @@ type Observers = RwLock<Vec<(ObserverId, Arc<dyn Observer>)>>;
 
 enum Msg {
     Record(Box<RequestRecord>),
+    /// Flush every observer, then answer.
     Flush(mpsc::Sender<()>),
+    /// Answer once every record queued before it was delivered (no observer flush).
+    Sync(mpsc::Sender<()>),
 }
 
 /// Counters about the hub itself.
@@ -140,9 +143,20 @@ impl Hub {
     /// Waits until every record queued before this call has reached every observer and the
     /// observers flushed; false on timeout. Blocks the calling thread (tests, shutdown).
     pub fn flush(&self, timeout: Duration) -> bool {
+        self.round_trip(Msg::Flush, timeout)
+    }
+
+    /// Waits until every record queued before this call has reached every observer (no
+    /// observer flush), so a usage query or a metrics scrape sees the requests that already
+    /// returned; false on timeout. Blocks the calling thread.
+    pub fn sync(&self, timeout: Duration) -> bool {
+        self.round_trip(Msg::Sync, timeout)
+    }
+
+    fn round_trip(&self, make: fn(mpsc::Sender<()>) -> Msg, timeout: Duration) -> bool {
         let (done_tx, done_rx) = mpsc::channel();
         let deadline = std::time::Instant::now() + timeout;
-        let mut msg = Msg::Flush(done_tx);
+        let mut msg = make(done_tx);
         loop {
             match self.tx.try_send(msg) {
                 Ok(()) => break,
@@ -188,6 +202,9 @@ fn worker(rx: Receiver<Msg>, observers: Arc<Observers>, stats: Arc<HubStats>) {
                         stats.observer_panics.fetch_add(1, Ordering::Relaxed);
                     }
                 }
+                let _ = done.send(());
+            }
+            Msg::Sync(done) => {
                 let _ = done.send(());
             }
         }

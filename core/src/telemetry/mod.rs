@@ -30,6 +30,9 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+/// How long a usage query or a scrape waits for records still in the observer queue.
+const SYNC_WAIT: Duration = Duration::from_secs(1);
+
 /// Everything observability needs at run time, built once from config.
 #[derive(Debug)]
 pub struct Telemetry {
@@ -104,8 +107,10 @@ impl Telemetry {
         self.hub.stats().dropped.load(Ordering::Relaxed)
     }
 
-    /// Prometheus text exposition: the registry's metrics plus the hub's own counters.
+    /// Prometheus text exposition: the registry's metrics plus the hub's own counters. Waits
+    /// (up to a second) for records still queued, so requests that returned are counted.
     pub fn metrics_text(&self) -> String {
+        self.hub.sync(SYNC_WAIT);
         let mut out = self
             .metrics
             .as_ref()
@@ -131,8 +136,10 @@ impl Telemetry {
         out
     }
 
-    /// Usage since a time, grouped; empty when the usage store is turned off.
+    /// Usage since a time, grouped; empty when the usage store is turned off. Waits (up to a
+    /// second) for records still queued, so requests that returned are counted.
     pub fn usage(&self, since: SystemTime, group_by: GroupBy) -> Vec<UsageRow> {
+        self.hub.sync(SYNC_WAIT);
         self.usage
             .as_ref()
             .map(|u| u.query(since, group_by))
