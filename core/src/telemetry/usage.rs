@@ -50,6 +50,22 @@ impl GroupBy {
         GroupBy::ALL.into_iter().find(|g| g.as_str() == s)
     }
 
+    /// Parses a `group_by` argument, or a `bad_request` error naming the parameter and the
+    /// allowed values (what every binding reports for a typo).
+    pub fn from_param(s: &str) -> Result<GroupBy, crate::api::Error> {
+        GroupBy::parse(s).ok_or_else(|| {
+            let allowed: Vec<&str> = GroupBy::ALL.iter().map(|g| g.as_str()).collect();
+            crate::api::Error::new(
+                crate::api::ErrorKind::BadRequest,
+                format!(
+                    "group_by: unknown grouping `{s}`; allowed: {}",
+                    allowed.join(", ")
+                ),
+            )
+            .with_param("group_by")
+        })
+    }
+
     /// The name bindings and queries use.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -390,5 +406,22 @@ mod tests {
         let users = s.query(now - Duration::from_secs(3600), GroupBy::User);
         assert!(users.iter().any(|r| r.group.as_deref() == Some("u39")));
         assert!(!users.iter().any(|r| r.group.as_deref() == Some("u0")));
+    }
+}
+
+#[cfg(test)]
+mod group_by_tests {
+    use super::GroupBy;
+
+    #[test]
+    fn a_typo_names_the_parameter_and_the_allowed_values() {
+        assert_eq!(GroupBy::from_param("team").unwrap(), GroupBy::Team);
+        let e = GroupBy::from_param("teams").unwrap_err();
+        assert_eq!(e.kind.as_str(), "bad_request");
+        assert_eq!(e.param.as_deref(), Some("group_by"));
+        assert_eq!(
+            e.message,
+            "group_by: unknown grouping `teams`; allowed: total, user, team, model, route, provider, tag, key"
+        );
     }
 }
