@@ -137,9 +137,16 @@ impl NativeGateway {
 }
 
 /// A request and its context from the JSON the Python layer produced; errors name the field.
+///
+/// The plain decoder runs first (it is the same schema); only text it rejects is decoded
+/// again with the core's path-aware decoder, for the error every language reports.
 fn parse<R: DeserializeOwned>(request: &str, context: &str) -> Result<(R, RequestContext), Error> {
-    let req = from_json_str::<R>(request)?;
-    let ctx = RequestContext::from_json(context)?;
+    let req = serde_json::from_str::<R>(request).or_else(|_| from_json_str::<R>(request))?;
+    let ctx = if context.is_empty() {
+        RequestContext::default()
+    } else {
+        serde_json::from_str(context).or_else(|_| RequestContext::from_json(context))?
+    };
     Ok((req, ctx))
 }
 

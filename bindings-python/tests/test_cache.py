@@ -4,8 +4,12 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import time
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, Dict, List
 
 import pytest
@@ -180,3 +184,26 @@ def test_async_gateway_cache_controls(mock: Mock) -> None:
 
     assert asyncio.run(main()) == ["miss", "hit", "bypass", "miss", "hit", "bypass", "cache.refrsh"]
     assert len(mock.log()) == 4
+
+
+def test_the_cache_hit_benchmark_runs(mock: Mock) -> None:
+    # A short run so the benchmark cannot rot; its figures come from a release build.
+    bench = Path(__file__).resolve().parents[1] / "bench" / "cache_hit.py"
+    env = {**os.environ, "MOCK_URL": mock.url}
+    result = subprocess.run(
+        [sys.executable, str(bench), "--calls", "300", "--miss-calls", "30"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    for row in (
+        "switchpoint Gateway, cache hit",
+        "switchpoint AsyncGateway, cache hit",
+        "baseline: Python dict cache, stored object",
+        "switchpoint Gateway, cache miss (mock)",
+    ):
+        assert any(line.startswith(row) for line in lines), row
+    assert lines[-1].startswith("target: a cache hit under 10 µs p50 from Python: ")

@@ -89,9 +89,16 @@ def test_metrics_text_parses_with_prometheus_client_and_counts_exactly(tgw: swit
     assert fams["switchpoint_request_duration_seconds"].type == "histogram"
     req = "switchpoint_requests_total"
     base = {"route": "house", "provider": "oai", "model": "house"}
-    assert _value(fams, "switchpoint_requests", req, **base, user="u1", team="a", tag="faq", status="ok", cache="miss") == 1
-    assert _value(fams, "switchpoint_requests", req, **base, user="u1", team="a", tag="faq", status="ok", cache="hit") == 1
-    assert _value(fams, "switchpoint_requests", req, **base, user=weird, team="a", tag="", status="ok", cache="miss") == 1
+    assert (
+        _value(fams, "switchpoint_requests", req, **base, user="u1", team="a", tag="faq", status="ok", cache="miss")
+        == 1
+    )
+    assert (
+        _value(fams, "switchpoint_requests", req, **base, user="u1", team="a", tag="faq", status="ok", cache="hit") == 1
+    )
+    assert (
+        _value(fams, "switchpoint_requests", req, **base, user=weird, team="a", tag="", status="ok", cache="miss") == 1
+    )
     assert _value(fams, "switchpoint_requests", req, user="u1", status="bad_request") == 1
     assert _value(fams, "switchpoint_requests", req) == 4
     assert _value(fams, "switchpoint_errors", "switchpoint_errors_total", kind="bad_request", user="u1") == 1
@@ -381,7 +388,9 @@ def test_a_slow_callback_drops_records_instead_of_slowing_requests(mock: Mock) -
         ask(gw, f"drop {i}")
     assert time.monotonic() - t0 < 3  # 20 x 0.2 s would be 4 s if requests waited
     assert gw.flush_telemetry(timeout=10)
-    dropped = _value(_families(gw.metrics_text()), "switchpoint_telemetry_dropped", "switchpoint_telemetry_dropped_total")
+    dropped = _value(
+        _families(gw.metrics_text()), "switchpoint_telemetry_dropped", "switchpoint_telemetry_dropped_total"
+    )
     assert dropped > 0
     assert len(seen) + dropped == 20  # each record was delivered or dropped, none twice
 

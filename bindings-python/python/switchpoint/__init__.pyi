@@ -1,7 +1,7 @@
 """Type stubs for switchpoint: an LLM gateway inside your process, with the openai package's surface."""
 
-import os
 import datetime
+import os
 from decimal import Decimal
 from typing import (
     Any,

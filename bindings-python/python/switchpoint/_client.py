@@ -14,7 +14,7 @@ import sys
 import time
 
 from . import _exceptions
-from ._models import ChatCompletion, CreateEmbeddingResponse, RequestRecord, TargetHealth, UsageRow
+from ._models import ChatCompletion, CreateEmbeddingResponse, TargetHealth, UsageRow
 from ._native import Gateway as _NativeGateway
 from ._streaming import AsyncStream, Stream
 from ._types import NOT_GIVEN, _encode
@@ -369,6 +369,16 @@ class AsyncEmbeddings:
         return CreateEmbeddingResponse.model_validate(json.loads(text))
 
 
-for _cls in (Gateway, AsyncGateway, RecordSubscription, Chat, Completions, Embeddings, AsyncChat, AsyncCompletions, AsyncEmbeddings):
+for _cls in (
+    Gateway,
+    AsyncGateway,
+    RecordSubscription,
+    Chat,
+    Completions,
+    Embeddings,
+    AsyncChat,
+    AsyncCompletions,
+    AsyncEmbeddings,
+):
     _cls.__module__ = "switchpoint"
 del _cls
