@@ -1,7 +1,7 @@
 //! The gateway as Python sees it: blocking calls and asyncio starts over the core's one
 //! `Gateway`, rebuilt with fresh connection pools the first time it is used after `fork()`.
 
-use crate::completer::{Completer, Task};
+use crate::completer::Completer;
 use crate::errors;
 use crate::observer::{on_worker_thread, PyObserver};
 use crate::outcome::{guarded, to_json, Value};
@@ -12,7 +12,7 @@ use serde::de::DeserializeOwned;
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Waker};
+use std::task::Poll;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use switchpoint_core::api::{from_json_str, ChatRequest, EmbeddingRequest};
 use switchpoint_core::runtime::runtime;
@@ -122,15 +122,13 @@ impl NativeGateway {
         work: impl Future<Output = Result<T, Error>> + Send + 'static,
     ) -> PyResult<T> {
         wait::ensure_outside_runtime(py)?;
-        let rt = runtime();
         let mut fut = Box::pin(guarded(work));
-        let first = py.detach(|| {
-            let _context = rt.enter();
-            fut.as_mut().poll(&mut Context::from_waker(Waker::noop()))
-        });
-        let result = match first {
+        let result = match wait::poll_once(py, &mut fut) {
             Poll::Ready(result) => result,
-            Poll::Pending => wait::join(py, &rt, rt.spawn(fut))?,
+            Poll::Pending => {
+                let rt = runtime();
+                wait::join(py, &rt, rt.spawn(fut))?
+            }
         };
         result.map_err(|e| errors::to_pyerr(py, &e))
     }
@@ -334,20 +332,20 @@ impl NativeGateway {
     }
 
     /// `flush_telemetry` for asyncio: the wait runs on the runtime's blocking threads.
-    fn flush_telemetry_async(
+    fn flush_telemetry_async<'py>(
         &self,
-        py: Python<'_>,
+        py: Python<'py>,
         completer: &Completer,
         timeout: f64,
-    ) -> PyResult<Task> {
+    ) -> PyResult<Bound<'py, PyAny>> {
         let timeout = timeout_of(timeout).map_err(|e| errors::to_pyerr(py, &e))?;
         let gw = self.gateway(py)?;
-        Ok(completer.start(async move {
+        completer.start(py, async move {
             let flushed = tokio::task::spawn_blocking(move || gw.flush_telemetry(timeout))
                 .await
                 .map_err(|e| Error::new(ErrorKind::Internal, format!("flush failed: {e}")))?;
             Ok(Value::Json(flushed.to_string()))
-        }))
+        })
     }
 
     /// One chat completion, blocking: request and context JSON in, response JSON out.
@@ -374,44 +372,49 @@ impl NativeGateway {
         self.block(py, embed(gw, request, context))
     }
 
-    /// Starts a chat completion for asyncio.
-    fn chat_async(
+    /// Starts a chat completion for asyncio: its outcome `(tag, value)` when it finished in
+    /// its first poll (a cache hit), else the task to await.
+    fn chat_async<'py>(
         &self,
-        py: Python<'_>,
+        py: Python<'py>,
         completer: &Completer,
         request: String,
         context: String,
-    ) -> PyResult<Task> {
+    ) -> PyResult<Bound<'py, PyAny>> {
         let gw = self.gateway(py)?;
-        Ok(completer.start(async move { chat(gw, request, context).await.map(Value::Json) }))
+        completer.start(py, async move {
+            chat(gw, request, context).await.map(Value::Json)
+        })
     }
 
     /// Starts a streamed chat completion for asyncio.
-    fn chat_stream_async(
+    fn chat_stream_async<'py>(
         &self,
-        py: Python<'_>,
+        py: Python<'py>,
         completer: &Completer,
         request: String,
         context: String,
-    ) -> PyResult<Task> {
+    ) -> PyResult<Bound<'py, PyAny>> {
         let gw = self.gateway(py)?;
-        Ok(completer.start(async move {
+        completer.start(py, async move {
             chat_stream(gw, request, context)
                 .await
                 .map(|s| Value::Stream(Box::new(s)))
-        }))
+        })
     }
 
     /// Starts an embeddings call for asyncio.
-    fn embed_async(
+    fn embed_async<'py>(
         &self,
-        py: Python<'_>,
+        py: Python<'py>,
         completer: &Completer,
         request: String,
         context: String,
-    ) -> PyResult<Task> {
+    ) -> PyResult<Bound<'py, PyAny>> {
         let gw = self.gateway(py)?;
-        Ok(completer.start(async move { embed(gw, request, context).await.map(Value::Json) }))
+        completer.start(py, async move {
+            embed(gw, request, context).await.map(Value::Json)
+        })
     }
 }
 
