@@ -697,10 +697,8 @@ fn pricing_names(cfg: &ResolvedConfig) -> PricingNames {
             names.push(preset.name.to_string());
         }
         let kind = match p.settings.kind {
-            ProviderKind::OpenAi => "openai",
             ProviderKind::AzureOpenAi => "azure",
-            ProviderKind::Anthropic => "anthropic",
-            ProviderKind::Gemini => "gemini",
+            other => other.as_str(),
         };
         names.push(kind.to_string());
         names.dedup();
