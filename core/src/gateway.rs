@@ -701,6 +701,8 @@ fn pricing_names(cfg: &ResolvedConfig) -> PricingNames {
             ProviderKind::AzureOpenAi => "azure",
             ProviderKind::Anthropic => "anthropic",
             ProviderKind::Gemini => "gemini",
+            ProviderKind::Bedrock => "bedrock",
+            ProviderKind::Vertex => "vertex",
         };
         names.push(kind.to_string());
         names.dedup();

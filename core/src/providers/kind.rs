@@ -16,15 +16,23 @@ pub enum ProviderKind {
     /// Google Gemini API (generateContent).
     #[serde(rename = "gemini")]
     Gemini,
+    /// Amazon Bedrock Converse / ConverseStream, SigV4-signed, AWS event-stream framing.
+    #[serde(rename = "bedrock")]
+    Bedrock,
+    /// Google Vertex AI: Gemini and Anthropic publisher models, OAuth bearer tokens.
+    #[serde(rename = "vertex")]
+    Vertex,
 }
 
 impl ProviderKind {
     /// Every kind, for error messages listing what is allowed.
-    pub const ALL: [ProviderKind; 4] = [
+    pub const ALL: [ProviderKind; 6] = [
         ProviderKind::OpenAi,
         ProviderKind::AzureOpenAi,
         ProviderKind::Anthropic,
         ProviderKind::Gemini,
+        ProviderKind::Bedrock,
+        ProviderKind::Vertex,
     ];
 
     /// The config name of the kind.
@@ -34,6 +42,8 @@ impl ProviderKind {
             ProviderKind::AzureOpenAi => "azure_openai",
             ProviderKind::Anthropic => "anthropic",
             ProviderKind::Gemini => "gemini",
+            ProviderKind::Bedrock => "bedrock",
+            ProviderKind::Vertex => "vertex",
         }
     }
 }

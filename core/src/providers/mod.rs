@@ -7,12 +7,14 @@
 
 pub mod anthropic;
 pub mod azure;
+pub mod bedrock;
 pub mod gemini;
 mod http_util;
 mod kind;
 pub mod openai;
 mod presets;
 mod retry_after;
+pub mod vertex;
 
 pub use http_util::{header_value, json_post, now_unix, HttpRequest};
 pub use kind::ProviderKind;
@@ -33,7 +35,8 @@ pub struct ProviderSettings {
     /// The provider's name in config (`openai`, `my-azure`, ...), reported in errors and facts.
     pub name: String,
     pub kind: ProviderKind,
-    /// Base URL without a trailing slash (`https://api.openai.com/v1`, `https://api.anthropic.com`).
+    /// Base URL without a trailing slash (`https://api.openai.com/v1`, `https://api.anthropic.com`;
+    /// Vertex AI: the location's prefix `{endpoint}/v1/projects/{project}/locations/{location}`).
     pub base_url: String,
     pub api_key: Option<Secret>,
     /// Extra headers sent with every request (organization, project, beta flags).
@@ -47,6 +50,10 @@ pub struct ProviderSettings {
 pub enum Framing {
     /// `text/event-stream` (OpenAI, Azure, Anthropic, Gemini with `alt=sse`).
     Sse,
+    /// `application/vnd.amazon.eventstream` (Bedrock ConverseStream): binary messages whose
+    /// `:event-type` (or `:exception-type`) header becomes [`StreamEvent::event`] and whose
+    /// JSON payload becomes [`StreamEvent::data`].
+    AwsEventStream,
 }
 
 /// One decoded stream event, as the framing layer hands it to a [`StreamDecoder`].
@@ -132,5 +139,7 @@ pub fn adapter_for(settings: ProviderSettings) -> Arc<dyn Adapter> {
         ProviderKind::AzureOpenAi => Arc::new(azure::AzureAdapter::new(settings)),
         ProviderKind::Anthropic => Arc::new(anthropic::AnthropicAdapter::new(settings)),
         ProviderKind::Gemini => Arc::new(gemini::GeminiAdapter::new(settings)),
+        ProviderKind::Bedrock => Arc::new(bedrock::BedrockAdapter::new(settings)),
+        ProviderKind::Vertex => Arc::new(vertex::VertexAdapter::new(settings)),
     }
 }

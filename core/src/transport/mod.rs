@@ -1,9 +1,13 @@
 //! Sending adapter-built requests: one pooled HTTP client per provider, deadlines, and
-//! incremental SSE decoding into unified chunks.
+//! incremental stream decoding (SSE, AWS event stream) into unified chunks.
 
+pub mod eventstream;
+mod framing;
 mod sse;
 mod upstream;
 
+pub use eventstream::EventStreamDecoder;
+pub use framing::Frame;
 pub use sse::ChunkStream;
 pub use upstream::{Upstream, UpstreamAnswer};
 
