@@ -259,7 +259,8 @@ pub(crate) async fn provider_request(
     }
     if provider == Provider::GoogleOAuth {
         let host = header(&parts.headers, "host").unwrap_or("localhost");
-        let (status, body) = oauth::token(&raw, host, &query);
+        let target = parts.uri.path_and_query().map_or("/token", |p| p.as_str());
+        let (status, body) = oauth::token(&raw, host, target);
         return Ok(respond(
             tracker,
             Some(provider),

@@ -36,8 +36,10 @@ pub(crate) fn error(status: u16, code: &str, description: &str) -> (u16, Value) 
     )
 }
 
-/// The answer to a token request: 200 with a token, or the OAuth error.
-pub(crate) fn token(raw_body: &[u8], host: &str, query: &str) -> (u16, Value) {
+/// The answer to a token request: 200 with a token, or the OAuth error. The JWT's `aud` must
+/// be the URL the request was posted to (`http://{host}{path_and_query}`).
+pub(crate) fn token(raw_body: &[u8], host: &str, path_and_query: &str) -> (u16, Value) {
+    let query = path_and_query.split_once('?').map_or("", |(_, q)| q);
     let form: Vec<(String, String)> = url::form_urlencoded::parse(raw_body)
         .into_owned()
         .collect();
@@ -52,7 +54,7 @@ pub(crate) fn token(raw_body: &[u8], host: &str, query: &str) -> (u16, Value) {
         return error(500, "internal_failure", "mock-provider: the test public key does not parse");
     };
     let mut validation = Validation::new(Algorithm::RS256);
-    validation.set_audience(&[format!("http://{host}/token")]);
+    validation.set_audience(&[format!("http://{host}{path_and_query}")]);
     validation.set_required_spec_claims(&["exp", "iss", "aud"]);
     let claims = match jsonwebtoken::decode::<Claims>(assertion, &key, &validation) {
         Ok(data) => data.claims,
