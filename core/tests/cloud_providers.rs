@@ -97,6 +97,13 @@ async fn bedrock_requests_are_sigv4_signed_and_verified_by_the_mock() {
     let usage = resp.usage.as_ref().expect("usage");
     assert_eq!(usage.prompt_tokens.0, 3);
     assert_eq!(usage.completion_tokens.0, 3);
+    // Priced from the catalogue's bedrock rows: 3 x $0.80/M + 3 x $4/M.
+    let cost = resp
+        .switchpoint
+        .as_ref()
+        .and_then(|f| f.cost.as_ref())
+        .map(|c| c.usd.to_string());
+    assert_eq!(cost.as_deref(), Some("0.0000144"));
     let entry = mock.log().last().cloned().expect("logged");
     assert_eq!(entry.provider, "bedrock");
     assert_eq!(
@@ -241,6 +248,18 @@ async fn vertex_service_account_tokens_are_fetched_once_and_shared() {
         .filter(|e| e.provider == "google-oauth")
         .count();
     assert_eq!(tokens, 1);
+
+    // Priced from the catalogue's vertex rows (the `@date` id): 2 x $3/M + 2 x $15/M.
+    let resp = gw
+        .chat(&request("claude", "priced answer"), &RequestContext::default())
+        .await
+        .expect("answer");
+    let cost = resp
+        .switchpoint
+        .as_ref()
+        .and_then(|f| f.cost.as_ref())
+        .map(|c| c.usd.to_string());
+    assert_eq!(cost.as_deref(), Some("0.000036"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
