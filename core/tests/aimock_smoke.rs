@@ -215,6 +215,22 @@ fn gateway(mock: &Aimock) -> Gateway {
                 "base_url": url,
                 "api_key": "test",
                 "api_version": "2024-10-21"
+            },
+            // SigV4-signed (aimock does not check signatures) and framed as an AWS event stream.
+            "aws": {
+                "kind": "bedrock",
+                "base_url": url,
+                "region": "us-east-1",
+                "aws_access_key_id": "AKIDAIMOCKTEST",
+                "aws_secret_access_key": "aimock-test-secret"
+            },
+            // A static token: aimock serves no OAuth endpoint.
+            "vx": {
+                "kind": "vertex",
+                "base_url": url,
+                "project": "switchpoint-test",
+                "location": "us-central1",
+                "credentials": "ya29.aimock-test"
             }
         },
         "models": {
@@ -227,7 +243,9 @@ fn gateway(mock: &Aimock) -> Gateway {
             // Gemini does (see `gemini` below).
             "flash-spec": { "provider": "gem", "model": "gemini-2.5-pro" },
             "azure-gpt": { "provider": "az", "model": "gpt4o-deploy" },
-            "azure-embed": { "provider": "az", "model": "embed-deploy" }
+            "azure-embed": { "provider": "az", "model": "embed-deploy" },
+            "bedrock-haiku": { "provider": "aws", "model": "anthropic.claude-haiku-4-5-20251001-v1:0" },
+            "vertex-flash": { "provider": "vx", "model": "gemini-2.5-pro" }
         }
     }))
     .expect("gateway config is valid")
@@ -688,4 +706,38 @@ async fn gemini() {
     check_chat(&mock, &gw, &aimock_default).await;
     // Not checked: embeddings. switchpoint calls Gemini's `:batchEmbedContents` (one call for
     // any number of inputs); aimock 1.43 only serves `:embedContent` and answers 404 there.
+}
+
+#[tokio::test]
+async fn bedrock_converse() {
+    let Some(mock) = aimock("bedrock_converse") else {
+        return;
+    };
+    let p = Provider {
+        model: "bedrock-haiku",
+        chat_path: "/model/anthropic.claude-haiku-4-5-20251001-v1%3A0/converse",
+        stream_path: "/model/anthropic.claude-haiku-4-5-20251001-v1%3A0/converse-stream",
+        headers: &["authorization", "x-amz-date"],
+        tool_finish: Some(FinishReason::ToolCalls),
+        tool_result_ids: true,
+    };
+    check_chat(&mock, &gateway(&mock), &p).await;
+}
+
+#[tokio::test]
+async fn vertex_gemini() {
+    let Some(mock) = aimock("vertex_gemini") else {
+        return;
+    };
+    // The Gemini publisher on Vertex (aimock 1.43 serves no Anthropic `rawPredict`, so Claude
+    // on Vertex is covered by the mock provider's scenarios only).
+    let p = Provider {
+        model: "vertex-flash",
+        chat_path: "/v1/projects/switchpoint-test/locations/us-central1/publishers/google/models/gemini-2.5-pro:generateContent",
+        stream_path: "/v1/projects/switchpoint-test/locations/us-central1/publishers/google/models/gemini-2.5-pro:streamGenerateContent?alt=sse",
+        headers: &["authorization"],
+        tool_finish: Some(FinishReason::ToolCalls),
+        tool_result_ids: false,
+    };
+    check_chat(&mock, &gateway(&mock), &p).await;
 }
