@@ -76,7 +76,10 @@ fn converse_request_translates_every_field() {
     );
     assert_eq!(http.headers()["accept"], "application/json");
     assert_eq!(http.headers()["content-type"], "application/json");
-    assert!(http.headers().get("authorization").is_none(), "SigV4 is added by the transport");
+    assert!(
+        http.headers().get("authorization").is_none(),
+        "SigV4 is added by the transport"
+    );
     assert_eq!(
         body_of(&http),
         json!({
@@ -113,9 +116,17 @@ fn stream_requests_ask_for_the_event_stream() {
     let a = adapter();
     assert_eq!(a.framing(), Framing::AwsEventStream);
     let req = request(json!({"model": "m", "messages": [{"role": "user", "content": "hi"}]}));
-    let http = a.chat_request(&req, "amazon.nova-pro-v1:0", true).expect("request");
-    assert!(http.uri().path().ends_with("/model/amazon.nova-pro-v1%3A0/converse-stream"));
-    assert_eq!(http.headers()["accept"], "application/vnd.amazon.eventstream");
+    let http = a
+        .chat_request(&req, "amazon.nova-pro-v1:0", true)
+        .expect("request");
+    assert!(http
+        .uri()
+        .path()
+        .ends_with("/model/amazon.nova-pro-v1%3A0/converse-stream"));
+    assert_eq!(
+        http.headers()["accept"],
+        "application/vnd.amazon.eventstream"
+    );
     assert_eq!(
         body_of(&http),
         json!({"messages": [{"role": "user", "content": [{"text": "hi"}]}]})
@@ -134,10 +145,16 @@ fn named_tool_choice_json_schema_and_api_key() {
     let http = adapter_for(settings(Some("bedrock-api-key-123")))
         .chat_request(&req, "m", false)
         .expect("request");
-    assert_eq!(http.headers()["authorization"], "Bearer bedrock-api-key-123");
+    assert_eq!(
+        http.headers()["authorization"],
+        "Bearer bedrock-api-key-123"
+    );
     assert!(http.headers()["authorization"].is_sensitive());
     let body = body_of(&http);
-    assert_eq!(body["toolConfig"]["toolChoice"], json!({"tool": {"name": "lookup"}}));
+    assert_eq!(
+        body["toolConfig"]["toolChoice"],
+        json!({"tool": {"name": "lookup"}})
+    );
     assert_eq!(
         body["toolConfig"]["tools"][0]["toolSpec"]["inputSchema"],
         json!({"json": {"type": "object", "properties": {}}})
@@ -153,15 +170,20 @@ fn requests_bedrock_cannot_take_are_refused_naming_the_field() {
     let a = adapter();
     let err = a
         .chat_request(
-            &request(json!({"model": "m", "messages": [{"role": "user", "content": [
-                {"type": "image_url", "image_url": {"url": "https://example.com/cat.png"}}
-            ]}]})),
+            &request(
+                json!({"model": "m", "messages": [{"role": "user", "content": [
+                    {"type": "image_url", "image_url": {"url": "https://example.com/cat.png"}}
+                ]}]}),
+            ),
             "m",
             false,
         )
         .expect_err("URL images");
     assert_eq!(err.kind, ErrorKind::BadRequest);
-    assert_eq!(err.param.as_deref(), Some("messages[0].content[0].image_url"));
+    assert_eq!(
+        err.param.as_deref(),
+        Some("messages[0].content[0].image_url")
+    );
     assert_eq!(err.provider.as_deref(), Some("bedrock"));
     let err = a
         .chat_request(
@@ -173,9 +195,11 @@ fn requests_bedrock_cannot_take_are_refused_naming_the_field() {
     assert_eq!(err.param.as_deref(), Some("n"));
     let err = a
         .chat_request(
-            &request(json!({"model": "m", "messages": [{"role": "user", "content": [
-                {"type": "image_url", "image_url": {"url": "data:image/bmp;base64,Qk0="}}
-            ]}]})),
+            &request(
+                json!({"model": "m", "messages": [{"role": "user", "content": [
+                    {"type": "image_url", "image_url": {"url": "data:image/bmp;base64,Qk0="}}
+                ]}]}),
+            ),
             "m",
             false,
         )
@@ -260,7 +284,9 @@ fn stop_reasons_map_to_finish_reasons() {
             .expect("parses");
         assert_eq!(resp.choices[0].finish_reason, Some(finish), "{reason}");
     }
-    let err = adapter().parse_chat(b"{\"nope\":1}", "m").expect_err("not converse");
+    let err = adapter()
+        .parse_chat(b"{\"nope\":1}", "m")
+        .expect_err("not converse");
     assert_eq!(err.kind, ErrorKind::InvalidResponse);
 }
 
@@ -310,7 +336,10 @@ fn converse_stream_assembles_text_tool_call_and_usage_at_any_read_size() {
         }
         let resp = acc.finish();
         let msg = &resp.choices[0].message;
-        assert_eq!(msg.content.as_deref(), Some("Hello, I will check the weather."));
+        assert_eq!(
+            msg.content.as_deref(),
+            Some("Hello, I will check the weather.")
+        );
         let calls = msg.tool_calls.as_ref().expect("tool call");
         assert_eq!(calls[0].id, "tooluse_kZJMlvQmRJ6eAyJE5GIl7Q");
         assert_eq!(calls[0].function.name, "get_weather");
@@ -322,7 +351,9 @@ fn converse_stream_assembles_text_tool_call_and_usage_at_any_read_size() {
         assert_eq!(usage.total_tokens, TokenCount(1270));
         assert_eq!(usage.cached_tokens(), TokenCount(600));
         assert_eq!(
-            usage.prompt_tokens_details.and_then(|d| d.cache_creation_tokens),
+            usage
+                .prompt_tokens_details
+                .and_then(|d| d.cache_creation_tokens),
             Some(TokenCount(200))
         );
     }
@@ -334,7 +365,10 @@ fn an_in_stream_throttling_exception_is_rate_limited_after_the_text() {
         std::fs::read(format!("{FIXTURES}/converse-stream-throttled.bin")).expect("fixture");
     let (chunks, end) = play(&bytes, 3);
     assert_eq!(chunks.len(), 1);
-    assert_eq!(chunks[0].choices[0].delta.content.as_deref(), Some("Partial"));
+    assert_eq!(
+        chunks[0].choices[0].delta.content.as_deref(),
+        Some("Partial")
+    );
     let err = end.expect_err("exception");
     assert_eq!(err.kind, ErrorKind::RateLimited);
     assert_eq!(err.code.as_deref(), Some("throttlingException"));
@@ -349,18 +383,40 @@ fn an_in_stream_throttling_exception_is_rate_limited_after_the_text() {
 fn every_stream_exception_has_its_kind() {
     for (name, message, kind) in [
         ("throttlingException", "slow down", ErrorKind::RateLimited),
-        ("modelStreamErrorException", "model stream broke", ErrorKind::Unavailable),
+        (
+            "modelStreamErrorException",
+            "model stream broke",
+            ErrorKind::Unavailable,
+        ),
         ("validationException", "bad input", ErrorKind::BadRequest),
-        ("validationException", "Input is too long for requested model.", ErrorKind::ContextWindowExceeded),
-        ("serviceUnavailableException", "down", ErrorKind::Unavailable),
+        (
+            "validationException",
+            "Input is too long for requested model.",
+            ErrorKind::ContextWindowExceeded,
+        ),
+        (
+            "serviceUnavailableException",
+            "down",
+            ErrorKind::Unavailable,
+        ),
         ("internalServerException", "oops", ErrorKind::Unavailable),
-        ("InternalFailure", "framing-level error", ErrorKind::Unavailable),
+        (
+            "InternalFailure",
+            "framing-level error",
+            ErrorKind::Unavailable,
+        ),
     ] {
         let mut d = adapter().stream_decoder("m");
         let mut out = Vec::new();
         let data = json!({"message": message}).to_string();
         let err = d
-            .on_event(StreamEvent { event: name, data: &data }, &mut out)
+            .on_event(
+                StreamEvent {
+                    event: name,
+                    data: &data,
+                },
+                &mut out,
+            )
             .expect_err("exception ends the stream");
         assert_eq!(err.kind, kind, "{name}: {message}");
         assert_eq!(err.code.as_deref(), Some(name));
@@ -378,8 +434,14 @@ fn a_stream_cut_before_message_stop_is_a_connection_error() {
     let mut out = Vec::new();
     for _ in 0..3 {
         let f = frames.next_frame().expect("ok").expect("frame");
-        d.on_event(StreamEvent { event: &f.event, data: &f.data }, &mut out)
-            .expect("event");
+        d.on_event(
+            StreamEvent {
+                event: &f.event,
+                data: &f.data,
+            },
+            &mut out,
+        )
+        .expect("event");
     }
     let err = d.on_end(&mut out).expect_err("cut");
     assert_eq!(err.kind, ErrorKind::Connection);
@@ -387,8 +449,14 @@ fn a_stream_cut_before_message_stop_is_a_connection_error() {
     // An unknown future event type is skipped.
     let mut d = adapter().stream_decoder("m");
     assert_eq!(
-        d.on_event(StreamEvent { event: "somethingNew", data: "{}" }, &mut out)
-            .expect("ignored"),
+        d.on_event(
+            StreamEvent {
+                event: "somethingNew",
+                data: "{}"
+            },
+            &mut out
+        )
+        .expect("ignored"),
         StreamStep::Continue
     );
 }
@@ -446,7 +514,10 @@ fn error_code_from_the_body_and_unparseable_bodies() {
     assert_eq!(err.kind, ErrorKind::Unavailable);
     assert_eq!(err.message, "HTTP 502: <html>Bad Gateway</html>");
     let mut headers = HeaderMap::new();
-    headers.insert("x-amzn-errortype", HeaderValue::from_static("ThrottlingException"));
+    headers.insert(
+        "x-amzn-errortype",
+        HeaderValue::from_static("ThrottlingException"),
+    );
     headers.insert("retry-after", HeaderValue::from_static("3"));
     let err = adapter().parse_error(429, &headers, br#"{"message":"slow"}"#);
     assert_eq!(err.retry_after, Some(std::time::Duration::from_secs(3)));
@@ -456,6 +527,8 @@ fn error_code_from_the_body_and_unparseable_bodies() {
 fn embeddings_are_refused() {
     let req: switchpoint_core::api::EmbeddingRequest =
         serde_json::from_value(json!({"model": "m", "input": "x"})).expect("req");
-    let err = adapter().embed_request(&req, "m").expect_err("no embeddings");
+    let err = adapter()
+        .embed_request(&req, "m")
+        .expect_err("no embeddings");
     assert_eq!(err.kind, ErrorKind::BadRequest);
 }

@@ -48,18 +48,28 @@ fn body(req: &http::Request<bytes::Bytes>) -> Value {
 fn gemini_models_use_generate_content_under_the_location() {
     let a = adapter(None);
     assert_eq!(a.framing(), Framing::Sse);
-    let req = a.chat_request(&chat(), "gemini-2.5-flash", false).expect("request");
+    let req = a
+        .chat_request(&chat(), "gemini-2.5-flash", false)
+        .expect("request");
     assert_eq!(
         req.uri().to_string(),
         format!("{PREFIX}/publishers/google/models/gemini-2.5-flash:generateContent")
     );
     assert!(req.headers().get("x-goog-api-key").is_none());
-    assert!(req.headers().get("authorization").is_none(), "the token is added by the transport");
+    assert!(
+        req.headers().get("authorization").is_none(),
+        "the token is added by the transport"
+    );
     let b = body(&req);
-    assert_eq!(b["contents"], json!([{"role": "user", "parts": [{"text": "Hello"}]}]));
+    assert_eq!(
+        b["contents"],
+        json!([{"role": "user", "parts": [{"text": "Hello"}]}])
+    );
     assert_eq!(b["systemInstruction"]["parts"][0]["text"], "Be brief.");
     assert_eq!(b["generationConfig"]["maxOutputTokens"], 100);
-    let req = a.chat_request(&chat(), "google/gemini-2.5-pro", true).expect("request");
+    let req = a
+        .chat_request(&chat(), "google/gemini-2.5-pro", true)
+        .expect("request");
     assert_eq!(
         req.uri().to_string(),
         format!("{PREFIX}/publishers/google/models/gemini-2.5-pro:streamGenerateContent?alt=sse")
@@ -88,7 +98,11 @@ fn anthropic_models_use_raw_predict_with_the_vertex_version() {
         })
     );
     let req = a
-        .chat_request(&chat(), "publishers/anthropic/models/claude-haiku-4-5", true)
+        .chat_request(
+            &chat(),
+            "publishers/anthropic/models/claude-haiku-4-5",
+            true,
+        )
         .expect("request");
     assert_eq!(
         req.uri().to_string(),
@@ -107,7 +121,9 @@ fn anthropic_models_use_raw_predict_with_the_vertex_version() {
 fn answers_are_parsed_by_the_publishers_translation() {
     let a = adapter(None);
     let gemini = std::fs::read(format!("{FIXTURES}/gemini/generate_text.json")).expect("fixture");
-    let resp = a.parse_chat(&gemini, "gemini-2.0-flash").expect("gemini answer");
+    let resp = a
+        .parse_chat(&gemini, "gemini-2.0-flash")
+        .expect("gemini answer");
     assert_eq!(
         resp.choices[0].message.content.as_deref(),
         Some("The capital of France is Paris.")
@@ -151,7 +167,13 @@ fn play(model: &str, file: &str) -> switchpoint_core::api::ChatResponse {
     let mut out = Vec::new();
     for (event, data) in sse(&text) {
         let step = d
-            .on_event(StreamEvent { event: &event, data: &data }, &mut out)
+            .on_event(
+                StreamEvent {
+                    event: &event,
+                    data: &data,
+                },
+                &mut out,
+            )
             .expect("event");
         if step == StreamStep::Done {
             break;
@@ -172,7 +194,10 @@ fn streams_are_decoded_by_the_publishers_translation() {
         g.choices[0].message.content.as_deref(),
         Some("The capital of France is Paris.")
     );
-    let c = play("claude-sonnet-4-5", "anthropic-sdk-python/tool_use_response.sse");
+    let c = play(
+        "claude-sonnet-4-5",
+        "anthropic-sdk-python/tool_use_response.sse",
+    );
     assert_eq!(c.choices[0].finish_reason, Some(FinishReason::ToolCalls));
     assert!(c.choices[0].message.tool_calls.is_some());
 }
@@ -180,13 +205,16 @@ fn streams_are_decoded_by_the_publishers_translation() {
 #[test]
 fn errors_of_both_shapes_are_classified() {
     let a = adapter(None);
-    let google = std::fs::read(format!("{FIXTURES}/gemini/errors/429_resource_exhausted.json"))
-        .expect("fixture");
+    let google = std::fs::read(format!(
+        "{FIXTURES}/gemini/errors/429_resource_exhausted.json"
+    ))
+    .expect("fixture");
     let err = a.parse_error(429, &HeaderMap::new(), &google);
     assert_eq!(err.kind, ErrorKind::RateLimited);
     assert_eq!(err.code.as_deref(), Some("RESOURCE_EXHAUSTED"));
     assert_eq!(err.provider.as_deref(), Some("vx"));
-    let overloaded = br#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#;
+    let overloaded =
+        br#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#;
     let err = a.parse_error(529, &HeaderMap::new(), overloaded);
     assert_eq!(err.kind, ErrorKind::Unavailable);
     assert_eq!(err.code.as_deref(), Some("overloaded_error"));
@@ -200,14 +228,19 @@ fn errors_of_both_shapes_are_classified() {
     let err = a.parse_error(401, &HeaderMap::new(), unauth);
     assert_eq!(err.kind, ErrorKind::Auth);
     assert_eq!(err.status, Some(401));
-    assert_eq!(a.parse_error(502, &HeaderMap::new(), b"<html>").kind, ErrorKind::Unavailable);
+    assert_eq!(
+        a.parse_error(502, &HeaderMap::new(), b"<html>").kind,
+        ErrorKind::Unavailable
+    );
 }
 
 #[test]
 fn embeddings_are_refused_naming_the_model() {
     let req: switchpoint_core::api::EmbeddingRequest =
         serde_json::from_value(json!({"model": "m", "input": "x"})).expect("req");
-    let err = adapter(None).embed_request(&req, "text-embedding-005").expect_err("refused");
+    let err = adapter(None)
+        .embed_request(&req, "text-embedding-005")
+        .expect_err("refused");
     assert_eq!(err.kind, ErrorKind::BadRequest);
     assert_eq!(err.param.as_deref(), Some("model"));
 }

@@ -73,7 +73,10 @@ fn vertex_gateway(mock: &MockServer, credentials: &str) -> Gateway {
     .expect("valid config")
 }
 
-async fn assemble(gw: &Gateway, req: &ChatRequest) -> Result<switchpoint_core::ChatResponse, switchpoint_core::Error> {
+async fn assemble(
+    gw: &Gateway,
+    req: &ChatRequest,
+) -> Result<switchpoint_core::ChatResponse, switchpoint_core::Error> {
     let mut stream = gw.chat_stream(req, &RequestContext::default()).await?;
     let mut acc = StreamAccumulator::new();
     while let Some(chunk) = stream.next().await {
@@ -87,7 +90,10 @@ async fn bedrock_requests_are_sigv4_signed_and_verified_by_the_mock() {
     let mock = MockServer::start().await.expect("mock");
     let gw = bedrock_gateway(&mock, TEST_SECRET_ACCESS_KEY);
     let resp = gw
-        .chat(&request("haiku", "hello signed world"), &RequestContext::default())
+        .chat(
+            &request("haiku", "hello signed world"),
+            &RequestContext::default(),
+        )
         .await
         .expect("the mock accepts the signature");
     assert_eq!(
@@ -194,8 +200,11 @@ async fn vertex_service_account_tokens_are_fetched_once_and_shared() {
         let gw = &gw;
         async move {
             let model = if i % 2 == 0 { "gemini" } else { "claude" };
-            gw.chat(&request(model, "concurrent hello"), &RequestContext::default())
-                .await
+            gw.chat(
+                &request(model, "concurrent hello"),
+                &RequestContext::default(),
+            )
+            .await
         }
     });
     for resp in futures_util::future::join_all(calls).await {
@@ -230,7 +239,9 @@ async fn vertex_service_account_tokens_are_fetched_once_and_shared() {
         .iter()
         .find(|e| e.path.contains("/publishers/google/"))
         .expect("a gemini call");
-    assert!(gemini.path.ends_with("/models/gemini-2.5-flash:generateContent"));
+    assert!(gemini
+        .path
+        .ends_with("/models/gemini-2.5-flash:generateContent"));
 
     // Streams of both publishers reuse the cached token.
     for model in ["gemini", "claude"] {
@@ -251,7 +262,10 @@ async fn vertex_service_account_tokens_are_fetched_once_and_shared() {
 
     // Priced from the catalogue's vertex rows (the `@date` id): 2 x $3/M + 2 x $15/M.
     let resp = gw
-        .chat(&request("claude", "priced answer"), &RequestContext::default())
+        .chat(
+            &request("claude", "priced answer"),
+            &RequestContext::default(),
+        )
         .await
         .expect("answer");
     let cost = resp
@@ -272,8 +286,15 @@ async fn vertex_tokens_are_refreshed_before_they_expire() {
     );
     let ctx = RequestContext::default();
     gw.chat(&request("gemini", "a"), &ctx).await.expect("first");
-    gw.chat(&request("gemini", "b"), &ctx).await.expect("second");
-    let count = |m: &MockServer| m.log().iter().filter(|e| e.provider == "google-oauth").count();
+    gw.chat(&request("gemini", "b"), &ctx)
+        .await
+        .expect("second");
+    let count = |m: &MockServer| {
+        m.log()
+            .iter()
+            .filter(|e| e.provider == "google-oauth")
+            .count()
+    };
     assert_eq!(count(&mock), 1, "a fresh token is reused");
     tokio::time::sleep(Duration::from_millis(1200)).await;
     gw.chat(&request("gemini", "c"), &ctx).await.expect("third");
@@ -294,7 +315,11 @@ async fn a_refused_service_account_is_an_auth_error() {
         .expect_err("refused");
     assert_eq!(err.kind, ErrorKind::Auth);
     assert_eq!(err.code.as_deref(), Some("invalid_grant"));
-    assert!(err.message.contains("Invalid JWT Signature."), "{}", err.message);
+    assert!(
+        err.message.contains("Invalid JWT Signature."),
+        "{}",
+        err.message
+    );
     assert_eq!(err.provider.as_deref(), Some("vx"));
     assert!(!err.message.contains("PRIVATE KEY"), "{}", err.message);
 

@@ -109,9 +109,14 @@ async fn converse_stream_split_at_awkward_offsets_decodes_the_same() {
         assert_eq!(strip(split), strip(whole.clone()), "pieces {sizes:?}");
     }
     let msg = &whole.choices[0].message;
-    assert_eq!(msg.content.as_deref(), Some("Hello, I will check the weather."));
     assert_eq!(
-        msg.tool_calls.as_ref().map(|c| c[0].function.arguments.as_str()),
+        msg.content.as_deref(),
+        Some("Hello, I will check the weather.")
+    );
+    assert_eq!(
+        msg.tool_calls
+            .as_ref()
+            .map(|c| c[0].function.arguments.as_str()),
         Some("{\"city\": \"Paris\"}")
     );
     assert_eq!(whole.usage.as_ref().map(|u| u.total_tokens.0), Some(1270));

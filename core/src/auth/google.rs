@@ -250,7 +250,9 @@ impl GoogleAuth {
     /// Exchanges a fresh JWT for an access token.
     async fn fetch(&self, key: &ServiceAccountKey) -> Result<(String, Duration), Error> {
         let provider = self.provider.as_str();
-        let assertion = key.assertion(now_unix()).map_err(|e| e.with_provider(provider))?;
+        let assertion = key
+            .assertion(now_unix())
+            .map_err(|e| e.with_provider(provider))?;
         let form = url::form_urlencoded::Serializer::new(String::new())
             .append_pair("grant_type", JWT_BEARER_GRANT)
             .append_pair("assertion", &assertion)
@@ -321,7 +323,8 @@ impl Authorizer for GoogleAuth {
     fn authorize<'a>(&'a self, req: &'a mut HttpRequest) -> BoxFuture<'a, Result<(), Error>> {
         Box::pin(async move {
             let header = self.header().await?;
-            req.headers_mut().insert(http::header::AUTHORIZATION, header);
+            req.headers_mut()
+                .insert(http::header::AUTHORIZATION, header);
             Ok(())
         })
     }
@@ -359,7 +362,11 @@ mod tests {
         assert_eq!(e.kind, ErrorKind::Auth);
         assert_eq!(e.code.as_deref(), Some("invalid_grant"));
         assert_eq!(e.status, Some(400));
-        assert!(e.message.contains("Invalid JWT Signature."), "{}", e.message);
+        assert!(
+            e.message.contains("Invalid JWT Signature."),
+            "{}",
+            e.message
+        );
         assert_eq!(token_error(503, b"", "vx").kind, ErrorKind::Unavailable);
     }
 }

@@ -45,8 +45,11 @@ impl SigV4Signer {
     /// Signs `req` as of `time` (the transport passes now; tests pass the vectors' time).
     pub fn sign_at(&self, req: &mut HttpRequest, time: SystemTime) -> Result<(), Error> {
         let fail = |what: String| {
-            Error::new(ErrorKind::Config, format!("cannot sign the request: {what}"))
-                .with_provider(&self.provider)
+            Error::new(
+                ErrorKind::Config,
+                format!("cannot sign the request: {what}"),
+            )
+            .with_provider(&self.provider)
         };
         if req.uri().host().is_none() {
             return Err(fail(format!("the URL `{}` has no host", req.uri())));

@@ -28,7 +28,10 @@ pub(super) fn resolve_cloud(
     let aws_fields = [
         ("region", entry.region.is_some()),
         ("aws_access_key_id", entry.aws_access_key_id.is_some()),
-        ("aws_secret_access_key", entry.aws_secret_access_key.is_some()),
+        (
+            "aws_secret_access_key",
+            entry.aws_secret_access_key.is_some(),
+        ),
         ("aws_session_token", entry.aws_session_token.is_some()),
     ];
     let google_fields = [
@@ -245,7 +248,10 @@ mod tests {
                 assert_eq!(service, "bedrock");
                 assert_eq!(credentials.access_key_id.expose(), "AKID");
                 assert_eq!(credentials.secret_access_key.expose(), "shh");
-                assert_eq!(credentials.session_token.map(|t| t.expose().to_string()), Some("tok".into()));
+                assert_eq!(
+                    credentials.session_token.map(|t| t.expose().to_string()),
+                    Some("tok".into())
+                );
             }
             other => panic!("expected SigV4, got {other:?}"),
         }
@@ -269,7 +275,10 @@ mod tests {
             &env_of(&[("AWS_ACCESS_KEY_ID", "AKID")]),
         )
         .expect_err("no secret");
-        assert_eq!(err.param.as_deref(), Some("providers.br.aws_secret_access_key"));
+        assert_eq!(
+            err.param.as_deref(),
+            Some("providers.br.aws_secret_access_key")
+        );
         assert!(err.message.contains("MY_SECRET"), "{}", err.message);
         let entry = ProviderEntry {
             region: Some("us east".into()),
@@ -293,8 +302,8 @@ mod tests {
             region: Some("us-east-1".into()),
             ..ProviderEntry::default()
         };
-        let err = resolve_cloud("vx", &entry, ProviderKind::Vertex, &env_of(&[]))
-            .expect_err("misplaced");
+        let err =
+            resolve_cloud("vx", &entry, ProviderKind::Vertex, &env_of(&[])).expect_err("misplaced");
         assert_eq!(err.param.as_deref(), Some("providers.vx.region"));
     }
 

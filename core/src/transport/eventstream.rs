@@ -91,7 +91,9 @@ fn to_frame(message: &Message) -> Result<Frame, Error> {
     };
     match kind {
         "event" => Ok(Frame {
-            event: header(message, ":event-type").unwrap_or_default().to_string(),
+            event: header(message, ":event-type")
+                .unwrap_or_default()
+                .to_string(),
             data: payload()?,
         }),
         "exception" => Ok(Frame {
@@ -101,9 +103,10 @@ fn to_frame(message: &Message) -> Result<Frame, Error> {
             data: payload()?,
         }),
         "error" => Ok(Frame {
-            event: header(message, ":error-code").unwrap_or("error").to_string(),
-            data: serde_json::json!({ "message": header(message, ":error-message") })
+            event: header(message, ":error-code")
+                .unwrap_or("error")
                 .to_string(),
+            data: serde_json::json!({ "message": header(message, ":error-message") }).to_string(),
         }),
         other => Err(Error::new(
             ErrorKind::InvalidResponse,
@@ -179,7 +182,11 @@ mod tests {
                 "metadata"
             ]
         );
-        assert!(whole[1].data.contains(r#""text":"Hello"#), "{}", whole[1].data);
+        assert!(
+            whole[1].data.contains(r#""text":"Hello"#),
+            "{}",
+            whole[1].data
+        );
         // Pieces of 1..7 bytes in a repeating pattern: cuts land mid-prelude, mid-header,
         // mid-payload and mid-CRC of every message.
         for size in 1..=7 {
@@ -257,6 +264,10 @@ mod tests {
         d.push(&msg);
         let err = d.next_frame().expect_err("crc");
         assert_eq!(err.kind, ErrorKind::InvalidResponse);
-        assert!(err.message.contains("malformed event-stream"), "{}", err.message);
+        assert!(
+            err.message.contains("malformed event-stream"),
+            "{}",
+            err.message
+        );
     }
 }

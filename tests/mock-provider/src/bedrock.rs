@@ -65,10 +65,17 @@ pub(crate) fn conversation(body: &Value) -> Result<Conversation, String> {
     let Some(messages) = body.get("messages").and_then(Value::as_array) else {
         return Err("Malformed input request: #: required key [messages] not found".into());
     };
-    if messages.first().and_then(|m| m.get("role")).and_then(Value::as_str) != Some("user") {
+    if messages
+        .first()
+        .and_then(|m| m.get("role"))
+        .and_then(Value::as_str)
+        != Some("user")
+    {
         return Err("A conversation must start with a user message. Try again with a conversation that starts with a user message.".into());
     }
-    let mut prompt_words = body.get("system").map_or(0, |s| word_count(&blocks_text(s)));
+    let mut prompt_words = body
+        .get("system")
+        .map_or(0, |s| word_count(&blocks_text(s)));
     let mut user_text = String::new();
     for message in messages {
         let content = message.get("content").unwrap_or(&Value::Null);
@@ -77,7 +84,10 @@ pub(crate) fn conversation(body: &Value) -> Result<Conversation, String> {
         }
         let text = blocks_text(content);
         prompt_words += word_count(&text);
-        prompt_words += tool_results(content).iter().map(|t| word_count(t)).sum::<u64>();
+        prompt_words += tool_results(content)
+            .iter()
+            .map(|t| word_count(t))
+            .sum::<u64>();
         if message.get("role").and_then(Value::as_str) == Some("user") && !text.is_empty() {
             user_text = text;
         }
@@ -128,7 +138,9 @@ pub(crate) fn conversation(body: &Value) -> Result<Conversation, String> {
         prompt_words,
         tools,
         mode,
-        cap: body.pointer("/inferenceConfig/maxTokens").and_then(Value::as_u64),
+        cap: body
+            .pointer("/inferenceConfig/maxTokens")
+            .and_then(Value::as_u64),
     })
 }
 
@@ -213,7 +225,10 @@ fn stream_exception(kind: FaultError) -> (&'static str, &'static str) {
             "validationException",
             "Malformed input request, please reformat your input and try again.",
         ),
-        FaultError::ContextWindow => ("validationException", "Input is too long for requested model."),
+        FaultError::ContextWindow => (
+            "validationException",
+            "Input is too long for requested model.",
+        ),
         _ => (
             "internalServerException",
             "The server encountered an internal error while processing the request.",
@@ -232,7 +247,13 @@ pub(crate) fn stream(plan: &Plan, reply: &Reply<'_>, exception: Option<FaultErro
             true,
         )
     };
-    let stop = |index: usize| event("contentBlockStop", json!({"contentBlockIndex": index}), false);
+    let stop = |index: usize| {
+        event(
+            "contentBlockStop",
+            json!({"contentBlockIndex": index}),
+            false,
+        )
+    };
     match &plan.output {
         Output::Text { text, .. } => {
             for piece in word_pieces(text) {

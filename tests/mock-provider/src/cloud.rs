@@ -23,11 +23,12 @@ pub(crate) fn vertex_unauthenticated() -> ErrorReply {
     }
 }
 
+/// The token of an `Authorization: Bearer <token>` header, when there is a non-empty one.
 fn bearer(parts: &Parts) -> Option<&str> {
     let value = parts.headers.get("authorization")?.to_str().ok()?;
-    let token = value.get(..7).filter(|p| p.eq_ignore_ascii_case("bearer "))?;
-    let _ = token;
-    Some(value[7..].trim()).filter(|t| !t.is_empty())
+    let scheme = value.get(..7)?;
+    let token = value.get(7..)?.trim();
+    (scheme.eq_ignore_ascii_case("bearer ") && !token.is_empty()).then_some(token)
 }
 
 /// Auth and body checks for the cloud formats; `Some` is the provider's refusal.

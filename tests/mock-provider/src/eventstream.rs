@@ -41,7 +41,11 @@ mod tests {
 
     #[test]
     fn events_and_exceptions_round_trip() {
-        let bytes = encode(&Event::named("messageStop", &json!({"stopReason": "end_turn"}), false));
+        let bytes = encode(&Event::named(
+            "messageStop",
+            &json!({"stopReason": "end_turn"}),
+            false,
+        ));
         let message = read_message_from(bytes).expect("valid message");
         let header = |n: &str| {
             message
@@ -54,7 +58,11 @@ mod tests {
         assert_eq!(header(":event-type").as_deref(), Some("messageStop"));
         assert_eq!(header(":message-type").as_deref(), Some("event"));
         assert_eq!(&message.payload()[..], br#"{"stopReason":"end_turn"}"#);
-        let bytes = encode(&Event::named("throttlingException", &json!({"message": "slow"}), false));
+        let bytes = encode(&Event::named(
+            "throttlingException",
+            &json!({"message": "slow"}),
+            false,
+        ));
         let message = read_message_from(bytes).expect("valid message");
         assert!(message
             .headers()

@@ -40,18 +40,28 @@ pub(crate) fn error(status: u16, code: &str, description: &str) -> (u16, Value) 
 /// be the URL the request was posted to (`http://{host}{path_and_query}`).
 pub(crate) fn token(raw_body: &[u8], host: &str, path_and_query: &str) -> (u16, Value) {
     let query = path_and_query.split_once('?').map_or("", |(_, q)| q);
-    let form: Vec<(String, String)> = url::form_urlencoded::parse(raw_body)
-        .into_owned()
-        .collect();
-    let field = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+    let form: Vec<(String, String)> = url::form_urlencoded::parse(raw_body).into_owned().collect();
+    let field = |name: &str| {
+        form.iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
     if field("grant_type") != Some(JWT_BEARER) {
         return error(400, "unsupported_grant_type", "Invalid grant_type: ");
     }
     let Some(assertion) = field("assertion") else {
-        return error(400, "invalid_request", "Missing required parameter: assertion");
+        return error(
+            400,
+            "invalid_request",
+            "Missing required parameter: assertion",
+        );
     };
     let Ok(key) = DecodingKey::from_rsa_pem(TEST_PUBLIC_KEY.as_bytes()) else {
-        return error(500, "internal_failure", "mock-provider: the test public key does not parse");
+        return error(
+            500,
+            "internal_failure",
+            "mock-provider: the test public key does not parse",
+        );
     };
     let mut validation = Validation::new(Algorithm::RS256);
     validation.set_audience(&[format!("http://{host}{path_and_query}")]);
@@ -73,7 +83,11 @@ pub(crate) fn token(raw_body: &[u8], host: &str, path_and_query: &str) -> (u16, 
         }
     };
     if !claims.scope.split(' ').any(|s| s == CLOUD_PLATFORM) {
-        return error(400, "invalid_scope", "Invalid OAuth scope or ID token audience provided.");
+        return error(
+            400,
+            "invalid_scope",
+            "Invalid OAuth scope or ID token audience provided.",
+        );
     }
     let expires_in = url::form_urlencoded::parse(query.as_bytes())
         .find(|(k, _)| k == "expires_in")

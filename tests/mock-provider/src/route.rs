@@ -237,7 +237,10 @@ mod tests {
             Some(Action::Token)
         );
         assert_eq!(
-            route(&post, "/v1/projects/p/locations/l/publishers/meta/models/x:rawPredict"),
+            route(
+                &post,
+                "/v1/projects/p/locations/l/publishers/meta/models/x:rawPredict"
+            ),
             None
         );
         assert_eq!(route(&post, "/v1beta/models/gem:countTokens"), None);

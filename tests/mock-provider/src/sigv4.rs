@@ -109,7 +109,10 @@ pub(crate) fn verify(parts: &Parts, body: &[u8]) -> Result<(), Refusal> {
     if auth.service != "bedrock" {
         return Err(refuse(
             "InvalidSignatureException",
-            format!("Credential should be scoped to correct service: 'bedrock'. (got '{}')", auth.service),
+            format!(
+                "Credential should be scoped to correct service: 'bedrock'. (got '{}')",
+                auth.service
+            ),
         ));
     }
     let time = header("x-amz-date").and_then(amz_date).ok_or_else(|| {
@@ -151,10 +154,7 @@ pub(crate) fn verify(parts: &Parts, body: &[u8]) -> Result<(), Refusal> {
         headers.push((*name, value));
     }
     let host = header("host").unwrap_or("localhost");
-    let path = parts
-        .uri
-        .path_and_query()
-        .map_or("/", |p| p.as_str());
+    let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
     let uri = format!("http://{host}{path}");
     let signable = SignableRequest::new(
         parts.method.as_str(),

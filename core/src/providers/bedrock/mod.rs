@@ -112,7 +112,11 @@ impl Adapter for BedrockAdapter {
             Error::bad_request("messages", format!("cannot encode the request: {e}"))
                 .with_provider(name)
         })?;
-        let op = if stream { "converse-stream" } else { "converse" };
+        let op = if stream {
+            "converse-stream"
+        } else {
+            "converse"
+        };
         json_post(&self.url(model, op), self.headers(stream)?, bytes)
             .map_err(|e| e.with_provider(name))
     }

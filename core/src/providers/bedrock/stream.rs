@@ -218,10 +218,10 @@ impl StreamDecoder for ConverseStream {
             "messageStop" => {
                 let stop: MessageStop = self.parse(&event)?;
                 self.stopped = true;
-                let reason = stop.stop_reason.as_deref().map_or(
-                    crate::api::FinishReason::Stop,
-                    finish_reason,
-                );
+                let reason = stop
+                    .stop_reason
+                    .as_deref()
+                    .map_or(crate::api::FinishReason::Stop, finish_reason);
                 let c = self.chunk(Delta::default(), Some(reason));
                 out.push(c);
             }

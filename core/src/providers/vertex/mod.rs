@@ -125,7 +125,10 @@ impl Adapter for VertexAdapter {
             Publisher::Google => {
                 let built = self.gemini.chat_request(req, id, stream)?;
                 let url = if stream {
-                    format!("{}?alt=sse", self.url(publisher, id, "streamGenerateContent"))
+                    format!(
+                        "{}?alt=sse",
+                        self.url(publisher, id, "streamGenerateContent")
+                    )
                 } else {
                     self.url(publisher, id, "generateContent")
                 };
@@ -134,7 +137,11 @@ impl Adapter for VertexAdapter {
             Publisher::Anthropic => {
                 let built = self.anthropic.chat_request(req, id, stream)?;
                 let body = self.anthropic_body(&built)?;
-                let method = if stream { "streamRawPredict" } else { "rawPredict" };
+                let method = if stream {
+                    "streamRawPredict"
+                } else {
+                    "rawPredict"
+                };
                 self.post(&self.url(publisher, id, method), body)
             }
         }
