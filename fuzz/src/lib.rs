@@ -22,6 +22,8 @@ pub fn model(kind: ProviderKind) -> &'static str {
         ProviderKind::AzureOpenAi => "gpt4o-deploy",
         ProviderKind::Anthropic => "claude-sonnet-4-5",
         ProviderKind::Gemini => "gemini-2.5-flash",
+        ProviderKind::Bedrock => "anthropic.claude-haiku-4-5-20251001-v1:0",
+        ProviderKind::Vertex => "gemini-2.5-flash",
     }
 }
 
@@ -32,6 +34,11 @@ pub fn adapter(kind: ProviderKind) -> Arc<dyn Adapter> {
         ProviderKind::AzureOpenAi => ("https://fuzz.openai.azure.com", Some("2024-10-21")),
         ProviderKind::Anthropic => ("https://api.anthropic.com", Some("2023-06-01")),
         ProviderKind::Gemini => ("https://generativelanguage.googleapis.com", None),
+        ProviderKind::Bedrock => ("https://bedrock-runtime.us-east-1.amazonaws.com", None),
+        ProviderKind::Vertex => (
+            "https://us-central1-aiplatform.googleapis.com/v1/projects/fuzz/locations/us-central1",
+            None,
+        ),
     };
     adapter_for(ProviderSettings {
         name: format!("fuzz-{kind}"),
@@ -162,6 +169,7 @@ pub fn decode_body(kind: ProviderKind, pieces: Vec<Bytes>) -> Vec<Item> {
     let adapter = adapter(kind);
     let stream = ChunkStream::new(
         response,
+        adapter.framing(),
         adapter.stream_decoder(model(kind)),
         "fuzz".to_string(),
         None,
