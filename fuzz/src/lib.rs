@@ -22,6 +22,9 @@ pub fn model(kind: ProviderKind) -> &'static str {
         ProviderKind::AzureOpenAi => "gpt4o-deploy",
         ProviderKind::Anthropic => "claude-sonnet-4-5",
         ProviderKind::Gemini => "gemini-2.5-flash",
+        ProviderKind::Cohere => "command-a-03-2025",
+        ProviderKind::Mistral => "mistral-small-latest",
+        ProviderKind::Ollama => "llama3.2",
         ProviderKind::Bedrock => "anthropic.claude-haiku-4-5-20251001-v1:0",
         ProviderKind::Vertex => "gemini-2.5-flash",
     }
@@ -34,6 +37,9 @@ pub fn adapter(kind: ProviderKind) -> Arc<dyn Adapter> {
         ProviderKind::AzureOpenAi => ("https://fuzz.openai.azure.com", Some("2024-10-21")),
         ProviderKind::Anthropic => ("https://api.anthropic.com", Some("2023-06-01")),
         ProviderKind::Gemini => ("https://generativelanguage.googleapis.com", None),
+        ProviderKind::Cohere => ("https://api.cohere.com", None),
+        ProviderKind::Mistral => ("https://api.mistral.ai/v1", None),
+        ProviderKind::Ollama => ("http://localhost:11434", None),
         ProviderKind::Bedrock => ("https://bedrock-runtime.us-east-1.amazonaws.com", None),
         ProviderKind::Vertex => (
             "https://us-central1-aiplatform.googleapis.com/v1/projects/fuzz/locations/us-central1",

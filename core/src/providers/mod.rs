@@ -8,9 +8,12 @@
 pub mod anthropic;
 pub mod azure;
 pub mod bedrock;
+pub mod cohere;
 pub mod gemini;
 mod http_util;
 mod kind;
+pub mod mistral;
+pub mod ollama;
 pub mod openai;
 mod presets;
 mod retry_after;
@@ -48,8 +51,12 @@ pub struct ProviderSettings {
 /// How a provider frames its stream on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Framing {
-    /// `text/event-stream` (OpenAI, Azure, Anthropic, Gemini with `alt=sse`).
+    /// `text/event-stream` (OpenAI, Azure, Anthropic, Gemini with `alt=sse`, Cohere, Mistral,
+    /// Vertex).
     Sse,
+    /// Newline-delimited JSON (Ollama's native API): each line reaches the decoder as one
+    /// event with an empty `event` name and the line (without its newline) as `data`.
+    Ndjson,
     /// `application/vnd.amazon.eventstream` (Bedrock ConverseStream): binary messages whose
     /// `:event-type` (or `:exception-type`) header becomes [`StreamEvent::event`] and whose
     /// JSON payload becomes [`StreamEvent::data`].
@@ -139,6 +146,9 @@ pub fn adapter_for(settings: ProviderSettings) -> Arc<dyn Adapter> {
         ProviderKind::AzureOpenAi => Arc::new(azure::AzureAdapter::new(settings)),
         ProviderKind::Anthropic => Arc::new(anthropic::AnthropicAdapter::new(settings)),
         ProviderKind::Gemini => Arc::new(gemini::GeminiAdapter::new(settings)),
+        ProviderKind::Cohere => Arc::new(cohere::CohereAdapter::new(settings)),
+        ProviderKind::Mistral => Arc::new(mistral::MistralAdapter::new(settings)),
+        ProviderKind::Ollama => Arc::new(ollama::OllamaAdapter::new(settings)),
         ProviderKind::Bedrock => Arc::new(bedrock::BedrockAdapter::new(settings)),
         ProviderKind::Vertex => Arc::new(vertex::VertexAdapter::new(settings)),
     }

@@ -376,6 +376,7 @@ mod tests {
             "xai",
             "together",
             "fireworks",
+            "cohere",
         ] {
             assert!(
                 cat.models().iter().any(|m| m.provider == p),

@@ -1,9 +1,10 @@
-//! A streaming body as named events, whatever its wire framing: SSE (eventsource-stream) or
-//! the AWS binary event stream ([`super::eventstream`]). The chunk stream reads [`Frame`]s and
+//! A streaming body as named events, whatever its wire framing: SSE (eventsource-stream),
+//! NDJSON lines ([`super::ndjson`]) or the AWS binary event stream ([`super::eventstream`]). The chunk stream reads [`Frame`]s and
 //! never sees the framing.
 
 use super::classify;
 use super::eventstream::EventStreamDecoder;
+use super::ndjson;
 use crate::api::{Error, ErrorKind};
 use crate::providers::Framing;
 use bytes::Bytes;
@@ -24,6 +25,7 @@ pub(super) type Frames = BoxStream<'static, Result<Frame, Error>>;
 pub(super) fn frames(framing: Framing, response: reqwest::Response, provider: &str) -> Frames {
     match framing {
         Framing::Sse => sse_frames(response, provider.to_string()),
+        Framing::Ndjson => ndjson::lines(response.bytes_stream().boxed(), provider),
         Framing::AwsEventStream => aws_frames(response.bytes_stream().boxed(), provider),
     }
 }

@@ -1,8 +1,9 @@
 //! Sending adapter-built requests: one pooled HTTP client per provider, deadlines, and
-//! incremental stream decoding (SSE, AWS event stream) into unified chunks.
+//! incremental stream decoding (SSE, NDJSON, AWS event stream) into unified chunks.
 
 pub mod eventstream;
 mod framing;
+mod ndjson;
 mod sse;
 mod upstream;
 

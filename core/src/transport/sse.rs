@@ -1,6 +1,7 @@
 //! Incremental stream decoding: bytes -> events (eventsource-stream for SSE, which keeps
-//! partial events across reads without re-parsing the buffer; the AWS event-stream decoder for
-//! Bedrock) -> the adapter's decoder -> unified chunks.
+//! partial events across reads without re-parsing the buffer; the NDJSON line splitter for
+//! Ollama; the AWS event-stream decoder for Bedrock) -> the adapter's decoder -> unified chunks.
+//! The framings live in `super::framing`; this loop never sees which one is in use.
 
 use super::deadline_error;
 use super::framing::{frames, Frames};

@@ -30,7 +30,7 @@ pub(crate) fn encode(event: &Event) -> Bytes {
 
 /// Applies `malformed` and `cut_after` (as for SSE) and frames each event as a message.
 pub(crate) fn assemble(events: Vec<Event>, fault: Option<&Fault>) -> Assembled {
-    assemble_with(events, fault, &encode)
+    assemble_with(events, fault, encode)
 }
 
 #[cfg(test)]

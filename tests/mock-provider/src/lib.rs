@@ -1,12 +1,13 @@
-//! Fake LLM providers on loopback for tests: OpenAI, Azure OpenAI, Anthropic, Gemini, Bedrock
-//! and Vertex AI wire formats over real HTTP/1.1, with deterministic replies, scripted faults
-//! and a request log.
+//! Fake LLM providers on loopback for tests: OpenAI, Azure OpenAI, Anthropic, Gemini, Cohere,
+//! Mistral, Ollama, Bedrock and Vertex AI wire formats over real HTTP/1.1, with deterministic
+//! replies, scripted faults and a request log.
 //! See README.md for the endpoints, reply rules and fault fields.
 
 mod anthropic;
 mod bedrock;
 mod body;
 mod cloud;
+mod cohere;
 mod convo;
 mod embed;
 mod errors;
@@ -15,7 +16,9 @@ mod fault;
 mod gemini;
 mod handler;
 mod log;
+mod mistral;
 mod oauth;
+mod ollama;
 mod openai;
 mod route;
 mod server;
