@@ -128,6 +128,13 @@ impl Gateway {
     }
 }
 
+impl Gateway {
+    /// The core gateway, for the exports in other modules (`telemetry`).
+    pub(crate) fn core(&self) -> &switchpoint_core::Gateway {
+        &self.inner
+    }
+}
+
 fn build(env: &Env, gw: std::result::Result<switchpoint_core::Gateway, Error>) -> Result<Gateway> {
     gw.map(|inner| Gateway { inner }).map_err(|e| throw(env, e))
 }
