@@ -14,4 +14,6 @@ fi
 # Debug build of the addon (switchpoint.<platform>.node); regenerates native.js/native.d.ts.
 npx napi build --platform --js native.js --dts native.d.ts
 
-node --test --expose-gc tests/
+# One file at a time (the memory and concurrency tests measure the process), and a per-test
+# timeout so a hang fails with a name instead of stalling CI.
+node --test --test-concurrency=1 --test-timeout=180000 --expose-gc tests/

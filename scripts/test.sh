@@ -3,7 +3,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-step() { printf '\n==> %s\n' "$*"; }
+current=""
+step() { current="$*"; printf '\n==> %s\n' "$*"; }
+# Say which step failed on both streams, so a CI log cut at either end still shows it.
+trap 'rc=$?; if [ $rc -ne 0 ]; then msg="FAILED (exit $rc) in step: ${current:-setup}"; echo "$msg"; echo "$msg" >&2; fi' EXIT
 
 step "formatting (cargo fmt --check)"
 cargo fmt --all -- --check

@@ -22,15 +22,15 @@ use crate::cache::{
     replay, CacheKey, CachedAnswer, Lookup, Origin, ResponseCache, Role, SemanticOutcome, Tenant,
 };
 use crate::config::{self, ResolvedConfig};
-use crate::providers::{ProviderKind, PRESETS};
 use crate::resilience::{Executor, Served};
 use crate::routing::{Features, Route, Router, Selected, TargetHealth};
-use crate::telemetry::{CacheStatus, Caller, GroupBy, Observer, ObserverId, Telemetry, UsageRow};
+use crate::telemetry::{
+    price_tables, CacheStatus, Caller, GroupBy, Observer, ObserverId, Telemetry, UsageRow,
+};
 use calls::{ChatCall, EmbedCall, StreamCall};
 use chat_stream::Source;
 use futures_util::{FutureExt, StreamExt};
 use settle::{AnswerMeta, PricingNames, Settle};
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -686,27 +686,10 @@ fn failed_facts(req: &ChatRequest, route: &str, start: Instant) -> Facts {
 /// Provider config name -> names its prices are looked up under: itself, the preset it
 /// uses (by name or by base URL), its wire format.
 fn pricing_names(cfg: &ResolvedConfig) -> PricingNames {
-    let mut out = HashMap::new();
-    for (name, p) in &cfg.providers {
-        let mut names = vec![name.clone()];
-        let base = p.settings.base_url.trim_end_matches('/');
-        if let Some(preset) = PRESETS
-            .iter()
-            .find(|pr| !pr.base_url.is_empty() && pr.base_url.trim_end_matches('/') == base)
-        {
-            names.push(preset.name.to_string());
-        }
-        let kind = match p.settings.kind {
-            ProviderKind::OpenAi => "openai",
-            ProviderKind::AzureOpenAi => "azure",
-            ProviderKind::Anthropic => "anthropic",
-            ProviderKind::Gemini => "gemini",
-        };
-        names.push(kind.to_string());
-        names.dedup();
-        out.insert(name.clone(), names);
-    }
-    out
+    cfg.providers
+        .iter()
+        .map(|(name, p)| (name.clone(), price_tables(name, &p.settings)))
+        .collect()
 }
 
 /// Stage 5 (settle): the facts of a finished call.

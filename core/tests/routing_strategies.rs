@@ -4,7 +4,7 @@
 use serde_json::{json, Value};
 use std::sync::Arc;
 use switchpoint_core::api::{from_json_value, ChatRequest};
-use switchpoint_core::routing::{Features, Pick, Rng, Route};
+use switchpoint_core::routing::{Features, Pick, Price, Rng, Route};
 use switchpoint_core::{ErrorKind, Gateway, RequestContext};
 
 fn gateway(routes: Value) -> Gateway {
@@ -169,6 +169,58 @@ fn lowest_cost_uses_prices_and_the_token_estimate() {
     let short = req(json!({"model": "c", "max_tokens": 4000,
         "messages": [{"role": "user", "content": "hi"}]}));
     assert_eq!(pick(&gw, &short, &ctx, &mut rng), "cheap_out");
+}
+
+#[test]
+fn lowest_cost_reads_the_catalogue_per_provider_and_config_pricing() {
+    // The same model id at two providers: the config's `pricing:` makes `b`'s copy cheaper
+    // than the catalogue's price for `a`'s; an unpriced id becomes routable through it.
+    let gw = Gateway::from_value(json!({
+        "providers": {
+            "a": {"kind": "openai", "base_url": "http://127.0.0.1:9/v1", "api_key": "k"},
+            "b": {"kind": "openai", "base_url": "http://127.0.0.1:8/v1", "api_key": "k"}
+        },
+        "pricing": {
+            "b": {"gpt-4o": {"input": "0.01", "output": "0.02"}},
+            "a": {"house": {"input": "1", "output": "1"}}
+        },
+        "routes": {"c": {"strategy": "lowest_cost", "targets": [
+            {"provider": "a", "model": "gpt-4o"},
+            {"provider": "b", "model": "gpt-4o"},
+            {"provider": "a", "model": "house"}
+        ]}}
+    }))
+    .expect("valid config");
+    let rt = route(&gw, "c");
+    let prices: Vec<_> = rt.slots.iter().map(|s| s.price).collect();
+    assert_eq!(
+        prices,
+        vec![
+            Some(Price {
+                input: 2.5,
+                output: 10.0
+            }),
+            Some(Price {
+                input: 0.01,
+                output: 0.02
+            }),
+            Some(Price {
+                input: 1.0,
+                output: 1.0
+            }),
+        ]
+    );
+    let mut rng = Rng::seeded(3);
+    let (_, p) = gw
+        .router()
+        .decide(
+            "c",
+            &RequestContext::new(),
+            &Features::of(&simple("c")),
+            &mut rng,
+        )
+        .expect("decision");
+    assert!(matches!(p, Pick::Target(1)), "{p:?}");
 }
 
 #[test]

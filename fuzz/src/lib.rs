@@ -22,6 +22,9 @@ pub fn model(kind: ProviderKind) -> &'static str {
         ProviderKind::AzureOpenAi => "gpt4o-deploy",
         ProviderKind::Anthropic => "claude-sonnet-4-5",
         ProviderKind::Gemini => "gemini-2.5-flash",
+        ProviderKind::Cohere => "command-a-03-2025",
+        ProviderKind::Mistral => "mistral-small-latest",
+        ProviderKind::Ollama => "llama3.2",
     }
 }
 
@@ -32,6 +35,9 @@ pub fn adapter(kind: ProviderKind) -> Arc<dyn Adapter> {
         ProviderKind::AzureOpenAi => ("https://fuzz.openai.azure.com", Some("2024-10-21")),
         ProviderKind::Anthropic => ("https://api.anthropic.com", Some("2023-06-01")),
         ProviderKind::Gemini => ("https://generativelanguage.googleapis.com", None),
+        ProviderKind::Cohere => ("https://api.cohere.com", None),
+        ProviderKind::Mistral => ("https://api.mistral.ai/v1", None),
+        ProviderKind::Ollama => ("http://localhost:11434", None),
     };
     adapter_for(ProviderSettings {
         name: format!("fuzz-{kind}"),
@@ -162,6 +168,7 @@ pub fn decode_body(kind: ProviderKind, pieces: Vec<Bytes>) -> Vec<Item> {
     let adapter = adapter(kind);
     let stream = ChunkStream::new(
         response,
+        adapter.framing(),
         adapter.stream_decoder(model(kind)),
         "fuzz".to_string(),
         None,

@@ -16,6 +16,7 @@ use crate::resilience::{
     RouteTimeouts,
 };
 use crate::routing::{builtin_price, AutoSpec, Caps, Match, Price, Rule, Strategy};
+use crate::telemetry::{price_tables, Catalogue};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;
 
@@ -54,7 +55,8 @@ impl TargetSpec {
             weight: 1.0,
             caps: Caps::ALL,
             context_window: None,
-            price: builtin_price(model),
+            // Priced by the gateway from the catalogue and config `pricing:`.
+            price: None,
             rpm: None,
             tpm: None,
             tags: Vec::new(),
@@ -80,6 +82,20 @@ pub fn resolve_routes(
         ..RoutePolicy::default()
     };
     let provider_ok = |p: &str| providers.contains_key(p) || Preset::find(p).is_some();
+    // Targets without a `price:` take the catalogue's, config `pricing:` included, looked up
+    // under the provider's own name, preset and wire format.
+    let catalogue = Catalogue::builtin().with_overrides(&cfg.pricing);
+    let price_of = |provider: &str, model: &str| -> Option<Price> {
+        let names = match providers.get(provider) {
+            Some(p) => price_tables(provider, &p.settings),
+            None => vec![provider.to_string()],
+        };
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        catalogue
+            .lookup(&names, model)
+            .map(Price::of)
+            .or_else(|| builtin_price(model))
+    };
     let known_providers: Vec<&str> = {
         let mut v: Vec<&str> = providers
             .keys()
@@ -115,7 +131,10 @@ pub fn resolve_routes(
             name: name.clone(),
             aliases: m.aliases.clone(),
             strategy: Strategy::Priority,
-            targets: vec![TargetSpec::plain(&m.provider, &model)],
+            targets: vec![TargetSpec {
+                price: price_of(&m.provider, &model),
+                ..TargetSpec::plain(&m.provider, &model)
+            }],
             rules: Vec::new(),
             default: None,
             policy: defaults.clone(),
@@ -135,6 +154,9 @@ pub fn resolve_routes(
                 &provider_ok,
                 &known_providers,
             )?);
+        }
+        for t in targets.iter_mut().filter(|t| t.price.is_none()) {
+            t.price = price_of(&t.provider, &t.model);
         }
         check_route_shape(name, r, &targets)?;
         routes.push(RouteSpec {
@@ -289,13 +311,10 @@ fn target(
         weight,
         caps,
         context_window: t.context_window,
-        price: t
-            .price
-            .map(|p| Price {
-                input: p.input,
-                output: p.output,
-            })
-            .or_else(|| builtin_price(&t.model)),
+        price: t.price.map(|p| Price {
+            input: p.input,
+            output: p.output,
+        }),
         rpm: t.rpm,
         tpm: t.tpm,
         tags: t.tags.clone(),

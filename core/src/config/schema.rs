@@ -40,7 +40,8 @@ pub struct ConfigFile {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProviderEntry {
-    /// A wire format (`openai`, `azure_openai`, `anthropic`, `gemini`) or a preset name
+    /// A wire format (`openai`, `azure_openai`, `anthropic`, `gemini`, `cohere`, `mistral`,
+    /// `ollama`) or a preset name
     /// (`groq`, `mistral`, ...); defaults to the entry's own name when that is a preset.
     #[serde(default)]
     pub kind: Option<String>,

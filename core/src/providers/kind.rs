@@ -16,15 +16,27 @@ pub enum ProviderKind {
     /// Google Gemini API (generateContent).
     #[serde(rename = "gemini")]
     Gemini,
+    /// Cohere v2 API (`/v2/chat`, `/v2/embed`).
+    #[serde(rename = "cohere")]
+    Cohere,
+    /// Mistral's own API: OpenAI-like, with its tool-call ids, `random_seed` and `safe_prompt`.
+    #[serde(rename = "mistral")]
+    Mistral,
+    /// Ollama's native API (`/api/chat` with NDJSON streams, `/api/embed`).
+    #[serde(rename = "ollama")]
+    Ollama,
 }
 
 impl ProviderKind {
     /// Every kind, for error messages listing what is allowed.
-    pub const ALL: [ProviderKind; 4] = [
+    pub const ALL: [ProviderKind; 7] = [
         ProviderKind::OpenAi,
         ProviderKind::AzureOpenAi,
         ProviderKind::Anthropic,
         ProviderKind::Gemini,
+        ProviderKind::Cohere,
+        ProviderKind::Mistral,
+        ProviderKind::Ollama,
     ];
 
     /// The config name of the kind.
@@ -34,6 +46,9 @@ impl ProviderKind {
             ProviderKind::AzureOpenAi => "azure_openai",
             ProviderKind::Anthropic => "anthropic",
             ProviderKind::Gemini => "gemini",
+            ProviderKind::Cohere => "cohere",
+            ProviderKind::Mistral => "mistral",
+            ProviderKind::Ollama => "ollama",
         }
     }
 }

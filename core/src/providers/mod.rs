@@ -7,9 +7,12 @@
 
 pub mod anthropic;
 pub mod azure;
+pub mod cohere;
 pub mod gemini;
 mod http_util;
 mod kind;
+pub mod mistral;
+pub mod ollama;
 pub mod openai;
 mod presets;
 mod retry_after;
@@ -45,8 +48,11 @@ pub struct ProviderSettings {
 /// How a provider frames its stream on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Framing {
-    /// `text/event-stream` (OpenAI, Azure, Anthropic, Gemini with `alt=sse`).
+    /// `text/event-stream` (OpenAI, Azure, Anthropic, Gemini with `alt=sse`, Cohere, Mistral).
     Sse,
+    /// Newline-delimited JSON (Ollama's native API): each line reaches the decoder as one
+    /// event with an empty `event` name and the line (without its newline) as `data`.
+    Ndjson,
 }
 
 /// One decoded stream event, as the framing layer hands it to a [`StreamDecoder`].
@@ -132,5 +138,8 @@ pub fn adapter_for(settings: ProviderSettings) -> Arc<dyn Adapter> {
         ProviderKind::AzureOpenAi => Arc::new(azure::AzureAdapter::new(settings)),
         ProviderKind::Anthropic => Arc::new(anthropic::AnthropicAdapter::new(settings)),
         ProviderKind::Gemini => Arc::new(gemini::GeminiAdapter::new(settings)),
+        ProviderKind::Cohere => Arc::new(cohere::CohereAdapter::new(settings)),
+        ProviderKind::Mistral => Arc::new(mistral::MistralAdapter::new(settings)),
+        ProviderKind::Ollama => Arc::new(ollama::OllamaAdapter::new(settings)),
     }
 }

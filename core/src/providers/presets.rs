@@ -79,8 +79,18 @@ pub const PRESETS: &[Preset] = &[
         "GROQ_BASE_URL",
     ),
     p(
+        "cohere",
+        ProviderKind::Cohere,
+        "https://api.cohere.com",
+        "CO_API_KEY",
+        false,
+        "CO_API_URL",
+    ),
+    // Mistral's own wire format (its tool-call ids, `random_seed`, no `stream_options`); the
+    // OpenAI-compatible path is `kind: openai` with this base URL.
+    p(
         "mistral",
-        ProviderKind::OpenAi,
+        ProviderKind::Mistral,
         "https://api.mistral.ai/v1",
         "MISTRAL_API_KEY",
         false,
@@ -134,8 +144,19 @@ pub const PRESETS: &[Preset] = &[
         true,
         "VLLM_BASE_URL",
     ),
+    // Ollama's native API (`/api/chat`, NDJSON streams); a base URL ending in `/v1` (the
+    // OpenAI-compatible path users may have configured before) is accepted and trimmed.
     p(
         "ollama",
+        ProviderKind::Ollama,
+        "http://localhost:11434",
+        "OLLAMA_API_KEY",
+        true,
+        "OLLAMA_BASE_URL",
+    ),
+    // Ollama's OpenAI-compatible endpoint, for callers who want exactly the OpenAI shape.
+    p(
+        "ollama_openai",
         ProviderKind::OpenAi,
         "http://localhost:11434/v1",
         "OLLAMA_API_KEY",

@@ -217,7 +217,10 @@ impl Router {
             name: model.to_string(),
             aliases: Vec::new(),
             strategy: Strategy::Priority,
-            targets: vec![TargetSpec::plain(provider, id)],
+            targets: vec![TargetSpec {
+                price: builtin_price(id),
+                ..TargetSpec::plain(provider, id)
+            }],
             rules: Vec::new(),
             default: None,
             policy: self.route_defaults.clone(),

@@ -1,8 +1,9 @@
-//! Prices for `lowest_cost` routing: a target's configured price, else this small built-in
-//! table of list prices (USD per million tokens, standard tier, no caching discounts).
-//!
-//! The telemetry stage will own the full price table; routing only needs relative prices,
-//! and a configured `price:` always wins.
+//! Prices for `lowest_cost` routing: a target's configured price, else the model catalogue's
+//! (USD per million tokens, standard tier, no caching discounts). Routing only needs relative
+//! prices; a configured `price:` always wins.
+
+use crate::telemetry::{Catalogue, ModelInfo};
+use rust_decimal::prelude::ToPrimitive;
 
 /// USD per million input and output tokens.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -19,40 +20,20 @@ impl Price {
     }
 }
 
-/// List prices of well-known models, by model id prefix (longest match wins, so dated
-/// snapshots like `gpt-4o-mini-2024-07-18` find their family).
-const TABLE: &[(&str, f64, f64)] = &[
-    ("gpt-4o", 2.50, 10.00),
-    ("gpt-4o-mini", 0.15, 0.60),
-    ("gpt-4.1", 2.00, 8.00),
-    ("gpt-4.1-mini", 0.40, 1.60),
-    ("gpt-4.1-nano", 0.10, 0.40),
-    ("gpt-5", 1.25, 10.00),
-    ("gpt-5-mini", 0.25, 2.00),
-    ("gpt-5-nano", 0.05, 0.40),
-    ("o3", 2.00, 8.00),
-    ("o3-mini", 1.10, 4.40),
-    ("o4-mini", 1.10, 4.40),
-    ("claude-opus-4", 15.00, 75.00),
-    ("claude-sonnet-4", 3.00, 15.00),
-    ("claude-3-7-sonnet", 3.00, 15.00),
-    ("claude-3-5-haiku", 0.80, 4.00),
-    ("claude-haiku-4-5", 1.00, 5.00),
-    ("gemini-2.5-pro", 1.25, 10.00),
-    ("gemini-2.5-flash", 0.30, 2.50),
-    ("gemini-2.5-flash-lite", 0.10, 0.40),
-    ("gemini-2.0-flash", 0.10, 0.40),
-    ("text-embedding-3-small", 0.02, 0.0),
-    ("text-embedding-3-large", 0.13, 0.0),
-];
-
-/// The built-in price of a provider model id, if it is a known model.
+/// The catalogue price of a provider model id at any provider (`core/data/models.yaml`),
+/// for targets made on the fly; configured routes are priced per provider by the gateway.
 pub fn builtin_price(model: &str) -> Option<Price> {
-    TABLE
-        .iter()
-        .filter(|(prefix, _, _)| model.starts_with(prefix))
-        .max_by_key(|(prefix, _, _)| prefix.len())
-        .map(|&(_, input, output)| Price { input, output })
+    Catalogue::builtin().lookup_any(model).map(Price::of)
+}
+
+impl Price {
+    /// The routing view of a catalogue price (relative prices only, so floats suffice).
+    pub fn of(info: &ModelInfo) -> Price {
+        Price {
+            input: info.price.input.to_f64().unwrap_or(f64::INFINITY),
+            output: info.price.output.to_f64().unwrap_or(f64::INFINITY),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -18,7 +18,7 @@ pub mod usage;
 
 pub use cost::{cost, Cost, TokenSplit};
 pub use hub::{FnObserver, Hub, Observer, ObserverId};
-pub use pricing::{Capabilities, Catalogue, ModelInfo, Price, PriceEntry};
+pub use pricing::{price_tables, Capabilities, Catalogue, ModelInfo, Price, PriceEntry};
 pub use record::{CacheOutcome, CacheStatus, Caller, RecordedContent, RequestRecord, Status};
 pub use redact::Redactor;
 pub use usage::{GroupBy, UsageRow};

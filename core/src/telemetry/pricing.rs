@@ -3,6 +3,7 @@
 //! config. Nothing is fetched at start-up.
 
 use crate::api::Error;
+use crate::providers::{ProviderKind, ProviderSettings, PRESETS};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer};
 use std::collections::{BTreeMap, HashMap};
@@ -268,12 +269,50 @@ impl Catalogue {
         None
     }
 
+    /// The most specific row for a model id at any provider (longest key; ties go to the
+    /// provider name first in order), for targets whose provider has no table of its own.
+    pub fn lookup_any(&self, model: &str) -> Option<&ModelInfo> {
+        let bare = model.split_once('/').map(|(_, b)| b);
+        let mut tables: Vec<(&String, &Vec<ModelInfo>)> = self.providers.iter().collect();
+        tables.sort_by(|a, b| a.0.cmp(b.0));
+        tables
+            .into_iter()
+            .filter_map(|(_, rows)| find(rows, model).or_else(|| bare.and_then(|b| find(rows, b))))
+            .max_by(|a, b| {
+                a.model
+                    .len()
+                    .cmp(&b.model.len())
+                    .then(b.provider.cmp(&a.provider))
+            })
+    }
+
     /// Every row, for listing (`provider`, then model).
     pub fn models(&self) -> Vec<&ModelInfo> {
         let mut all: Vec<&ModelInfo> = self.providers.values().flatten().collect();
         all.sort_by(|a, b| (&a.provider, &a.model).cmp(&(&b.provider, &b.model)));
         all
     }
+}
+
+/// The catalogue tables a configured provider's models are looked up in, most specific
+/// first: its config name (for `pricing:` overrides), the preset its base URL belongs to,
+/// then its wire format.
+pub fn price_tables(name: &str, settings: &ProviderSettings) -> Vec<String> {
+    let mut names = vec![name.to_string()];
+    let base = settings.base_url.trim_end_matches('/');
+    if let Some(preset) = PRESETS
+        .iter()
+        .find(|pr| !pr.base_url.is_empty() && pr.base_url.trim_end_matches('/') == base)
+    {
+        names.push(preset.name.to_string());
+    }
+    let kind = match settings.kind {
+        ProviderKind::AzureOpenAi => "azure",
+        other => other.as_str(),
+    };
+    names.push(kind.to_string());
+    names.dedup();
+    names
 }
 
 fn find<'a>(rows: &'a [ModelInfo], model: &str) -> Option<&'a ModelInfo> {
@@ -337,6 +376,7 @@ mod tests {
             "xai",
             "together",
             "fireworks",
+            "cohere",
         ] {
             assert!(
                 cat.models().iter().any(|m| m.provider == p),

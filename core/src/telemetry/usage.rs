@@ -415,8 +415,8 @@ mod group_by_tests {
 
     #[test]
     fn a_typo_names_the_parameter_and_the_allowed_values() {
-        assert_eq!(GroupBy::from_param("team").unwrap(), GroupBy::Team);
-        let e = GroupBy::from_param("teams").unwrap_err();
+        assert_eq!(GroupBy::from_param("team").expect("valid"), GroupBy::Team);
+        let e = GroupBy::from_param("teams").expect_err("a typo");
         assert_eq!(e.kind.as_str(), "bad_request");
         assert_eq!(e.param.as_deref(), Some("group_by"));
         assert_eq!(

@@ -1,6 +1,7 @@
 //! Sending adapter-built requests: one pooled HTTP client per provider, deadlines, and
 //! incremental SSE decoding into unified chunks.
 
+mod ndjson;
 mod sse;
 mod upstream;
 

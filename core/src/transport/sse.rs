@@ -1,11 +1,13 @@
 //! Incremental SSE decoding: bytes -> events (eventsource-stream, which keeps partial events
 //! across reads without re-parsing the buffer) -> the adapter's decoder -> unified chunks.
+//! NDJSON bodies (`Framing::Ndjson`) are framed by `super::ndjson` into the same items.
 
+use super::ndjson::{self, FramedItem};
 use super::{classify, deadline_error};
 use crate::api::{ChatChunk, Error, ErrorKind};
-use crate::providers::{StreamDecoder, StreamEvent, StreamStep};
+use crate::providers::{Framing, StreamDecoder, StreamEvent, StreamStep};
 use bytes::Bytes;
-use eventsource_stream::{EventStream, EventStreamError, Eventsource};
+use eventsource_stream::{EventStreamError, Eventsource};
 use futures_util::stream::{BoxStream, Stream, StreamExt};
 use std::collections::VecDeque;
 use std::future::Future;
@@ -13,7 +15,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
-type Events = EventStream<BoxStream<'static, Result<Bytes, reqwest::Error>>>;
+type Events = BoxStream<'static, FramedItem>;
 
 /// A provider's stream as unified chunks. Dropping it closes the upstream connection.
 pub struct ChunkStream {
@@ -37,9 +39,10 @@ impl std::fmt::Debug for ChunkStream {
 }
 
 impl ChunkStream {
-    /// Wraps a 2xx streaming response.
+    /// Wraps a 2xx streaming response framed as `framing`.
     pub fn new(
         response: reqwest::Response,
+        framing: Framing,
         decoder: Box<dyn StreamDecoder>,
         provider: String,
         deadline: Option<Instant>,
@@ -49,7 +52,10 @@ impl ChunkStream {
             .map(|d| d.saturating_duration_since(now))
             .unwrap_or_default();
         ChunkStream {
-            events: Some(with_final_separator(response).eventsource()),
+            events: Some(match framing {
+                Framing::Sse => with_final_separator(response).eventsource().boxed(),
+                Framing::Ndjson => ndjson::lines(response.bytes_stream().boxed()),
+            }),
             decoder,
             pending: VecDeque::new(),
             provider,

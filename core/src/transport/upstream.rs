@@ -153,6 +153,7 @@ impl Upstream {
     ) -> ChunkStream {
         ChunkStream::new(
             answer.response,
+            self.adapter.framing(),
             self.adapter.stream_decoder(model),
             self.name.clone(),
             deadline,

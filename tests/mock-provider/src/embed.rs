@@ -63,7 +63,7 @@ pub fn to_base64(vector: &[f32]) -> String {
     out
 }
 
-fn dimensions(value: Option<&Value>) -> Result<usize, String> {
+pub(crate) fn dimensions(value: Option<&Value>) -> Result<usize, String> {
     match value {
         None | Some(Value::Null) => Ok(DEFAULT_DIMENSIONS),
         Some(v) => match v.as_u64() {

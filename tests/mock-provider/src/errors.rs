@@ -80,8 +80,64 @@ pub(crate) fn fault_error(
         Provider::Azure => azure_fault(kind, ctx),
         Provider::Anthropic => anthropic_fault(kind, status, ctx),
         Provider::Gemini => gemini_fault(kind, status, ctx),
+        Provider::Cohere => cohere_fault(kind, ctx),
+        Provider::Mistral => mistral_fault(kind, ctx),
+        Provider::Ollama => ollama_fault(kind, ctx),
     };
     ErrorReply { status, body }
+}
+
+fn cohere(message: &str, request_id: &str) -> Value {
+    json!({"id": request_id, "message": message})
+}
+
+fn cohere_fault(kind: FaultError, ctx: ErrorContext<'_>) -> Value {
+    let message = match kind {
+        FaultError::RateLimit => "You are using a Trial key, which is limited to 20 API calls / minute. You can continue to use the Trial key for free or upgrade to a Production key with higher rate limits at 'https://dashboard.cohere.com/api-keys'. Contact us on 'https://discord.gg/XW44jPfYJu' or email us at support@cohere.com with any questions".to_string(),
+        FaultError::Overloaded | FaultError::Unavailable => "service unavailable".to_string(),
+        FaultError::Server => "internal server error, this has been reported to our developers".to_string(),
+        FaultError::Auth => "invalid api token".to_string(),
+        FaultError::Permission => "You do not have access to this resource.".to_string(),
+        FaultError::NotFound => format!("model '{}' not found, make sure the correct model ID was used and that you have access to the model.", ctx.model),
+        FaultError::BadRequest | FaultError::ContentFilter => "invalid request: mock-provider bad_request fault".to_string(),
+        FaultError::ContextWindow => "too many tokens: size limit exceeded by 11326 tokens. Try using shorter or fewer inputs, or setting prompt_truncation='AUTO'.".to_string(),
+    };
+    cohere(&message, ctx.request_id)
+}
+
+fn mistral(message: &str, kind: &str, code: Option<&str>) -> Value {
+    json!({"object": "error", "message": message, "type": kind, "param": null, "code": code})
+}
+
+fn mistral_fault(kind: FaultError, ctx: ErrorContext<'_>) -> Value {
+    match kind {
+        FaultError::RateLimit => json!({"message": "Requests rate limit exceeded", "request_id": ctx.request_id}),
+        FaultError::Overloaded | FaultError::Unavailable => mistral("Service unavailable.", "service_unavailable", None),
+        FaultError::Server => mistral("Internal server error", "internal_server_error", None),
+        FaultError::Auth => json!({"message": "Unauthorized", "request_id": ctx.request_id}),
+        FaultError::Permission => mistral("You do not have access to this model.", "forbidden", None),
+        FaultError::NotFound => mistral(&format!("Invalid model: {}", ctx.model), "invalid_model", Some("1500")),
+        FaultError::BadRequest | FaultError::ContentFilter => mistral("Invalid request (mock-provider bad_request fault).", "invalid_request_error", None),
+        FaultError::ContextWindow => mistral("Prompt contains 40000 tokens and 0 draft tokens, too large for model with 32768 maximum context length", "invalid_request_error", None),
+    }
+}
+
+fn ollama_fault(kind: FaultError, ctx: ErrorContext<'_>) -> Value {
+    let message = match kind {
+        FaultError::RateLimit => "too many requests".to_string(),
+        FaultError::Overloaded | FaultError::Unavailable => {
+            "server busy, please try again.  maximum pending requests exceeded".to_string()
+        }
+        FaultError::Server => "llama runner process has terminated: exit status 2".to_string(),
+        FaultError::Auth => "unauthorized".to_string(),
+        FaultError::Permission => "forbidden".to_string(),
+        FaultError::NotFound => format!("model \"{}\" not found, try pulling it first", ctx.model),
+        FaultError::BadRequest | FaultError::ContentFilter => {
+            "invalid request (mock-provider bad_request fault)".to_string()
+        }
+        FaultError::ContextWindow => "the input length exceeds the context length".to_string(),
+    };
+    json!({ "error": message })
 }
 
 const OPENAI_CONTEXT: &str = "This model's maximum context length is 128000 tokens. However, your messages resulted in 200000 tokens. Please reduce the length of the messages.";
@@ -346,6 +402,9 @@ pub(crate) fn invalid_request(
         ),
         Provider::Anthropic => anthropic("invalid_request_error", message, request_id),
         Provider::Gemini => gemini(400, message, None),
+        Provider::Cohere => cohere(message, request_id),
+        Provider::Mistral => mistral(message, "invalid_request_error", None),
+        Provider::Ollama => json!({ "error": message }),
     };
     ErrorReply { status: 400, body }
 }

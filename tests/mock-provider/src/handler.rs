@@ -20,7 +20,7 @@ use crate::log::{LogEntry, Tracker};
 use crate::route::{self, Action, Provider, Route};
 use crate::server::State;
 use crate::sse::{self, Event};
-use crate::{anthropic, gemini, openai};
+use crate::{anthropic, cohere, gemini, mistral, ollama, openai};
 
 /// What a successful answer consists of.
 enum Payload {
@@ -29,6 +29,8 @@ enum Payload {
         events: Vec<Event>,
         line_end: &'static str,
     },
+    /// Newline-delimited JSON (Ollama): one event per line.
+    Lines(Vec<Event>),
 }
 
 fn header_map(headers: &HeaderMap) -> BTreeMap<String, String> {
@@ -64,11 +66,13 @@ fn unix_now() -> u64 {
 /// The key the request carries in this provider's auth header (or Gemini's `key` query).
 fn api_key(provider: Provider, headers: &HeaderMap, query: &str) -> Option<String> {
     let key = match provider {
-        Provider::OpenAi => header(headers, "authorization").and_then(|v| {
-            v.get(..7)
-                .filter(|p| p.eq_ignore_ascii_case("bearer "))
-                .map(|_| v[7..].trim().to_string())
-        }),
+        Provider::OpenAi | Provider::Cohere | Provider::Mistral | Provider::Ollama => {
+            header(headers, "authorization").and_then(|v| {
+                v.get(..7)
+                    .filter(|p| p.eq_ignore_ascii_case("bearer "))
+                    .map(|_| v[7..].trim().to_string())
+            })
+        }
         Provider::Azure => header(headers, "api-key").map(str::to_string),
         Provider::Anthropic => header(headers, "x-api-key").map(str::to_string),
         Provider::Gemini => header(headers, "x-goog-api-key")
@@ -89,6 +93,8 @@ fn precheck(
         return Some(errors::azure_not_found());
     }
     match api_key(provider, headers, query).as_deref() {
+        // A local Ollama takes no key; only the rejected key is refused.
+        None if provider == Provider::Ollama => {}
         None => return Some(errors::auth_error(provider, true, request_id)),
         Some("bad-key") => return Some(errors::auth_error(provider, false, request_id)),
         Some(_) => {}
@@ -147,6 +153,10 @@ pub(crate) async fn provider_request(
     let (model, suffix) = split_model(&raw_model);
     let stream = match &route {
         Some(r) if r.provider == Provider::Gemini => r.path_stream,
+        // Ollama streams unless told `"stream": false`.
+        Some(r) if r.provider == Provider::Ollama && r.action == Action::Chat => {
+            body.get("stream") != Some(&Value::Bool(false))
+        }
         Some(r) if r.action == Action::Chat => body.get("stream") == Some(&Value::Bool(true)),
         _ => false,
     };
@@ -331,6 +341,68 @@ fn answer(
         (Provider::Gemini, _) => embed::gemini_response(body)
             .map(Payload::Json)
             .map_err(|m| invalid(&m, None)),
+        (Provider::Cohere, Action::Chat) => {
+            let (conv, cited) = cohere::conversation(body).map_err(|m| invalid(&m, None))?;
+            let plan = convo::plan(&conv, fault);
+            let reply = cohere::Reply { seq, tool_ids: ids };
+            Ok(if stream {
+                Payload::Stream {
+                    events: cohere::stream(&plan, cited.as_ref(), &reply),
+                    line_end: "\n",
+                }
+            } else {
+                Payload::Json(cohere::response(&plan, cited.as_ref(), &reply))
+            })
+        }
+        (Provider::Cohere, _) => cohere::embed_response(body, seq)
+            .map(Payload::Json)
+            .map_err(|m| invalid(&m, None)),
+        (Provider::Mistral, action) => {
+            mistral::validate(body).map_err(|r| ErrorReply {
+                status: r.status,
+                body: r.body,
+            })?;
+            if action != Action::Chat {
+                let mut body = body.clone();
+                if let Some(d) = body.get("output_dimension").cloned() {
+                    body["dimensions"] = d;
+                }
+                return embed::openai_response(&body, model)
+                    .map(Payload::Json)
+                    .map_err(|(m, p)| invalid(&m, Some(p)));
+            }
+            let conv = mistral::conversation(body).map_err(|(m, p)| invalid(&m, Some(p)))?;
+            let plan = convo::plan(&conv, fault);
+            let reply = openai::Reply {
+                model,
+                seq,
+                created: unix_now(),
+                azure: false,
+                tool_ids: ids,
+            };
+            let choices = openai::choice_count(body);
+            Ok(if stream {
+                Payload::Stream {
+                    events: mistral::stream(&plan, choices, &reply),
+                    line_end: "\n",
+                }
+            } else {
+                Payload::Json(mistral::response(&plan, choices, &reply))
+            })
+        }
+        (Provider::Ollama, Action::Chat) => {
+            let conv = ollama::conversation(body).map_err(|m| invalid(&m, None))?;
+            let plan = convo::plan(&conv, fault);
+            let reply = ollama::Reply { model, seq };
+            Ok(if stream {
+                Payload::Lines(ollama::stream(&plan, &reply))
+            } else {
+                Payload::Json(ollama::response(&plan, &reply))
+            })
+        }
+        (Provider::Ollama, _) => ollama::embed_response(body, model)
+            .map(Payload::Json)
+            .map_err(|m| invalid(&m, None)),
     }
 }
 
@@ -373,7 +445,7 @@ fn respond(
     let mut headers = HeaderMap::new();
     match provider {
         Some(Provider::Anthropic) => set(&mut headers, "request-id", request_id),
-        Some(Provider::Gemini) => {}
+        Some(Provider::Gemini | Provider::Ollama) => {}
         _ => set(&mut headers, "x-request-id", request_id),
     }
     if let Some(seconds) = fault.and_then(|f| f.retry_after) {
@@ -412,6 +484,14 @@ fn respond(
                 .and_then(|f| f.chunk_delay_ms)
                 .map(Duration::from_millis);
             let assembled = sse::assemble(events, shaping, line_end);
+            MockBody::pieces(assembled.pieces, gap, assembled.cut, Some(tracker))
+        }
+        Payload::Lines(events) => {
+            set(&mut headers, "content-type", "application/x-ndjson");
+            let gap = shaping
+                .and_then(|f| f.chunk_delay_ms)
+                .map(Duration::from_millis);
+            let assembled = sse::assemble_with(events, shaping, ollama::encode_line);
             MockBody::pieces(assembled.pieces, gap, assembled.cut, Some(tracker))
         }
     };

@@ -1,9 +1,10 @@
-//! Fake LLM providers on loopback for tests: OpenAI, Azure OpenAI, Anthropic and Gemini wire
-//! formats over real HTTP/1.1, with deterministic replies, scripted faults and a request log.
+//! Fake LLM providers on loopback for tests: OpenAI, Azure OpenAI, Anthropic, Gemini, Cohere,
+//! Mistral and Ollama wire formats over real HTTP/1.1, with deterministic replies, scripted faults and a request log.
 //! See README.md for the endpoints, reply rules and fault fields.
 
 mod anthropic;
 mod body;
+mod cohere;
 mod convo;
 mod embed;
 mod errors;
@@ -11,6 +12,8 @@ mod fault;
 mod gemini;
 mod handler;
 mod log;
+mod mistral;
+mod ollama;
 mod openai;
 mod route;
 mod server;

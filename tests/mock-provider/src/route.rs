@@ -13,6 +13,12 @@ pub enum Provider {
     Anthropic,
     /// Google Gemini (Generative Language API v1beta).
     Gemini,
+    /// Cohere v2 (`/v2/chat`, `/v2/embed`).
+    Cohere,
+    /// Mistral (OpenAI-like paths under `/mistral/v1/`, Mistral's validation).
+    Mistral,
+    /// Ollama's native API (`/api/chat`, `/api/embed`).
+    Ollama,
 }
 
 impl Provider {
@@ -23,6 +29,9 @@ impl Provider {
             Provider::Azure => "azure",
             Provider::Anthropic => "anthropic",
             Provider::Gemini => "gemini",
+            Provider::Cohere => "cohere",
+            Provider::Mistral => "mistral",
+            Provider::Ollama => "ollama",
         }
     }
 }
@@ -78,6 +87,12 @@ pub fn route(method: &Method, path: &str) -> Option<Route> {
         "/v1/chat/completions" => return Some(fixed(Provider::OpenAi, Action::Chat)),
         "/v1/embeddings" => return Some(fixed(Provider::OpenAi, Action::Embeddings)),
         "/v1/messages" => return Some(fixed(Provider::Anthropic, Action::Chat)),
+        "/v2/chat" => return Some(fixed(Provider::Cohere, Action::Chat)),
+        "/v2/embed" => return Some(fixed(Provider::Cohere, Action::Embeddings)),
+        "/mistral/v1/chat/completions" => return Some(fixed(Provider::Mistral, Action::Chat)),
+        "/mistral/v1/embeddings" => return Some(fixed(Provider::Mistral, Action::Embeddings)),
+        "/api/chat" => return Some(fixed(Provider::Ollama, Action::Chat)),
+        "/api/embed" => return Some(fixed(Provider::Ollama, Action::Embeddings)),
         _ => {}
     }
     if let Some(rest) = path.strip_prefix("/openai/deployments/") {
@@ -159,6 +174,18 @@ mod tests {
         );
         assert!(gemini.path_stream);
         assert_eq!(route(&Method::GET, "/v1/messages"), None);
+        assert_eq!(
+            route(&post, "/v2/embed").map(|r| (r.provider, r.action)),
+            Some((Provider::Cohere, Action::Embeddings))
+        );
+        assert_eq!(
+            route(&post, "/mistral/v1/chat/completions").map(|r| r.provider),
+            Some(Provider::Mistral)
+        );
+        assert_eq!(
+            route(&post, "/api/chat").map(|r| r.provider),
+            Some(Provider::Ollama)
+        );
         assert_eq!(route(&post, "/v1beta/models/gem:countTokens"), None);
     }
 

@@ -44,7 +44,7 @@ impl Event {
         }
     }
 
-    fn encode(&self, line_end: &str) -> Bytes {
+    pub(crate) fn encode(&self, line_end: &str) -> Bytes {
         let mut out = String::with_capacity(self.data.len() + 32);
         if let Some(name) = self.name {
             out.push_str("event: ");
@@ -82,6 +82,15 @@ pub(crate) struct Assembled {
 /// Applies `malformed` and `cut_after` to a planned stream and encodes it.
 /// `line_end` is "\n" for OpenAI/Anthropic and "\r\n" for Gemini, as they send.
 pub(crate) fn assemble(events: Vec<Event>, fault: Option<&Fault>, line_end: &str) -> Assembled {
+    assemble_with(events, fault, |e| e.encode(line_end))
+}
+
+/// [`assemble`] with another encoding of each event (NDJSON lines for Ollama).
+pub(crate) fn assemble_with(
+    events: Vec<Event>,
+    fault: Option<&Fault>,
+    encode: impl Fn(&Event) -> Bytes,
+) -> Assembled {
     let malformed = fault.is_some_and(|f| f.malformed);
     let cut_after = fault.and_then(|f| f.cut_after);
     let first_content = events.iter().position(|e| e.content);
@@ -116,10 +125,10 @@ pub(crate) fn assemble(events: Vec<Event>, fault: Option<&Fault>, line_end: &str
     let end = stop.unwrap_or(events.len()).min(events.len());
     let mut pieces = Vec::with_capacity(end + 1);
     for (i, event) in events.iter().enumerate().take(end) {
-        pieces.push(event.encode(line_end));
+        pieces.push(encode(event));
         if Some(i + 1) == broken_at {
             if let Some(bad) = &broken {
-                pieces.push(bad.encode(line_end));
+                pieces.push(encode(bad));
             }
         }
     }
