@@ -194,9 +194,10 @@ function encode(body, options) {
 }
 
 /**
- * Starts a native call with the caller's AbortSignal wired to a cancel token. Returns the
- * native promise and `detach`, which removes the abort listener once the caller is done with
- * the signal (a stream hands its own listener over to the stream object).
+ * Starts a native call with the caller's AbortSignal wired to a cancel token. Returns what
+ * the native call returned (a promise, or for chat and embeddings possibly the outcome
+ * itself) and `detach`, which removes the abort listener once the caller is done with the
+ * signal (a stream hands its own listener over to the stream object).
  */
 function start(signal, call) {
   if (signal == null) return { promise: call(undefined), detach: noop }
@@ -216,12 +217,20 @@ function decode(outcome) {
   throw toError(outcome)
 }
 
-/** Runs a non-streaming call: request JSON in, parsed answer out, errors as classes. */
+/**
+ * Runs a non-streaming call: request JSON in, parsed answer out, errors as classes. The
+ * native call answers at once when it needed no I/O (a cache hit, a refused request), else
+ * with a promise.
+ */
 function callJson(method, body, options) {
   try {
     const [request, context] = encode(body, options)
     const signal = options?.signal
     const { promise, detach } = start(signal, (token) => method(request, context, token))
+    if (!(promise instanceof Promise)) {
+      detach()
+      return Promise.resolve(decode(promise))
+    }
     return promise.then(
       (outcome) => {
         detach()
@@ -571,19 +580,23 @@ class Gateway {
     if (typeof callback !== 'function') {
       throw new TypeError(`onRecord: the callback must be a function, got ${typeof callback}`)
     }
-    const state = { received: 0, live: true }
+    const state = { received: 0, live: true, dropsReported: false }
+    let sub = null
     // The native side holds this function, not the gateway object: a callback that does not
     // reference the gateway lets it be collected once it is no longer used.
     const deliver = (json) => {
       state.received++
       if (!state.live) return
+      if (!state.dropsReported && sub !== null && sub.dropped > 0) {
+        state.dropsReported = true
+        reportDrops(sub.dropped)
+      }
       try {
         callback(JSON.parse(json))
       } catch (e) {
         reportCallbackError(e)
       }
     }
-    let sub
     try {
       sub = this.#native.onRecord(deliver)
     } catch (e) {
@@ -652,6 +665,23 @@ function usageOptions(options) {
     throw new BadRequestError(`usage: groupBy must be a string, got ${typeof groupBy}`, { param: 'group_by' })
   }
   return { since: ms, groupBy }
+}
+
+/**
+ * Says (once per callback) that records were dropped: records wait for the event loop to
+ * turn, and a queue of 10,000 filled up while it did not (a long synchronous stretch).
+ */
+function reportDrops(count) {
+  try {
+    const warning = new Error(
+      `${count} request records were dropped before reaching an onRecord callback: ` +
+        'the event loop did not turn while more than 10000 requests finished',
+    )
+    warning.name = 'SwitchpointWarning'
+    process.emitWarning(warning)
+  } catch {
+    // Nothing is left to report to.
+  }
 }
 
 /** Reports an exception thrown by an onRecord callback without letting it go further. */

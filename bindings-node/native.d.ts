@@ -37,12 +37,18 @@ export declare class Gateway {
    * latency, error rate, in flight. Plain data: never blocks the event loop.
    */
   health(): string
-  /** One chat completion; resolves to the response's JSON text. */
-  chat(request: string, context?: string | undefined | null, cancel?: CancelToken | undefined | null): Promise<string | NativeError>
+  /**
+   * One chat completion: the response's JSON text (or the error) at once when the call
+   * needed no I/O (a cache hit), else a promise of it.
+   */
+  chat(request: string, context?: string | undefined | null, cancel?: CancelToken | undefined | null): string | NativeError | Promise<string | NativeError>
   /** A streamed chat completion; resolves to a [`NativeStream`] once the provider answered. */
   chatStream(request: string, context?: string | undefined | null, cancel?: CancelToken | undefined | null): Promise<NativeStream | NativeError>
-  /** Embeddings; resolves to the response's JSON text. */
-  embed(request: string, context?: string | undefined | null, cancel?: CancelToken | undefined | null): Promise<string | NativeError>
+  /**
+   * Embeddings: the response's JSON text (or the error) at once when the call needed no
+   * I/O, else a promise of it.
+   */
+  embed(request: string, context?: string | undefined | null, cancel?: CancelToken | undefined | null): string | NativeError | Promise<string | NativeError>
   /**
    * The Prometheus text exposition of the gateway's metrics. Waits (up to a second) for
    * records still queued, so calls that already returned are counted; the telemetry

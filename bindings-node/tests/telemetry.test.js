@@ -225,6 +225,45 @@ test('hundreds of records in a burst all arrive, in no time', async () => {
   off()
 })
 
+test('records the event loop cannot take are dropped past 10,000, and that is said once', { timeout: 120_000 }, async () => {
+  const gw = Gateway.fromConfig({
+    providers: { oai: { kind: 'openai', base_url: `${mock.url}/v1`, api_key: 'sk-test' } },
+    models: { house: { provider: 'oai', model: 'house-model' } },
+    cache: { enabled: true },
+    telemetry: { queue_size: 50_000 },
+  })
+  const warnings = []
+  const defaultHandlers = process.listeners('warning')
+  process.removeAllListeners('warning')
+  const onWarning = (w) => warnings.push(w)
+  process.on('warning', onWarning)
+  try {
+    let received = 0
+    const off = gw.onRecord(() => received++)
+    const body = ask('a hit, again and again')
+    await gw.chat.completions.create(body)
+    // Cache hits settle without an event loop turn: this loop never lets records in.
+    const n = 10_300
+    for (let i = 0; i < n; i++) await gw.chat.completions.create(body)
+    assert.equal(gw.usage()[0].requests, n + 1)
+    assert.equal(await gw.flushTelemetry(), true)
+    await new Promise((r) => setImmediate(r))
+    assert.ok(received >= 10_000 && received < n + 1, `${received} received`)
+    const drops = warnings.filter((w) => /dropped before reaching an onRecord callback/.test(w.message))
+    assert.equal(drops.length, 1, warnings.map((w) => w.message).join('\n'))
+    assert.equal(drops[0].name, 'SwitchpointWarning')
+    assert.match(drops[0].message, new RegExp(`^${n + 1 - received} request records were dropped`))
+    // Once the loop turns again, records flow as before.
+    await gw.chat.completions.create(body)
+    assert.equal(await gw.flushTelemetry(), true)
+    assert.equal(warnings.length, 1)
+    off()
+  } finally {
+    process.off('warning', onWarning)
+    for (const h of defaultHandlers) process.on('warning', h)
+  }
+})
+
 test('usage() takes since as a Date or Unix ms and a groupBy', async () => {
   const gw = gateway()
   assert.deepEqual(gw.usage(), [])
