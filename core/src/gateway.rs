@@ -152,9 +152,11 @@ impl Gateway {
     ) -> Result<ChatResponse, Error> {
         let start = Instant::now();
         let started = SystemTime::now();
-        self.admit_chat(req)?;
         let features = Features::of(req);
-        let sel = self.route(&req.model, ctx, &features)?;
+        let admitted = self
+            .admit_chat(req)
+            .and_then(|()| self.route(&req.model, ctx, &features));
+        let sel = self.or_refused("chat", &req.model, ctx, started, start, admitted)?;
         let caller = settle::caller(ctx);
         let route = sel.route.name.clone();
         // Stage 2 (cache): the exact cache, then the semantic one, then single-flight.
@@ -217,7 +219,7 @@ impl Gateway {
                 Ok(resp)
             }
             Err(e) => {
-                let mut facts = failed_facts(req, &route, start);
+                let mut facts = failed_facts(req, &route, start, &e);
                 settle.finish(&mut facts, None, AnswerMeta::default(), Some(e.kind));
                 Err(e)
             }
@@ -254,9 +256,11 @@ impl Gateway {
     ) -> Result<ChatStream, Error> {
         let start = Instant::now();
         let started = SystemTime::now();
-        self.admit_chat(req)?;
         let features = Features::of(req);
-        let sel = self.route(&req.model, ctx, &features)?;
+        let admitted = self
+            .admit_chat(req)
+            .and_then(|()| self.route(&req.model, ctx, &features));
+        let sel = self.or_refused("chat_stream", &req.model, ctx, started, start, admitted)?;
         let caller = settle::caller(ctx);
         let route = sel.route.name.clone();
         let wants_usage = req.wants_stream_usage();
@@ -296,7 +300,7 @@ impl Gateway {
                     ))
                 }
                 Err(e) => {
-                    let mut facts = failed_facts(req, &route, start);
+                    let mut facts = failed_facts(req, &route, start, &e);
                     settle.finish(&mut facts, None, AnswerMeta::default(), Some(e.kind));
                     Err(e)
                 }
@@ -361,7 +365,7 @@ impl Gateway {
         };
         let settle = self.settle("chat_stream", req, ctx, caller, started, status, None);
         if let Err(e) = reader.opened().await {
-            let mut facts = failed_facts(req, &route, start);
+            let mut facts = failed_facts(req, &route, start, &e);
             settle.finish(&mut facts, None, AnswerMeta::default(), Some(e.kind));
             return Err(e);
         }
@@ -422,9 +426,9 @@ impl Gateway {
     ) -> Result<EmbeddingResponse, Error> {
         let start = Instant::now();
         let started = SystemTime::now();
-        validate_embed(req)?;
         let features = Features::none();
-        let sel = self.route(&req.model, ctx, &features)?;
+        let admitted = validate_embed(req).and_then(|()| self.route(&req.model, ctx, &features));
+        let sel = self.or_refused("embed", &req.model, ctx, started, start, admitted)?;
         let route = sel.route.name.clone();
         let deadline = deadline(start, ctx, &sel.route);
         let mut ex = Executor::new(&self.inner.router, ctx, features, deadline);
@@ -457,6 +461,7 @@ impl Gateway {
             }
             Err(e) => {
                 let mut facts = Facts {
+                    provider: e.provider.clone().unwrap_or_default(),
                     model: req.model.clone(),
                     route: Some(route),
                     latency_ms: start.elapsed().as_secs_f64() * 1000.0,
@@ -615,6 +620,40 @@ impl Gateway {
         }
     }
 
+    /// Passes an admitted request on; a request the gateway refused before any provider
+    /// (invalid, unknown model, no capable target) still leaves its record, so usage, error
+    /// metrics and observers count it.
+    fn or_refused<T>(
+        &self,
+        call: &'static str,
+        model: &str,
+        ctx: &RequestContext,
+        started: SystemTime,
+        start: Instant,
+        admitted: Result<T, Error>,
+    ) -> Result<T, Error> {
+        admitted.inspect_err(|e| {
+            let settler = Settle {
+                telemetry: self.inner.telemetry.clone(),
+                names: self.inner.pricing_names.clone(),
+                call,
+                model: model.to_string(),
+                started,
+                caller: settle::caller(ctx),
+                tags: ctx.tags.clone(),
+                cache: CacheStatus::Off,
+                saved: None,
+                prompt: None,
+            };
+            let mut facts = Facts {
+                model: model.to_string(),
+                latency_ms: start.elapsed().as_secs_f64() * 1000.0,
+                ..Facts::default()
+            };
+            settler.finish(&mut facts, None, AnswerMeta::default(), Some(e.kind));
+        })
+    }
+
     /// Stage 1 (admit): the request is well-formed. Policies join here.
     fn admit_chat(&self, req: &ChatRequest) -> Result<(), Error> {
         validate_chat(req)
@@ -674,8 +713,10 @@ fn overhead(start: Instant, attempts: &[AttemptFact]) -> f64 {
 }
 
 /// The facts of a request that failed before any answer.
-fn failed_facts(req: &ChatRequest, route: &str, start: Instant) -> Facts {
+fn failed_facts(req: &ChatRequest, route: &str, start: Instant, e: &Error) -> Facts {
     Facts {
+        // The provider whose answer failed the request (none when the gateway refused it).
+        provider: e.provider.clone().unwrap_or_default(),
         model: req.model.clone(),
         route: Some(route.to_string()),
         latency_ms: start.elapsed().as_secs_f64() * 1000.0,

@@ -24,6 +24,9 @@ pub const DEFAULT_TIMEOUTS: Timeouts = Timeouts {
 pub struct ResolvedProvider {
     pub settings: ProviderSettings,
     pub timeouts: Timeouts,
+    /// How the transport signs or authorizes requests (Bedrock SigV4, Vertex OAuth); `None`
+    /// for providers whose adapter sends the key in a header.
+    pub auth: crate::auth::AuthConfig,
 }
 
 /// A model name resolved to the provider and model id that serve it.
@@ -132,6 +135,8 @@ pub fn resolve_provider(
         "azure_openai" | "azure" => (ProviderKind::AzureOpenAi, Preset::find("azure")),
         "anthropic" => (ProviderKind::Anthropic, Preset::find("anthropic")),
         "gemini" => (ProviderKind::Gemini, Preset::find("gemini")),
+        "bedrock" => (ProviderKind::Bedrock, None),
+        "vertex" | "vertex_ai" => (ProviderKind::Vertex, None),
         other => match Preset::find(other) {
             Some(p) => (p.kind, Some(p)),
             None => {
@@ -154,12 +159,14 @@ pub fn resolve_provider(
             }
         },
     };
-    let base_url = match (&entry.base_url, preset) {
-        (Some(u), _) => u.clone(),
-        (None, Some(p)) => env(p.base_url_env)
+    let cloud = super::cloud::resolve_cloud(name, entry, kind, env)?;
+    let base_url = match (&cloud.base_url, &entry.base_url, preset) {
+        (Some(u), _, _) => u.clone(),
+        (None, Some(u), _) => u.clone(),
+        (None, None, Some(p)) => env(p.base_url_env)
             .filter(|v| !v.is_empty())
             .unwrap_or_else(|| p.base_url.to_string()),
-        (None, None) => String::new(),
+        (None, None, None) => String::new(),
     };
     if base_url.is_empty() {
         let hint = preset
@@ -232,6 +239,7 @@ pub fn resolve_provider(
     Ok(ResolvedProvider {
         settings,
         timeouts: entry.timeouts.or(defaults),
+        auth: cloud.auth,
     })
 }
 
