@@ -55,7 +55,6 @@ async function knownCalls(gw) {
 }
 
 const LABELS = 'route="house",provider="oai",model="house",user="u1",team="a",tag="faq"'
-const FAILED = 'route="house",provider="",model="house",user="u1",team="a",tag="faq"'
 
 test('metricsText() counts the calls that returned, exactly', async () => {
   const gw = gateway()
@@ -66,15 +65,15 @@ test('metricsText() counts the calls that returned, exactly', async () => {
   for (const line of [
     `switchpoint_requests_total{${LABELS},status="ok",cache="miss"} 2`,
     `switchpoint_requests_total{${LABELS},status="ok",cache="hit"} 1`,
-    `switchpoint_requests_total{${FAILED},status="bad_request",cache="miss"} 1`,
-    `switchpoint_errors_total{${FAILED},kind="bad_request"} 1`,
+    `switchpoint_requests_total{${LABELS},status="bad_request",cache="miss"} 1`,
+    `switchpoint_errors_total{${LABELS},kind="bad_request"} 1`,
     `switchpoint_tokens_total{${LABELS},type="prompt"} 6`,
     `switchpoint_tokens_total{${LABELS},type="completion"} 6`,
     `switchpoint_cost_usd_total{${LABELS}} 0.00003`,
     `switchpoint_cache_saved_usd_total{${LABELS}} 0.00002`,
     `switchpoint_request_duration_seconds_count{route="house",provider="oai",model="house",status="ok"} 3`,
     `switchpoint_request_duration_seconds_bucket{route="house",provider="oai",model="house",status="ok",le="+Inf"} 3`,
-    `switchpoint_request_duration_seconds_count{route="house",provider="",model="house",status="bad_request"} 1`,
+    `switchpoint_request_duration_seconds_count{route="house",provider="oai",model="house",status="bad_request"} 1`,
     `switchpoint_time_to_first_token_seconds_count{route="house",provider="oai",model="house"} 1`,
     'switchpoint_telemetry_dropped_total 0',
     'switchpoint_telemetry_observer_panics_total 0',
@@ -136,7 +135,11 @@ test('onRecord() receives each request record with its fields', async () => {
   assert.deepEqual(hit.attempts, [])
   assert.equal(hit.cost, undefined)
 
-  assert.deepEqual([failed.status, failed.error_kind, failed.call], ['error', 'bad_request', 'chat'])
+  assert.deepEqual(
+    [failed.status, failed.error_kind, failed.call, failed.provider, failed.route],
+    ['error', 'bad_request', 'chat', 'oai', 'house'],
+  )
+  assert.equal(failed.cost, undefined)
 
   assert.equal(streamed.call, 'chat_stream')
   assert.match(streamed.id, /^chatcmpl-mock-\d+$/)
