@@ -2,7 +2,8 @@
 # The Python binding's suite: builds the `switchpoint` package (debug) into the project venv
 # (.venv) and runs its pytest suite, which starts the mock provider and plays the shared
 # scenarios through Gateway and AsyncGateway, plus threads, asyncio, cancellation, Ctrl-C,
-# fork, a 100,000-call soak, mypy --strict, stubtest and the openai-program check.
+# fork, a 100,000-call soak, cache controls, metrics (parsed by prometheus_client), usage
+# queries and record callbacks, mypy --strict, stubtest and the openai-program check.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"

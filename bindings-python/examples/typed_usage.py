@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import os
 import pickle
+from datetime import timedelta
+from decimal import Decimal
 from typing import Dict, List, Optional, Type
 
 import switchpoint
@@ -47,6 +49,7 @@ from switchpoint import (
     ContentFilteredError,
     ContextWindowExceededError,
     CoreError,
+    CostFact,
     CreateEmbeddingResponse,
     Embedding,
     Embeddings,
@@ -62,10 +65,18 @@ from switchpoint import (
     PromptTokensDetails,
     RateLimitError,
     RateLimitExceededError,
+    RecordCache,
+    RecordCaller,
+    RecordContent,
+    RecordCost,
+    RecordSubscription,
+    RecordTokens,
+    RequestRecord,
     Stream,
     SwitchpointError,
     SwitchpointFacts,
     TargetHealth,
+    UsageRow,
 )
 
 ERRORS: List[Type[SwitchpointError]] = [
@@ -100,6 +111,7 @@ WEATHER: Dict[str, object] = {
 
 def config(mock: str) -> Dict[str, object]:
     return {
+        "cache": {"enabled": True},
         "providers": {
             "oai": {"kind": "openai", "base_url": f"{mock}/v1", "api_key": "sk-typed"},
             "claude": {"kind": "anthropic", "base_url": mock, "api_key": "sk-ant-typed"},
@@ -131,6 +143,40 @@ def describe_facts(facts: SwitchpointFacts) -> str:
 def describe_health(gw: Gateway) -> str:
     targets: List[TargetHealth] = gw.health()
     return ", ".join(f"{t.provider}/{t.model} {t.state} ({t.error_rate:.0%} errors)" for t in targets)
+
+
+def describe_record(record: RequestRecord) -> str:
+    tokens: RecordTokens = record.tokens
+    cost: Optional[RecordCost] = record.cost
+    cache: RecordCache = record.cache
+    caller: RecordCaller = record.caller
+    content: Optional[RecordContent] = record.content
+    total: Optional[Decimal] = cost.total if cost is not None else None
+    shown = content.prompt if content is not None else "-"
+    return f"{record.call} {record.status} {cache.status} {caller.user} {tokens.prompt}+{tokens.completion} {total} {shown}"
+
+
+def telemetry(gw: Gateway) -> None:
+    seen: List[str] = []
+    subscription: RecordSubscription = gw.on_record(lambda r: seen.append(describe_record(r)))
+    with subscription:
+        for _ in range(2):
+            r = gw.chat.completions.create(
+                model="gpt",
+                messages=[{"role": "user", "content": "cached words"}],
+                user="typed-user",
+                cache={"ttl": 60, "namespace": "typed"},
+            )
+            cost: Optional[CostFact] = r.switchpoint.cost
+            print(r.switchpoint.cache, cost.usd if cost else None, cost.saved_usd if cost else None)
+        flushed: bool = gw.flush_telemetry(timeout=5.0)
+    print(flushed, seen)
+    rows: List[UsageRow] = gw.usage(since=timedelta(hours=1), group_by="user")
+    for row in rows:
+        spent: Decimal = row.cost_usd
+        print(row.group, row.requests, row.cache_hits, spent, row.saved_usd)
+    text: str = gw.metrics_text()
+    print(text.count("switchpoint_requests_total{"))
 
 
 def blocking(mock: str) -> None:
@@ -191,6 +237,7 @@ def blocking(mock: str) -> None:
         print(back.message == err.message)
     given: NotGiven = NOT_GIVEN
     print(bool(given), [cls.__name__ for cls in ERRORS][:2], switchpoint.__version__)
+    telemetry(gw)
 
 
 async def asynchronous(mock: str) -> None:
@@ -206,7 +253,11 @@ async def asynchronous(mock: str) -> None:
             async for chunk in stream:
                 print(chunk.choices[0].delta.content if chunk.choices else None)
         embeddings: AsyncEmbeddings = gw.embeddings
-        e = await embeddings.create(model="embed", input=["a", "b"])
+        with gw.on_record(lambda record: None):
+            flushed: bool = await gw.flush_telemetry()
+        rows: List[UsageRow] = gw.usage(group_by="model")
+        print(flushed, [(row.group, row.requests) for row in rows], len(gw.metrics_text()) > 0)
+        e = await embeddings.create(model="embed", input=["a", "b"], cache={"no_store": True})
         print(len(e.data))
 
 

@@ -9,6 +9,7 @@
 use crate::errors;
 use crate::outcome::{guarded, Outcome, Value};
 use crate::stream::NativeStream;
+use crate::wait::poll_once;
 use pyo3::prelude::*;
 use pyo3::types::PyList;
 use std::future::Future;
@@ -17,6 +18,7 @@ use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::Poll;
 use switchpoint_core::runtime::runtime;
 use tokio::task::AbortHandle;
 
@@ -105,39 +107,54 @@ impl Completer {
         };
         let out = PyList::empty(py);
         for (token, outcome) in items {
-            let item = match outcome {
-                Ok(Value::Json(s)) => (token, TAG_JSON, s.into_pyobject(py)?.into_any()),
-                Ok(Value::Stream(s)) => (
-                    token,
-                    TAG_STREAM,
-                    Bound::new(py, NativeStream::new(*s))?.into_any(),
-                ),
-                Ok(Value::End) => (token, TAG_END, py.None().into_bound(py)),
-                Err(e) => (
-                    token,
-                    TAG_ERROR,
-                    errors::payload(&e).into_pyobject(py)?.into_any(),
-                ),
-            };
-            out.append(item)?;
+            let (tag, value) = to_python(py, outcome)?;
+            out.append((token, tag, value))?;
         }
         Ok(out)
     }
 }
 
+/// An outcome as Python receives it: `(tag, value)`, tags as `drain()` documents them.
+fn to_python(py: Python<'_>, outcome: Outcome) -> PyResult<(u8, Bound<'_, PyAny>)> {
+    Ok(match outcome {
+        Ok(Value::Json(s)) => (TAG_JSON, s.into_pyobject(py)?.into_any()),
+        Ok(Value::Stream(s)) => (
+            TAG_STREAM,
+            Bound::new(py, NativeStream::new(*s))?.into_any(),
+        ),
+        Ok(Value::End) => (TAG_END, py.None().into_bound(py)),
+        Err(e) => (TAG_ERROR, errors::payload(&e).into_pyobject(py)?.into_any()),
+    })
+}
+
 impl Completer {
-    /// Runs `fut` on the core runtime and queues its outcome under a fresh token.
-    pub(crate) fn start(&self, fut: impl Future<Output = Outcome> + Send + 'static) -> Task {
+    /// Starts `fut`: its first poll happens right here (GIL released), so work that needs no
+    /// I/O (a cache hit, a replayed stream's next chunk, a rejected request) comes back at
+    /// once as its `(tag, value)`, with no task, wake-up or event-loop round. Anything still
+    /// pending moves to the core runtime, and the returned `Task`'s outcome is queued under
+    /// its token.
+    pub(crate) fn start<'py>(
+        &self,
+        py: Python<'py>,
+        fut: impl Future<Output = Outcome> + Send + 'static,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let mut fut = Box::pin(guarded(fut));
+        if let Poll::Ready(outcome) = poll_once(py, &mut fut) {
+            return to_python(py, outcome)?
+                .into_pyobject(py)
+                .map(Bound::into_any);
+        }
         let shared = self.shared.clone();
         let token = shared.next_token.fetch_add(1, Ordering::Relaxed);
         let handle = runtime().spawn(async move {
-            let outcome = guarded(fut).await;
+            let outcome = fut.await;
             shared.push(token, outcome);
         });
-        Task {
+        let task = Task {
             token,
             abort: handle.abort_handle(),
-        }
+        };
+        Bound::new(py, task).map(Bound::into_any)
     }
 }
 

@@ -1,17 +1,22 @@
 //! The gateway as Python sees it: blocking calls and asyncio starts over the core's one
 //! `Gateway`, rebuilt with fresh connection pools the first time it is used after `fork()`.
 
-use crate::completer::{Completer, Task};
+use crate::completer::Completer;
 use crate::errors;
+use crate::observer::{on_worker_thread, PyObserver};
 use crate::outcome::{guarded, to_json, Value};
 use crate::stream::NativeStream;
 use crate::wait;
 use pyo3::prelude::*;
 use serde::de::DeserializeOwned;
+use std::future::Future;
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+use std::task::Poll;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use switchpoint_core::api::{from_json_str, ChatRequest, EmbeddingRequest};
 use switchpoint_core::runtime::runtime;
+use switchpoint_core::telemetry::{GroupBy, ObserverId};
 use switchpoint_core::{Error, ErrorKind, Gateway, RequestContext};
 
 /// A configured gateway (`switchpoint._native.Gateway`).
@@ -27,6 +32,29 @@ struct Current {
     pid: u32,
     /// Always Some until the object is dropped (the drop moves it to the runtime).
     gateway: Option<Gateway>,
+    /// Python record callbacks, added again to every rebuilt gateway (after `fork()` too).
+    observers: Vec<Registered>,
+    /// The next handle `add_observer` gives out.
+    next_handle: u64,
+}
+
+/// A record callback: the handle Python holds, and its id in the current core gateway.
+#[derive(Debug)]
+struct Registered {
+    handle: u64,
+    observer: Arc<PyObserver>,
+    id: ObserverId,
+}
+
+impl Current {
+    /// Installs a fresh gateway (new pools, new telemetry), moving the record callbacks over;
+    /// returns the one it replaced.
+    fn install(&mut self, fresh: Gateway) -> Option<Gateway> {
+        for r in &mut self.observers {
+            r.id = fresh.add_observer(r.observer.clone());
+        }
+        self.gateway.replace(fresh)
+    }
 }
 
 impl NativeGateway {
@@ -36,6 +64,8 @@ impl NativeGateway {
                 current: Mutex::new(Current {
                     pid: std::process::id(),
                     gateway: Some(gateway),
+                    observers: Vec::new(),
+                    next_handle: 1,
                 }),
             }),
             Err(e) => Err(errors::to_pyerr(py, &e)),
@@ -52,6 +82,12 @@ impl NativeGateway {
     }
 
     fn current_gateway(&self) -> Result<Gateway, Error> {
+        self.with_current(|_, gw| gw.clone())
+    }
+
+    /// Runs `f` on the locked state and this process's gateway (rebuilt first in a forked
+    /// child). No Python code may run inside `f`.
+    fn with_current<R>(&self, f: impl FnOnce(&mut Current, &Gateway) -> R) -> Result<R, Error> {
         let pid = std::process::id();
         let mut cur = match self.current.lock() {
             Ok(g) => g,
@@ -64,32 +100,51 @@ impl NativeGateway {
             ));
         };
         if cur.pid == pid {
-            return Ok(gateway);
+            return Ok(f(&mut cur, &gateway));
         }
         let fresh = gateway.rebuild()?;
         // The parent's pools hold the parent's sockets and runtime: leak, never drop.
-        std::mem::forget(cur.gateway.replace(fresh.clone()));
+        std::mem::forget(cur.install(fresh.clone()));
         std::mem::forget(gateway);
         cur.pid = pid;
-        Ok(fresh)
+        Ok(f(&mut cur, &fresh))
     }
 
-    /// Runs `work` to completion on the runtime while this thread waits with the GIL released.
+    /// Runs `work` to completion while this thread waits with the GIL released.
+    ///
+    /// Work that needs no I/O (a cache hit, a request the core rejects) finishes in its first
+    /// poll, so that poll happens right here, in the runtime's context: no thread hand-off.
+    /// Anything still pending then moves to the runtime (the next poll there registers the
+    /// runtime's waker), and this thread waits for it in signal-checking slices.
     fn block<T: Send + 'static>(
         &self,
         py: Python<'_>,
-        work: impl std::future::Future<Output = Result<T, Error>> + Send + 'static,
+        work: impl Future<Output = Result<T, Error>> + Send + 'static,
     ) -> PyResult<T> {
-        let rt = runtime();
-        let handle = rt.spawn(guarded(work));
-        wait::join(py, &rt, handle)?.map_err(|e| errors::to_pyerr(py, &e))
+        wait::ensure_outside_runtime(py)?;
+        let mut fut = Box::pin(guarded(work));
+        let result = match wait::poll_once(py, &mut fut) {
+            Poll::Ready(result) => result,
+            Poll::Pending => {
+                let rt = runtime();
+                wait::join(py, &rt, rt.spawn(fut))?
+            }
+        };
+        result.map_err(|e| errors::to_pyerr(py, &e))
     }
 }
 
 /// A request and its context from the JSON the Python layer produced; errors name the field.
+///
+/// The plain decoder runs first (it is the same schema); only text it rejects is decoded
+/// again with the core's path-aware decoder, for the error every language reports.
 fn parse<R: DeserializeOwned>(request: &str, context: &str) -> Result<(R, RequestContext), Error> {
-    let req = from_json_str::<R>(request)?;
-    let ctx = RequestContext::from_json(context)?;
+    let req = serde_json::from_str::<R>(request).or_else(|_| from_json_str::<R>(request))?;
+    let ctx = if context.is_empty() {
+        RequestContext::default()
+    } else {
+        serde_json::from_str(context).or_else(|_| RequestContext::from_json(context))?
+    };
     Ok((req, ctx))
 }
 
@@ -110,6 +165,48 @@ async fn chat_stream(
 async fn embed(gw: Gateway, request: String, context: String) -> Result<String, Error> {
     let (req, ctx) = parse::<EmbeddingRequest>(&request, &context)?;
     to_json(&gw.embed(&req, &ctx).await?)
+}
+
+/// `since` in unix seconds (None: everything) as a wall-clock time; None when it is later
+/// than any time the clock can hold (so no request can match).
+fn since_time(since: Option<f64>) -> Result<Option<SystemTime>, Error> {
+    let Some(secs) = since else {
+        return Ok(Some(UNIX_EPOCH));
+    };
+    if secs.is_nan() {
+        return Err(Error::new(
+            ErrorKind::BadRequest,
+            "since must be a datetime, a timedelta or unix seconds, not NaN",
+        )
+        .with_param("since"));
+    }
+    if secs <= 0.0 {
+        return Ok(Some(UNIX_EPOCH));
+    }
+    Ok(Duration::try_from_secs_f64(secs)
+        .ok()
+        .and_then(|d| UNIX_EPOCH.checked_add(d)))
+}
+
+/// A flush timeout in seconds, checked.
+fn timeout_of(seconds: f64) -> Result<Duration, Error> {
+    Duration::try_from_secs_f64(seconds).map_err(|_| {
+        Error::new(
+            ErrorKind::BadRequest,
+            format!("timeout must be a non-negative number of seconds, got {seconds}"),
+        )
+        .with_param("timeout")
+    })
+}
+
+/// Waits until every record so far reached every observer and they flushed, in short
+/// rounds (each a flush of its own: one that succeeds covers everything before it).
+fn flush_rounds(gw: &Gateway, deadline: Instant, slice: Duration) -> Option<bool> {
+    let left = deadline.saturating_duration_since(Instant::now());
+    if gw.flush_telemetry(left.min(slice)) {
+        return Some(true);
+    }
+    (Instant::now() >= deadline).then_some(false)
 }
 
 #[pymethods]
@@ -143,18 +240,12 @@ impl NativeGateway {
     }
 
     /// Replaces the connection pools with fresh ones (done automatically after `fork()`).
+    /// Record callbacks move to the fresh gateway; metrics and usage start from zero.
     fn rebuild(&self, py: Python<'_>) -> PyResult<()> {
-        let fresh = self
-            .current_gateway()
-            .and_then(|gw| gw.rebuild())
+        let old = self
+            .with_current(|cur, gw| gw.rebuild().map(|fresh| cur.install(fresh)))
+            .and_then(|r| r)
             .map_err(|e| errors::to_pyerr(py, &e))?;
-        let old = {
-            let mut cur = match self.current.lock() {
-                Ok(g) => g,
-                Err(p) => p.into_inner(),
-            };
-            cur.gateway.replace(fresh)
-        };
         if let Some(old) = old {
             runtime().spawn(async move { drop(old) });
         }
@@ -172,6 +263,88 @@ impl NativeGateway {
                 py,
                 &Error::new(switchpoint_core::ErrorKind::Internal, e.to_string()),
             )
+        })
+    }
+
+    /// Prometheus text exposition of the gateway's metrics; waits (GIL released, up to a
+    /// second) for records still queued, so requests that returned are counted.
+    fn metrics_text(&self, py: Python<'_>) -> PyResult<String> {
+        let gw = self.gateway(py)?;
+        Ok(py.detach(|| gw.metrics_text()))
+    }
+
+    /// Usage rows since `since` (unix seconds; None: everything), grouped, as JSON.
+    #[pyo3(signature = (since, group_by))]
+    fn usage(&self, py: Python<'_>, since: Option<f64>, group_by: &str) -> PyResult<String> {
+        let query = GroupBy::from_param(group_by).and_then(|g| Ok((since_time(since)?, g)));
+        let (since, group_by) = query.map_err(|e| errors::to_pyerr(py, &e))?;
+        let gw = self.gateway(py)?;
+        let rows = match since {
+            Some(since) => py.detach(|| gw.usage(since, group_by)),
+            None => Vec::new(),
+        };
+        to_json(&rows).map_err(|e| errors::to_pyerr(py, &e))
+    }
+
+    /// Calls `callback(record)` with every request record from now on (on the telemetry
+    /// thread); returns the handle `remove_observer` takes.
+    fn add_observer(&self, py: Python<'_>, callback: Py<PyAny>) -> PyResult<u64> {
+        let observer = Arc::new(PyObserver::new(callback));
+        self.with_current(|cur, gw| {
+            let handle = cur.next_handle;
+            cur.next_handle += 1;
+            let id = gw.add_observer(observer.clone());
+            cur.observers.push(Registered {
+                handle,
+                observer,
+                id,
+            });
+            handle
+        })
+        .map_err(|e| errors::to_pyerr(py, &e))
+    }
+
+    /// Stops a callback; no call to it starts after this returns. False if it was already
+    /// removed.
+    fn remove_observer(&self, py: Python<'_>, handle: u64) -> PyResult<bool> {
+        self.with_current(|cur, gw| {
+            let Some(at) = cur.observers.iter().position(|r| r.handle == handle) else {
+                return false;
+            };
+            let r = cur.observers.remove(at);
+            r.observer.deactivate();
+            gw.remove_observer(r.id)
+        })
+        .map_err(|e| errors::to_pyerr(py, &e))
+    }
+
+    /// Waits (GIL released, answering Ctrl-C) until every record so far reached every
+    /// observer and they flushed; False on timeout. Inside a record callback it returns False
+    /// at once: the telemetry thread cannot wait for itself.
+    fn flush_telemetry(&self, py: Python<'_>, timeout: f64) -> PyResult<bool> {
+        let timeout = timeout_of(timeout).map_err(|e| errors::to_pyerr(py, &e))?;
+        let gw = self.gateway(py)?;
+        if on_worker_thread() {
+            return Ok(false);
+        }
+        let deadline = Instant::now() + timeout;
+        wait::in_slices(py, |slice| flush_rounds(&gw, deadline, slice))
+    }
+
+    /// `flush_telemetry` for asyncio: the wait runs on the runtime's blocking threads.
+    fn flush_telemetry_async<'py>(
+        &self,
+        py: Python<'py>,
+        completer: &Completer,
+        timeout: f64,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let timeout = timeout_of(timeout).map_err(|e| errors::to_pyerr(py, &e))?;
+        let gw = self.gateway(py)?;
+        completer.start(py, async move {
+            let flushed = tokio::task::spawn_blocking(move || gw.flush_telemetry(timeout))
+                .await
+                .map_err(|e| Error::new(ErrorKind::Internal, format!("flush failed: {e}")))?;
+            Ok(Value::Json(flushed.to_string()))
         })
     }
 
@@ -199,44 +372,49 @@ impl NativeGateway {
         self.block(py, embed(gw, request, context))
     }
 
-    /// Starts a chat completion for asyncio.
-    fn chat_async(
+    /// Starts a chat completion for asyncio: its outcome `(tag, value)` when it finished in
+    /// its first poll (a cache hit), else the task to await.
+    fn chat_async<'py>(
         &self,
-        py: Python<'_>,
+        py: Python<'py>,
         completer: &Completer,
         request: String,
         context: String,
-    ) -> PyResult<Task> {
+    ) -> PyResult<Bound<'py, PyAny>> {
         let gw = self.gateway(py)?;
-        Ok(completer.start(async move { chat(gw, request, context).await.map(Value::Json) }))
+        completer.start(py, async move {
+            chat(gw, request, context).await.map(Value::Json)
+        })
     }
 
     /// Starts a streamed chat completion for asyncio.
-    fn chat_stream_async(
+    fn chat_stream_async<'py>(
         &self,
-        py: Python<'_>,
+        py: Python<'py>,
         completer: &Completer,
         request: String,
         context: String,
-    ) -> PyResult<Task> {
+    ) -> PyResult<Bound<'py, PyAny>> {
         let gw = self.gateway(py)?;
-        Ok(completer.start(async move {
+        completer.start(py, async move {
             chat_stream(gw, request, context)
                 .await
                 .map(|s| Value::Stream(Box::new(s)))
-        }))
+        })
     }
 
     /// Starts an embeddings call for asyncio.
-    fn embed_async(
+    fn embed_async<'py>(
         &self,
-        py: Python<'_>,
+        py: Python<'py>,
         completer: &Completer,
         request: String,
         context: String,
-    ) -> PyResult<Task> {
+    ) -> PyResult<Bound<'py, PyAny>> {
         let gw = self.gateway(py)?;
-        Ok(completer.start(async move { embed(gw, request, context).await.map(Value::Json) }))
+        completer.start(py, async move {
+            embed(gw, request, context).await.map(Value::Json)
+        })
     }
 }
 

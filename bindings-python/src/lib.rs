@@ -10,6 +10,7 @@ use switchpoint_core::ErrorKind;
 mod completer;
 mod errors;
 mod gateway;
+mod observer;
 mod outcome;
 mod stream;
 mod wait;
@@ -21,6 +22,8 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<stream::NativeStream>()?;
     m.add_class::<completer::Completer>()?;
     m.add_class::<completer::Task>()?;
+    m.add_function(wrap_pyfunction!(observer::shutdown_observers, m)?)?;
+    m.add_function(wrap_pyfunction!(observer::observers_after_fork, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     let kinds: Vec<&str> = ErrorKind::ALL.iter().map(|k| k.as_str()).collect();
     m.add("ERROR_KINDS", kinds)?;

@@ -4,7 +4,7 @@
 //! polled and dropped inside the runtime. Closing (or garbage collection) hands the drop to a
 //! runtime task: the finalizer never waits, and the upstream connection closes.
 
-use crate::completer::{Completer, Task};
+use crate::completer::Completer;
 use crate::errors;
 use crate::outcome::{to_json, Value};
 use crate::wait;
@@ -117,10 +117,16 @@ impl NativeStream {
         }
     }
 
-    /// Starts fetching the next chunk for asyncio; the outcome arrives through `completer`.
-    fn next_async(&self, completer: &Completer) -> Task {
+    /// Starts fetching the next chunk for asyncio: the outcome at once when the chunk is
+    /// already there (a replayed stream), else the task whose outcome arrives through
+    /// `completer`.
+    fn next_async<'py>(
+        &self,
+        py: Python<'py>,
+        completer: &Completer,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let state = self.state.clone();
-        completer.start(async move {
+        completer.start(py, async move {
             match state.lock().await.next().await? {
                 Some(json) => Ok(Value::Json(json)),
                 None => Ok(Value::End),

@@ -6,6 +6,9 @@
 
 use crate::outcome::panic_error;
 use pyo3::prelude::*;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 use switchpoint_core::{Error, ErrorKind};
 use tokio::runtime::Runtime;
@@ -50,6 +53,25 @@ pub(crate) fn join<T: Send + 'static>(
             Err(interrupted)
         }
     }
+}
+
+/// Polls `fut` once on this thread, in the core runtime's context, with the GIL released.
+///
+/// Work that needs no I/O (a cache hit) finishes here without any thread hand-off. A future
+/// still pending afterwards is moved to the runtime by the caller; its next poll there
+/// registers the runtime's waker in place of this poll's no-op one.
+pub(crate) fn poll_once<F: Future + Send + ?Sized>(
+    py: Python<'_>,
+    fut: &mut Pin<Box<F>>,
+) -> Poll<F::Output>
+where
+    F::Output: Send,
+{
+    let rt = switchpoint_core::runtime::runtime();
+    py.detach(|| {
+        let _context = rt.enter();
+        fut.as_mut().poll(&mut Context::from_waker(Waker::noop()))
+    })
 }
 
 /// Blocking on the runtime from one of its own threads would deadlock; say so instead.

@@ -3,8 +3,9 @@
 Same rules as the Rust runner (core/tests/scenarios.rs): the log and script queue are cleared
 before each step, faults are pushed to the script queue, and expected values match by the
 subset rules of tests/scenarios/README.md. Requests go through the public surface
-(`gw.chat.completions.create(**request, **context)`), so the Python argument handling is
-what is tested, not a private shortcut.
+(`gw.chat.completions.create(**request, **context)`, cache controls included as the `cache=`
+keyword; usage queries as `gw.usage(since=..., group_by=...)`), so the Python argument
+handling is what is tested, not a private shortcut.
 """
 
 from __future__ import annotations
@@ -120,7 +121,8 @@ class Assembler:
         return out
 
 
-Outcome = Tuple[Optional[Dict[str, Any]], Optional[switchpoint.SwitchpointError], int]
+#: The response (a usage query's rows for `usage`), the error, and the chunks received.
+Outcome = Tuple[Optional[Any], Optional[switchpoint.SwitchpointError], int]
 
 
 def _error_json(e: switchpoint.SwitchpointError) -> Dict[str, Any]:
@@ -137,9 +139,21 @@ def _error_json(e: switchpoint.SwitchpointError) -> Dict[str, Any]:
     return out
 
 
+def run_usage(gw: "switchpoint.Gateway | switchpoint.AsyncGateway", step: Dict[str, Any]) -> Outcome:
+    """A usage query: the rows as their wire JSON (money as decimal text)."""
+    query = step["request"]
+    try:
+        rows = gw.usage(since=query.get("since", 0), group_by=query.get("group_by", "total"))
+    except switchpoint.SwitchpointError as e:
+        return None, e, 0
+    return [r.to_dict() for r in rows], None, 0
+
+
 def run_sync(gw: switchpoint.Gateway, step: Dict[str, Any]) -> Outcome:
     kwargs = {**step["request"], **step.get("context", {})}
     call = step["call"]
+    if call == "usage":
+        return run_usage(gw, step)
     try:
         if call == "chat":
             return gw.chat.completions.create(**kwargs).to_dict(), None, 0
@@ -167,6 +181,8 @@ def run_sync(gw: switchpoint.Gateway, step: Dict[str, Any]) -> Outcome:
 async def run_async(gw: switchpoint.AsyncGateway, step: Dict[str, Any]) -> Outcome:
     kwargs = {**step["request"], **step.get("context", {})}
     call = step["call"]
+    if call == "usage":
+        return run_usage(gw, step)
     try:
         if call == "chat":
             return (await gw.chat.completions.create(**kwargs)).to_dict(), None, 0
@@ -221,6 +237,9 @@ def load(path: Path, mock: Mock) -> Dict[str, Any]:
 
 def test_scenarios_exist() -> None:
     assert len(SCENARIOS) >= 10
+    # Issue 7's scenarios: cache hits, cost per provider, usage queries.
+    names = {p.stem for p in SCENARIOS}
+    assert {"cache_hits", "cost_providers", "usage_queries"} <= names
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])

@@ -227,11 +227,11 @@ def test_context_is_checked_by_the_core(gw: switchpoint.Gateway) -> None:
     assert "positive number of seconds" in e.value.message
 
 
-def test_cache_controls_are_refused_until_caching_exists(gw: switchpoint.Gateway) -> None:
-    with pytest.raises(switchpoint.BadRequestError) as e:
-        gw.chat.completions.create(model="gpt", messages=user("x"), cache={"ttl": 60})
-    assert e.value.param == "cache"
-    assert "unknown field `cache`" in e.value.message
+def test_cache_controls_on_a_gateway_without_a_cache_change_nothing(gw: switchpoint.Gateway) -> None:
+    r = gw.chat.completions.create(model="gpt", messages=user("x"), cache={"ttl": 60, "no_store": True})
+    assert r.choices[0].message.content == "x"
+    assert r.switchpoint.cache is None  # no cache on this route: the fact is absent
+    assert "cache" not in r.to_dict()["switchpoint"]
 
 
 def test_unknown_keyword_is_a_type_error(gw: switchpoint.Gateway) -> None:

@@ -49,6 +49,10 @@ def test_mypy_catches_misuse(tmp_path: Path) -> None:
         "n: int = r.choices[0].message.content\n"  # Optional[str]
         "s: switchpoint.ChatCompletion = gw.chat.completions.create(model='m', messages=[], stream=True)\n"
         "gw.chat.completions.create(model='m', messages=[], temprature=1)\n"
+        "gw.chat.completions.create(model='m', messages=[], cache={'no_reed': True})\n"
+        "gw.usage(group_by='teams')\n"
+        "spent: float = gw.usage()[0].cost_usd\n"
+        "gw.on_record(lambda record: record.cost.totl)\n"
     )
     result = _mypy("--strict", str(bad))
     out = result.stdout
@@ -57,6 +61,10 @@ def test_mypy_catches_misuse(tmp_path: Path) -> None:
     assert "Incompatible types in assignment" in out
     assert "Stream[ChatCompletionChunk]" in out
     assert "temprature" in out
+    assert 'bad.py:8: error: No overload variant of "create"' in out  # the cache= typo
+    assert 'Argument "group_by" to "usage" of "Gateway" has incompatible type' in out
+    assert '(expression has type "Decimal", variable has type "float")' in out
+    assert 'Item "RecordCost" of "RecordCost | None" has no attribute "totl"' in out
 
 
 def test_stubtest_finds_the_stubs_match() -> None:

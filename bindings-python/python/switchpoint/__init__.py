@@ -3,7 +3,8 @@
     import switchpoint
     gw = switchpoint.Gateway(config={"providers": {...}, "models": {...}})
     r = gw.chat.completions.create(model="gpt", messages=[{"role": "user", "content": "hi"}])
-    print(r.choices[0].message.content, r.switchpoint.provider)
+    print(r.choices[0].message.content, r.switchpoint.provider, r.switchpoint.cost)
+    print(gw.usage(group_by="user"), gw.metrics_text())
 
 ``Gateway`` blocks (releasing the GIL), ``AsyncGateway`` awaits; both share one Rust core.
 """
@@ -17,6 +18,7 @@ from ._client import (
     Completions,
     Embeddings,
     Gateway,
+    RecordSubscription,
 )
 from ._exceptions import (
     APIConnectionError,
@@ -55,13 +57,21 @@ from ._models import (
     ChunkChoice,
     CompletionTokensDetails,
     CompletionUsage,
+    CostFact,
     CreateEmbeddingResponse,
     Embedding,
     EmbeddingUsage,
     Function,
     PromptTokensDetails,
+    RecordCache,
+    RecordCaller,
+    RecordContent,
+    RecordCost,
+    RecordTokens,
+    RequestRecord,
     SwitchpointFacts,
     TargetHealth,
+    UsageRow,
 )
 from ._native import __version__
 from ._streaming import AsyncStream, Stream
@@ -102,6 +112,16 @@ __all__ = [
     "SwitchpointFacts",
     "TargetHealth",
     "AttemptFact",
+    "CostFact",
+    # telemetry
+    "UsageRow",
+    "RequestRecord",
+    "RecordTokens",
+    "RecordCost",
+    "RecordCache",
+    "RecordCaller",
+    "RecordContent",
+    "RecordSubscription",
     # errors
     "SwitchpointError",
     "APIError",

@@ -1,8 +1,11 @@
 """Type stubs for switchpoint: an LLM gateway inside your process, with the openai package's surface."""
 
+import datetime
 import os
+from decimal import Decimal
 from typing import (
     Any,
+    Callable,
     ClassVar,
     Dict,
     Generic,
@@ -17,7 +20,7 @@ from typing import (
     overload,
 )
 
-from typing_extensions import Self, TypeAlias
+from typing_extensions import Self, TypeAlias, TypedDict
 
 from . import _native
 
@@ -55,6 +58,15 @@ __all__ = [
     "SwitchpointFacts",
     "TargetHealth",
     "AttemptFact",
+    "CostFact",
+    "UsageRow",
+    "RequestRecord",
+    "RecordTokens",
+    "RecordCost",
+    "RecordCache",
+    "RecordCaller",
+    "RecordContent",
+    "RecordSubscription",
     "SwitchpointError",
     "APIError",
     "APIStatusError",
@@ -96,6 +108,27 @@ _MessageParam: TypeAlias = Union[Mapping[str, Any], "ChatCompletionMessage"]
 _EmbeddingInput: TypeAlias = Union[str, Sequence[str], Sequence[int], Sequence[Sequence[int]]]
 #: A gateway config: a dict, YAML/JSON text, a file path, or None for zero-config.
 _Config: TypeAlias = Union[Mapping[str, Any], str, bytes, "os.PathLike[str]", None]
+
+class _CacheOptions(TypedDict, total=False):
+    """Per-request cache controls (the ``cache=`` keyword)."""
+
+    #: Do not answer from the cache (the answer may still be stored).
+    no_read: bool
+    #: Do not store this answer.
+    no_store: bool
+    #: Time to live of the stored answer, seconds (overrides the route's).
+    ttl: float
+    #: Ask the provider again and replace the stored answer.
+    refresh: bool
+    #: A sub-namespace inside the caller's own (never another tenant's).
+    namespace: str
+
+#: ``usage(group_by=...)``.
+_GroupBy: TypeAlias = Literal["total", "user", "team", "model", "route", "provider", "tag", "key"]
+#: ``usage(since=...)``: everything (None), a time (naive = local), that long ago, unix seconds.
+_Since: TypeAlias = Union[None, datetime.datetime, datetime.timedelta, float]
+#: What the cache did for a request.
+_CacheStatus: TypeAlias = Literal["miss", "hit", "semantic_hit", "coalesced", "bypass"]
 
 # ---------------------------------------------------------------------------------------------
 # Responses
@@ -140,6 +173,14 @@ class AttemptFact(BaseModel):
     #: The error message when ``status`` is ``"error"``.
     message: Optional[str]
 
+class CostFact(BaseModel):
+    """What a request cost, USD."""
+
+    #: Paid for this request (``0`` for a cache hit).
+    usd: Decimal
+    #: For a cache hit: what the stored answer cost when it was made.
+    saved_usd: Optional[Decimal]
+
 class SwitchpointFacts(BaseModel):
     """What the gateway did: who served the answer, every attempt, latency and overhead."""
 
@@ -153,6 +194,10 @@ class SwitchpointFacts(BaseModel):
     #: The route that served the request, and the routes whose rules sent it there.
     route: Optional[str]
     routed_via: Optional[List[str]]
+    #: What the cache did; None on routes without a cache.
+    cache: Optional[_CacheStatus]
+    #: What the request cost; None when the model has no price.
+    cost: Optional[CostFact]
 
 class TargetHealth(BaseModel):
     """One target's state from ``gateway.health()``."""
@@ -285,6 +330,107 @@ class CreateEmbeddingResponse(BaseModel):
     switchpoint: SwitchpointFacts
 
 # ---------------------------------------------------------------------------------------------
+# Telemetry
+
+class UsageRow(BaseModel):
+    """One group's totals from ``gateway.usage()`` (read-only)."""
+
+    #: The user, team, model... of this row; None for the total row and requests without one.
+    group: Optional[str]
+    requests: int
+    errors: int
+    #: Requests answered from the cache (exact, semantic or coalesced).
+    cache_hits: int
+    prompt_tokens: int
+    completion_tokens: int
+    cached_tokens: int
+    reasoning_tokens: int
+    cost_usd: Decimal
+    #: What cache hits saved.
+    saved_usd: Decimal
+    def __setattr__(self, name: str, value: Any) -> None: ...
+    def __delattr__(self, name: str) -> None: ...
+
+class RecordTokens(BaseModel):
+    """A record's tokens, split the way they are billed."""
+
+    prompt: int
+    completion: int
+    cached: int
+    cache_write: int
+    reasoning: int
+
+class RecordCost(BaseModel):
+    """A record's cost in USD by kind of token."""
+
+    input: Decimal
+    cached_input: Decimal
+    cache_write: Decimal
+    output: Decimal
+    reasoning: Decimal
+    total: Decimal
+
+class RecordCache(BaseModel):
+    """The cache's part in a request."""
+
+    status: Literal["off", "miss", "hit", "semantic_hit", "coalesced", "bypass"]
+    saved_usd: Optional[Decimal]
+
+class RecordCaller(BaseModel):
+    """Who asked (a key's id, never the key)."""
+
+    key_id: Optional[str]
+    user: Optional[str]
+    team: Optional[str]
+    tier: Optional[str]
+
+class RecordContent(BaseModel):
+    """Prompt and answer text (with ``telemetry.record_content``; redacted)."""
+
+    prompt: str
+    answer: str
+
+class RequestRecord(BaseModel):
+    """One finished request, as ``gateway.on_record`` callbacks receive it."""
+
+    id: str
+    call: Literal["chat", "chat_stream", "embed"]
+    started_at_ms: int
+    ended_at_ms: int
+    latency_ms: float
+    ttft_ms: Optional[float]
+    #: The model name the caller asked for, and the route that served it.
+    model: str
+    route: str
+    provider: str
+    provider_model: str
+    provider_kind: str
+    response_id: Optional[str]
+    response_model: Optional[str]
+    finish_reasons: Optional[List[str]]
+    attempts: List[AttemptFact]
+    tokens: RecordTokens
+    #: None when the model has no price.
+    cost: Optional[RecordCost]
+    cache: RecordCache
+    caller: RecordCaller
+    tags: List[str]
+    status: Literal["ok", "error"]
+    #: The error kind when ``status`` is ``"error"``.
+    error_kind: Optional[str]
+    content: Optional[RecordContent]
+
+class RecordSubscription:
+    """A record callback; ``remove()`` stops it, also as a context manager."""
+
+    def __init__(self, native: _native.Gateway, handle: int) -> None: ...
+    @property
+    def active(self) -> bool: ...
+    def remove(self) -> bool: ...
+    def __enter__(self) -> Self: ...
+    def __exit__(self, *exc: object) -> None: ...
+
+# ---------------------------------------------------------------------------------------------
 # Streams
 
 _T = TypeVar("_T")
@@ -364,6 +510,7 @@ class Completions:
         team: Union[Optional[str], NotGiven] = ...,
         tier: Union[Optional[str], NotGiven] = ...,
         timeout: Union[Optional[float], NotGiven] = ...,
+        cache: Union[Optional[_CacheOptions], NotGiven] = ...,
         extra_headers: Union[Optional[Mapping[str, str]], NotGiven] = ...,
         extra_query: Union[Optional[Mapping[str, object]], NotGiven] = ...,
     ) -> ChatCompletion: ...
@@ -411,6 +558,7 @@ class Completions:
         team: Union[Optional[str], NotGiven] = ...,
         tier: Union[Optional[str], NotGiven] = ...,
         timeout: Union[Optional[float], NotGiven] = ...,
+        cache: Union[Optional[_CacheOptions], NotGiven] = ...,
         extra_headers: Union[Optional[Mapping[str, str]], NotGiven] = ...,
         extra_query: Union[Optional[Mapping[str, object]], NotGiven] = ...,
     ) -> Stream[ChatCompletionChunk]: ...
@@ -458,6 +606,7 @@ class Completions:
         team: Union[Optional[str], NotGiven] = ...,
         tier: Union[Optional[str], NotGiven] = ...,
         timeout: Union[Optional[float], NotGiven] = ...,
+        cache: Union[Optional[_CacheOptions], NotGiven] = ...,
         extra_headers: Union[Optional[Mapping[str, str]], NotGiven] = ...,
         extra_query: Union[Optional[Mapping[str, object]], NotGiven] = ...,
     ) -> Union[ChatCompletion, Stream[ChatCompletionChunk]]: ...
@@ -484,6 +633,7 @@ class Embeddings:
         team: Union[Optional[str], NotGiven] = ...,
         tier: Union[Optional[str], NotGiven] = ...,
         timeout: Union[Optional[float], NotGiven] = ...,
+        cache: Union[Optional[_CacheOptions], NotGiven] = ...,
         extra_headers: Union[Optional[Mapping[str, str]], NotGiven] = ...,
         extra_query: Union[Optional[Mapping[str, object]], NotGiven] = ...,
     ) -> CreateEmbeddingResponse:
@@ -501,6 +651,10 @@ class Gateway:
     def from_env(cls) -> Self: ...
     def rebuild(self) -> None: ...
     def health(self) -> List[TargetHealth]: ...
+    def metrics_text(self) -> str: ...
+    def usage(self, since: _Since = None, group_by: _GroupBy = "total") -> List[UsageRow]: ...
+    def on_record(self, callback: Callable[[RequestRecord], object]) -> RecordSubscription: ...
+    def flush_telemetry(self, timeout: float = 5.0) -> bool: ...
     def close(self) -> None: ...
     def __enter__(self) -> Self: ...
     def __exit__(self, *exc: object) -> None: ...
@@ -552,6 +706,7 @@ class AsyncCompletions:
         team: Union[Optional[str], NotGiven] = ...,
         tier: Union[Optional[str], NotGiven] = ...,
         timeout: Union[Optional[float], NotGiven] = ...,
+        cache: Union[Optional[_CacheOptions], NotGiven] = ...,
         extra_headers: Union[Optional[Mapping[str, str]], NotGiven] = ...,
         extra_query: Union[Optional[Mapping[str, object]], NotGiven] = ...,
     ) -> ChatCompletion: ...
@@ -599,6 +754,7 @@ class AsyncCompletions:
         team: Union[Optional[str], NotGiven] = ...,
         tier: Union[Optional[str], NotGiven] = ...,
         timeout: Union[Optional[float], NotGiven] = ...,
+        cache: Union[Optional[_CacheOptions], NotGiven] = ...,
         extra_headers: Union[Optional[Mapping[str, str]], NotGiven] = ...,
         extra_query: Union[Optional[Mapping[str, object]], NotGiven] = ...,
     ) -> AsyncStream[ChatCompletionChunk]: ...
@@ -646,6 +802,7 @@ class AsyncCompletions:
         team: Union[Optional[str], NotGiven] = ...,
         tier: Union[Optional[str], NotGiven] = ...,
         timeout: Union[Optional[float], NotGiven] = ...,
+        cache: Union[Optional[_CacheOptions], NotGiven] = ...,
         extra_headers: Union[Optional[Mapping[str, str]], NotGiven] = ...,
         extra_query: Union[Optional[Mapping[str, object]], NotGiven] = ...,
     ) -> Union[ChatCompletion, AsyncStream[ChatCompletionChunk]]: ...
@@ -672,6 +829,7 @@ class AsyncEmbeddings:
         team: Union[Optional[str], NotGiven] = ...,
         tier: Union[Optional[str], NotGiven] = ...,
         timeout: Union[Optional[float], NotGiven] = ...,
+        cache: Union[Optional[_CacheOptions], NotGiven] = ...,
         extra_headers: Union[Optional[Mapping[str, str]], NotGiven] = ...,
         extra_query: Union[Optional[Mapping[str, object]], NotGiven] = ...,
     ) -> CreateEmbeddingResponse:
@@ -689,6 +847,10 @@ class AsyncGateway:
     def from_env(cls) -> Self: ...
     def rebuild(self) -> None: ...
     def health(self) -> List[TargetHealth]: ...
+    def metrics_text(self) -> str: ...
+    def usage(self, since: _Since = None, group_by: _GroupBy = "total") -> List[UsageRow]: ...
+    def on_record(self, callback: Callable[[RequestRecord], object]) -> RecordSubscription: ...
+    async def flush_telemetry(self, timeout: float = 5.0) -> bool: ...
     async def close(self) -> None: ...
     async def __aenter__(self) -> Self: ...
     async def __aexit__(self, *exc: object) -> None: ...

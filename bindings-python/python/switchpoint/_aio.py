@@ -53,18 +53,24 @@ def _completer(loop: asyncio.AbstractEventLoop) -> _LoopCompleter:
 
 async def call(start, *args):  # type: ignore[no-untyped-def]
     """Runs ``start(completer, *args)`` (a native ``*_async`` method) and awaits its outcome:
-    JSON text, a native stream, or None at the end of a stream; errors are raised typed."""
+    JSON text, a native stream, or None at the end of a stream; errors are raised typed.
+
+    Work that finished in its first poll (a cache hit, a replayed stream's chunk) comes back
+    from ``start`` as ``(tag, value)``: no task, no wake-up, no event-loop round."""
     loop = asyncio.get_running_loop()
     comp = _completer(loop)
-    fut = loop.create_future()
-    task = start(comp.native, *args)
-    comp.pending[task.token] = fut
-    try:
-        tag, value = await fut
-    except BaseException:
-        task.abort()
-        comp.pending.pop(task.token, None)
-        raise
+    started = start(comp.native, *args)
+    if type(started) is tuple:
+        tag, value = started
+    else:
+        fut = loop.create_future()
+        comp.pending[started.token] = fut
+        try:
+            tag, value = await fut
+        except BaseException:
+            started.abort()
+            comp.pending.pop(started.token, None)
+            raise
     if tag == _ERROR:
         raise _from_native(value)
     return value

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import json
 import os
+import sys
+import time
 
 from . import _exceptions
-from ._models import ChatCompletion, CreateEmbeddingResponse, TargetHealth
+from ._models import ChatCompletion, CreateEmbeddingResponse, TargetHealth, UsageRow
 from ._native import Gateway as _NativeGateway
 from ._streaming import AsyncStream, Stream
 from ._types import NOT_GIVEN, _encode
 
-__all__ = ["Gateway", "AsyncGateway"]
+__all__ = ["Gateway", "AsyncGateway", "RecordSubscription"]
 
 #: Parameters of OpenAI's chat-completions request that are sent as they are.
 _CHAT_PARAMS = frozenset(
@@ -35,7 +37,8 @@ _CHAT_PARAMS = frozenset(
 _EMBED_PARAMS = frozenset({"dimensions", "encoding_format", "extra_body"})
 
 #: switchpoint's own keyword arguments: they go to the request context, not the provider.
-#: ``cache`` is passed on so the core rejects it clearly until caching exists.
+#: ``cache`` is a dict of cache controls (``no_read``, ``no_store``, ``ttl`` in seconds,
+#: ``refresh``, ``namespace``); the core checks it and rejects unknown keys by name.
 _CONTEXT_PARAMS = frozenset({"user", "tags", "metadata", "api_key", "team", "tier", "timeout", "cache"})
 
 #: Fields that are both OpenAI request parameters and the caller's identity: ``user`` reaches
@@ -119,6 +122,95 @@ class _Base:
         latency, recent error rate and requests in flight. Plain data; never blocks."""
         return [TargetHealth.model_validate(t) for t in json.loads(self._native.health())]
 
+    def metrics_text(self) -> str:
+        """The Prometheus text exposition of the gateway's metrics (serve it on ``/metrics``).
+        Requests that already returned are counted: it waits (GIL released, normally for
+        microseconds, at most a second) for records still on their way to the metrics."""
+        return self._native.metrics_text()
+
+    def usage(self, since: object = None, group_by: str = "total") -> "list[UsageRow]":
+        """Requests, errors, cache hits, tokens and cost since a time, one row per group,
+        most expensive first. ``since``: None (everything), a ``datetime`` (naive means local
+        time), a ``timedelta`` (that long ago) or unix seconds. ``group_by``: ``total``,
+        ``user``, ``team``, ``model``, ``route``, ``provider``, ``tag`` or ``key``; anything
+        else raises ``BadRequestError`` (param ``group_by``)."""
+        rows = json.loads(self._native.usage(_unix_seconds(since), group_by))
+        return [UsageRow.model_validate(r) for r in rows]
+
+    def on_record(self, callback) -> "RecordSubscription":  # type: ignore[no-untyped-def]
+        """Calls ``callback(record)`` with a :class:`RequestRecord` for every request from
+        now on, on the gateway's telemetry thread (holding the GIL there). An exception in
+        the callback goes to ``sys.unraisablehook`` and never reaches the request. Returns a
+        subscription: ``.remove()`` it (or use it as a context manager) to stop."""
+        if not callable(callback):
+            raise TypeError(f"on_record() needs a callable, not {type(callback).__name__}")
+        _observers_ready()
+        return RecordSubscription(self._native, self._native.add_observer(callback))
+
+
+def _unix_seconds(since: object) -> "float | None":
+    """``usage(since=...)`` as unix seconds: None, a number, a datetime or a timedelta."""
+    if since is None:
+        return None
+    if isinstance(since, (int, float)) and not isinstance(since, bool):
+        return float(since)
+    # A datetime or timedelta means the caller imported datetime: no import needed here.
+    dt = sys.modules.get("datetime")
+    if dt is not None:
+        if isinstance(since, dt.datetime):
+            return since.timestamp()  # naive datetimes are local time, as in datetime itself
+        if isinstance(since, dt.timedelta):
+            return time.time() - since.total_seconds()
+    raise TypeError(f"since must be None, a datetime, a timedelta or unix seconds, not {type(since).__name__}")
+
+
+_observers_hooked = False
+
+
+def _observers_ready() -> None:
+    """Once: stop record callbacks before the interpreter shuts down (a thread waiting for
+    the GIL then cannot be resumed safely), and forget the parent's in a forked child."""
+    global _observers_hooked
+    if not _observers_hooked:
+        import atexit
+
+        from ._native import observers_after_fork, shutdown_observers
+
+        atexit.register(shutdown_observers)
+        os.register_at_fork(after_in_child=observers_after_fork)
+        _observers_hooked = True
+
+
+class RecordSubscription:
+    """A record callback added with ``gateway.on_record()``; ``remove()`` stops it (no call
+    starts after ``remove()`` returns; removing twice is harmless). As a context manager it
+    removes the callback on exit."""
+
+    __slots__ = ("_native", "_handle")
+
+    def __init__(self, native: _NativeGateway, handle: int) -> None:
+        self._native = native
+        self._handle: "int | None" = handle
+
+    @property
+    def active(self) -> bool:
+        """Whether the callback still receives records."""
+        return self._handle is not None
+
+    def remove(self) -> bool:
+        """Stops the callback; False if it was already removed."""
+        handle, self._handle = self._handle, None
+        return handle is not None and self._native.remove_observer(handle)
+
+    def __enter__(self) -> "RecordSubscription":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.remove()
+
+    def __repr__(self) -> str:
+        return f"<RecordSubscription {'active' if self.active else 'removed'}>"
+
 
 class Gateway(_Base):
     """The blocking gateway: ``gw.chat.completions.create(...)``, ``gw.embeddings.create(...)``.
@@ -131,6 +223,13 @@ class Gateway(_Base):
     def _resources(self) -> None:
         self.chat = Chat(self._native)
         self.embeddings = Embeddings(self._native)
+
+    def flush_telemetry(self, timeout: float = 5.0) -> bool:
+        """Waits until every request so far reached every record callback and exporter, and
+        they flushed (log files written, spans sent); False if ``timeout`` seconds passed.
+        Inside a record callback it returns False at once (the telemetry thread cannot wait
+        for itself)."""
+        return self._native.flush_telemetry(timeout)
 
     def close(self) -> None:
         """Nothing to release early: connections close when the gateway is collected."""
@@ -150,6 +249,13 @@ class AsyncGateway(_Base):
     def _resources(self) -> None:
         self.chat = AsyncChat(self._native)
         self.embeddings = AsyncEmbeddings(self._native)
+
+    async def flush_telemetry(self, timeout: float = 5.0) -> bool:
+        """Waits until every request so far reached every record callback and exporter, and
+        they flushed; False if ``timeout`` seconds passed. The wait happens off the event
+        loop."""
+        aio = _aio or _aio_module()
+        return json.loads(await aio.call(self._native.flush_telemetry_async, timeout))  # type: ignore[no-any-return]
 
     async def close(self) -> None:
         """Nothing to release early: connections close when the gateway is collected."""
@@ -263,6 +369,16 @@ class AsyncEmbeddings:
         return CreateEmbeddingResponse.model_validate(json.loads(text))
 
 
-for _cls in (Gateway, AsyncGateway, Chat, Completions, Embeddings, AsyncChat, AsyncCompletions, AsyncEmbeddings):
+for _cls in (
+    Gateway,
+    AsyncGateway,
+    RecordSubscription,
+    Chat,
+    Completions,
+    Embeddings,
+    AsyncChat,
+    AsyncCompletions,
+    AsyncEmbeddings,
+):
     _cls.__module__ = "switchpoint"
 del _cls

@@ -36,6 +36,14 @@ __all__ = [
     "Embedding",
     "EmbeddingUsage",
     "CreateEmbeddingResponse",
+    "CostFact",
+    "UsageRow",
+    "RequestRecord",
+    "RecordTokens",
+    "RecordCost",
+    "RecordCache",
+    "RecordCaller",
+    "RecordContent",
 ]
 
 
@@ -104,11 +112,14 @@ class BaseModel(metaclass=_ModelMeta):
     def _dump(self, exclude_unset: bool, exclude_none: bool) -> Dict[str, Any]:
         src = _get(self, "_src")
         out: Dict[str, Any] = {}
-        for name, _ in self._field_items:
+        for name, convert in self._field_items:
             v = getattr(self, name)
             if v is None and (exclude_none or (exclude_unset and name not in src)):
                 continue
-            out[name] = _dump_value(v, exclude_unset, exclude_none)
+            if convert is _money and v is not None:
+                out[name] = format(v, "f")  # the wire's decimal text, digit for digit
+            else:
+                out[name] = _dump_value(v, exclude_unset, exclude_none)
         fields = self._fields
         for k, v in src.items():
             if k in fields or (v is None and exclude_none):
@@ -178,6 +189,20 @@ def _wrap(cls: type, v: Any) -> Any:
     return v
 
 
+_Decimal: Any = None
+
+
+def _money(v: Any) -> Any:
+    """An exact amount of USD from its wire text ("0.00012") as a ``decimal.Decimal``
+    (imported on first use: ``import switchpoint`` stays fast)."""
+    global _Decimal
+    if _Decimal is None:
+        from decimal import Decimal
+
+        _Decimal = Decimal
+    return _Decimal(v)
+
+
 def _one(cls: type) -> Callable[[Any], Any]:
     return lambda v: _wrap(cls, v)
 
@@ -203,8 +228,16 @@ class AttemptFact(BaseModel):
     }
 
 
+class CostFact(BaseModel):
+    """What a request cost in USD, as ``Decimal``: ``usd`` paid (``0`` for a cache hit) and,
+    for a cache hit, ``saved_usd``, what the stored answer cost when it was made."""
+
+    _fields = {"usd": _money, "saved_usd": _money}
+
+
 class SwitchpointFacts(BaseModel):
-    """What the gateway did: who served the answer, every attempt, latency and overhead."""
+    """What the gateway did: who served the answer, every attempt, latency and overhead,
+    what the cache did (``cache``) and what it cost (``cost``)."""
 
     _fields = {
         "provider": None,
@@ -216,6 +249,8 @@ class SwitchpointFacts(BaseModel):
         "overhead_us": None,
         "route": None,
         "routed_via": None,
+        "cache": None,
+        "cost": _one(CostFact),
     }
 
 
@@ -388,3 +423,108 @@ class CreateEmbeddingResponse(BaseModel):
         "usage": _one(EmbeddingUsage),
         "switchpoint": _one(SwitchpointFacts),
     }
+
+
+class _ReadOnly(BaseModel):
+    """A model whose attributes cannot be set or deleted (query results, shared values)."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"{type(self).__name__} is read-only")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"{type(self).__name__} is read-only")
+
+
+class UsageRow(_ReadOnly):
+    """One group's totals from ``gateway.usage()``: requests, errors, cache hits, tokens, and
+    cost and cache savings in USD as ``Decimal`` (``to_dict()`` keeps the wire's decimal
+    text). ``group`` is the user, team, model... (None for the total row and for requests
+    without one)."""
+
+    _fields = {
+        "group": None,
+        "requests": None,
+        "errors": None,
+        "cache_hits": None,
+        "prompt_tokens": None,
+        "completion_tokens": None,
+        "cached_tokens": None,
+        "reasoning_tokens": None,
+        "cost_usd": _money,
+        "saved_usd": _money,
+    }
+
+
+class RecordTokens(BaseModel):
+    """A record's tokens, split the way they are billed."""
+
+    _fields = {"prompt": None, "completion": None, "cached": None, "cache_write": None, "reasoning": None}
+
+
+class RecordCost(BaseModel):
+    """A record's cost in USD (``Decimal``), by kind of token, and its ``total``."""
+
+    _fields = {
+        "input": _money,
+        "cached_input": _money,
+        "cache_write": _money,
+        "output": _money,
+        "reasoning": _money,
+        "total": _money,
+    }
+
+
+class RecordCache(BaseModel):
+    """The cache's part: ``status`` (``off``, ``miss``, ``hit``, ``semantic_hit``,
+    ``coalesced``, ``bypass``) and, for hits, ``saved_usd``."""
+
+    _fields = {"status": None, "saved_usd": _money}
+
+
+class RecordCaller(BaseModel):
+    """Who asked: a virtual key's id (never the key), user, team and tier."""
+
+    _fields = {"key_id": None, "user": None, "team": None, "tier": None}
+
+
+class RecordContent(BaseModel):
+    """Prompt and answer text (only with ``telemetry.record_content``; redacted)."""
+
+    _fields = {"prompt": None, "answer": None}
+
+
+class RequestRecord(BaseModel):
+    """One finished request, as record callbacks (``gateway.on_record``) receive it: ids,
+    times, route, provider, attempts, tokens, cost, cache outcome, caller, tags, and
+    ``status`` (``"ok"`` or ``"error"``, then ``error_kind``). Never holds a secret."""
+
+    _fields = {
+        "id": None,
+        "call": None,
+        "started_at_ms": None,
+        "ended_at_ms": None,
+        "latency_ms": None,
+        "ttft_ms": None,
+        "model": None,
+        "route": None,
+        "provider": None,
+        "provider_model": None,
+        "provider_kind": None,
+        "response_id": None,
+        "response_model": None,
+        "finish_reasons": None,
+        "attempts": _many(AttemptFact),
+        "tokens": _one(RecordTokens),
+        "cost": _one(RecordCost),
+        "cache": _one(RecordCache),
+        "caller": _one(RecordCaller),
+        "tags": None,
+        "status": None,
+        "error_kind": None,
+        "content": _one(RecordContent),
+    }
+
+
+def _record(text: str) -> RequestRecord:
+    """A record callback's argument from the record's JSON (called by the native observer)."""
+    return RequestRecord.model_validate(json.loads(text))  # type: ignore[no-any-return]
