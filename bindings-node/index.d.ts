@@ -189,6 +189,25 @@ export interface SwitchpointRequestFields {
   timeout?: number
   /** Key-value data recorded with the request by the gateway (not sent to the provider). */
   metadata?: JsonObject
+  /** This call's use of the response cache (when the route has one). */
+  cache?: CacheOptions
+}
+
+/**
+ * Per-request control of the response cache: the `cache` field of a `create()` body.
+ * Unknown fields are refused with a `BadRequestError` naming them.
+ */
+export interface CacheOptions {
+  /** Do not answer from the cache (the answer may still be stored). */
+  noRead?: boolean
+  /** Do not store this answer. */
+  noStore?: boolean
+  /** Time to live of the stored answer, seconds (overrides the route's). */
+  ttl?: number
+  /** Ask the provider again and replace the stored answer. */
+  refresh?: boolean
+  /** A sub-namespace inside the caller's own (never another tenant's). */
+  namespace?: string
 }
 
 /** The fields of a chat completion request, streamed or not. */
@@ -318,7 +337,32 @@ export type AttemptFact = {
   provider_model: string
   /** Time waiting on this provider, ms. */
   latency_ms: number
+  /** The route the attempt belonged to. */
+  route?: string
+  /** Backoff or Retry-After waited before this attempt, ms. */
+  waited_ms?: number
+  /** Sent by hedging, while an earlier attempt was still running. */
+  hedge?: boolean
+  /** Continues a stream that was cut on an earlier attempt. */
+  resumed?: boolean
+  /** The error, for a failed attempt. */
+  message?: string
 } & ({ status: 'ok' } | { status: 'error'; error: ErrorKind })
+
+/**
+ * What the response cache did for a request: answered from the exact cache (`hit`) or the
+ * semantic cache (`semantic_hit`), joined an identical request in flight (`coalesced`),
+ * looked and found nothing (`miss`), or was skipped by `noRead` / `refresh` (`bypass`).
+ */
+export type CacheStatus = 'hit' | 'semantic_hit' | 'coalesced' | 'miss' | 'bypass'
+
+/** What a request cost, exact decimals as text (`"0.00517"`). */
+export interface CostFact {
+  /** USD paid for this request (`"0"` for a cache hit). */
+  usd: string
+  /** For cache hits: what the answer cost when it was first made. */
+  saved_usd?: string
+}
 
 /** One target's state, from `gateway.health()`. */
 export interface TargetHealth {
@@ -360,6 +404,14 @@ export interface SwitchpointFacts {
   ttft_ms?: number
   /** Time spent inside the gateway itself, µs. */
   overhead_us: number
+  /** The route that served the answer (after rules and fallbacks). */
+  route?: string
+  /** Routes whose rules, defaults or fallbacks passed the request on, in order. */
+  routed_via?: string[]
+  /** What the response cache did; absent when the route has no cache. */
+  cache?: CacheStatus
+  /** What the request cost; absent when the model has no known price. */
+  cost?: CostFact
 }
 
 /** The assistant's message in a response. */
@@ -527,12 +579,192 @@ export interface ModelConfig {
   aliases?: string[]
 }
 
+/** A duration: seconds, or text like `"90s"`, `"1h"`. */
+export type DurationValue = number | string
+
+/** A size: bytes, or text like `"512KiB"`, `"256MiB"`. */
+export type ByteSize = number | string
+
+/** The semantic cache of one route. */
+export interface SemanticCacheConfig {
+  /** The configured model name (an embedding route) that embeds prompts. */
+  embedding_model: string
+  /** Cosine similarity at or above which a previous answer is reused (0 < t <= 1). */
+  threshold?: number
+  /** Prompts remembered per tenant and route. */
+  max_entries?: number
+}
+
+/** One route's cache settings; unset fields take the section's. */
+export interface RouteCacheConfig {
+  enabled?: boolean
+  /** One cache for every tenant on this route. */
+  shared?: boolean
+  ttl?: DurationValue
+  semantic?: SemanticCacheConfig
+}
+
+/** The response cache (off unless `enabled`). */
+export interface CacheConfig {
+  enabled?: boolean
+  max_bytes?: ByteSize
+  max_entries?: number
+  ttl?: DurationValue
+  max_entry_bytes?: ByteSize
+  shared?: boolean
+  /** Per-route settings, by model name. */
+  routes?: { [model: string]: RouteCacheConfig }
+}
+
+/** Observers: metrics, the usage store, a JSON-lines log, OTLP spans, content recording. */
+export interface TelemetryConfig {
+  /** Records queued for the observers; when full, new records are dropped (counted). */
+  queue_size?: number
+  metrics?: { enabled?: boolean; max_label_values?: number; max_series?: number }
+  usage?: { enabled?: boolean; bucket?: DurationValue; retention?: DurationValue; max_groups?: number }
+  log?: { path: string; max_bytes?: ByteSize; keep?: number }
+  otlp?: { endpoint: string; headers?: { [name: string]: string }; service_name?: string; timeout?: DurationValue }
+  /** Keep prompt and answer text in records (redacted). Off by default. */
+  record_content?: boolean
+  redact?: { builtin?: boolean; patterns?: string[]; replacement?: string }
+}
+
+/** A model's price, USD per 1M tokens (decimal text keeps it exact). */
+export interface PriceConfig {
+  input: number | string
+  output: number | string
+  cached_input?: number | string
+  cache_write?: number | string
+  reasoning?: number | string
+  long_context?: {
+    above: number
+    input: number | string
+    output: number | string
+    cached_input?: number | string
+    cache_write?: number | string
+  }
+  context_window?: number
+  max_output?: number
+  capabilities?: Array<'tools' | 'vision' | 'json_schema' | 'reasoning'>
+  note?: string
+}
+
 /** The gateway configuration (the same schema as YAML/JSON config files). */
 export interface GatewayConfig {
   providers?: { [name: string]: ProviderConfig }
   models?: { [name: string]: ModelConfig }
   defaults?: { timeouts?: TimeoutsConfig }
+  cache?: CacheConfig
+  telemetry?: TelemetryConfig
+  /** Price overrides and additions: provider name -> model id -> price. */
+  pricing?: { [provider: string]: { [model: string]: PriceConfig } }
 }
+
+/** What usage rows are grouped by (`tag`: a request with two tags counts in both rows). */
+export type GroupBy = 'total' | 'user' | 'team' | 'model' | 'route' | 'provider' | 'tag' | 'key'
+
+/** Options of `gateway.usage()`. */
+export interface UsageOptions {
+  /** From when: a `Date` or Unix milliseconds (default: everything kept). */
+  since?: Date | number
+  /** Default `'total'` (one row). */
+  groupBy?: GroupBy
+}
+
+/** Totals for one group, from `gateway.usage()`; money as exact decimal text. */
+export interface UsageRow {
+  /** The user, team, model... of this row; null for requests without one and for `total`. */
+  group: string | null
+  requests: number
+  errors: number
+  /** Requests answered from the cache (exact, semantic or coalesced). */
+  cache_hits: number
+  prompt_tokens: number
+  completion_tokens: number
+  cached_tokens: number
+  reasoning_tokens: number
+  cost_usd: string
+  /** What cache hits saved. */
+  saved_usd: string
+}
+
+/** Tokens of one request, split the way providers bill them. */
+export interface RecordTokens {
+  prompt: number
+  completion: number
+  /** Prompt tokens read from the provider's prompt cache. */
+  cached: number
+  /** Prompt tokens written to the provider's prompt cache. */
+  cache_write: number
+  reasoning: number
+}
+
+/** What one request cost, USD as exact decimal text, by kind of token. */
+export interface RecordCost {
+  input: string
+  cached_input: string
+  cache_write: string
+  output: string
+  reasoning: string
+  total: string
+}
+
+/** The cache's part in one request (`off`: the route has no cache). */
+export interface RecordCache {
+  status: CacheStatus | 'off'
+  /** For hits: what the answer cost when it was first made. */
+  saved_usd?: string
+}
+
+/** Who asked: ids only, never a key. */
+export interface RecordCaller {
+  /** The virtual key's id. */
+  key_id?: string
+  user?: string
+  team?: string
+  tier?: string
+}
+
+/** Prompt and answer text, only with `telemetry.record_content: true` (redacted). */
+export interface RecordContent {
+  prompt: string
+  answer: string
+}
+
+/** One finished request, as `gateway.onRecord()` callbacks receive it. Never holds a secret. */
+export type RequestRecord = {
+  /** The gateway's id for the request (the response id when there is one). */
+  id: string
+  call: 'chat' | 'chat_stream' | 'embed'
+  /** Unix time the call started and ended, ms. */
+  started_at_ms: number
+  ended_at_ms: number
+  /** Wall time of the whole call, ms (to the end of the stream for streams). */
+  latency_ms: number
+  /** Streams: time to the first chunk, ms. */
+  ttft_ms?: number
+  /** The model name the caller asked for. */
+  model: string
+  /** The route that served it. */
+  route: string
+  /** The provider (config name) and model id that answered (or failed last). */
+  provider: string
+  provider_model: string
+  /** The provider's preset or wire-format name (`openai`, `groq`, `anthropic`, ...). */
+  provider_kind: string
+  response_id?: string
+  response_model?: string
+  finish_reasons?: FinishReason[]
+  /** Every attempt, in order (empty for a cache hit). */
+  attempts: AttemptFact[]
+  tokens: RecordTokens
+  /** Absent when the model has no known price. */
+  cost?: RecordCost
+  cache: RecordCache
+  caller: RecordCaller
+  tags: string[]
+  content?: RecordContent
+} & ({ status: 'ok' } | { status: 'error'; error_kind: ErrorKind })
 
 /** How to build a gateway; with neither field, keys come from the environment. */
 export interface GatewayOptions {
@@ -591,6 +823,27 @@ export declare class Gateway {
   static fromEnv(): Gateway
   /** Every target's state (healthy, cooling down until when, half-open), latency, error rate. */
   health(): TargetHealth[]
+  /**
+   * The Prometheus text exposition of the gateway's metrics; calls that already returned
+   * are counted. Synchronous (may wait up to a second for records still queued).
+   */
+  metricsText(): string
+  /**
+   * Requests, errors, cache hits, tokens and cost since `since`, one row per group, most
+   * expensive first. Throws `BadRequestError` (param `group_by` or `since`) for bad options.
+   */
+  usage(options?: UsageOptions): UsageRow[]
+  /**
+   * Calls `callback` with every request record from now on, on the JS thread. A throw in it
+   * is reported with `process.emitWarning`; registering keeps no handle open. Returns
+   * `off()` (idempotent): no call happens after it returned.
+   */
+  onRecord(callback: (record: RequestRecord) => void): () => void
+  /**
+   * Resolves to true once the records of every call made so far reached every observer
+   * (onRecord callbacks included), false after `timeoutMs` (default 5000).
+   */
+  flushTelemetry(timeoutMs?: number): Promise<boolean>
 
   static SwitchpointError: typeof SwitchpointError
   static APIError: typeof SwitchpointError

@@ -120,9 +120,41 @@ const CONTEXT_FIELDS = [
   ['tags', 'tags'],
   ['timeout', 'timeout'],
   ['metadata', 'metadata'],
-  // No response cache in the core yet: passed on so the core refuses it clearly.
-  ['cache', 'cache'],
 ]
+
+/** The `cache` option's fields -> the core's `RequestContext.cache` field names. */
+const CACHE_FIELDS = new Map([
+  ['noRead', 'no_read'],
+  ['noStore', 'no_store'],
+  ['ttl', 'ttl'],
+  ['refresh', 'refresh'],
+  ['namespace', 'namespace'],
+])
+
+/**
+ * The `cache` option in the core's spelling. Unknown fields are refused here, with the
+ * names a Node caller writes (the core would list its snake_case ones); the core checks the
+ * values (a negative `ttl`, a `namespace` that is not a string, ...).
+ */
+function encodeCache(cache) {
+  if (cache === null || typeof cache !== 'object' || Array.isArray(cache)) {
+    throw new BadRequestError('invalid `cache`: expected an object like { noRead, noStore, ttl, refresh, namespace }', {
+      param: 'cache',
+    })
+  }
+  const out = {}
+  for (const [field, value] of Object.entries(cache)) {
+    const name = CACHE_FIELDS.get(field)
+    if (name === undefined) {
+      const allowed = [...CACHE_FIELDS.keys()].map((k) => `\`${k}\``).join(', ')
+      throw new BadRequestError(`invalid \`cache.${field}\`: unknown field \`${field}\`, expected one of ${allowed}`, {
+        param: `cache.${field}`,
+      })
+    }
+    if (value !== undefined) out[name] = value
+  }
+  return out
+}
 
 /**
  * Splits a create() body into the request JSON and the context JSON (or null). `user` is
@@ -142,6 +174,11 @@ function encode(body, options) {
       context[ctxField] = body[field]
     }
   }
+  if (body.cache !== undefined) {
+    if (request === body) request = { ...body }
+    delete request.cache
+    ;(context ??= {}).cache = encodeCache(body.cache)
+  }
   if (body.user != null) (context ??= {}).user = body.user
   if (options != null && options.timeout != null) {
     // openai's RequestOptions.timeout is milliseconds; the core's context is seconds.
@@ -157,9 +194,10 @@ function encode(body, options) {
 }
 
 /**
- * Starts a native call with the caller's AbortSignal wired to a cancel token. Returns the
- * native promise and `detach`, which removes the abort listener once the caller is done with
- * the signal (a stream hands its own listener over to the stream object).
+ * Starts a native call with the caller's AbortSignal wired to a cancel token. Returns what
+ * the native call returned (a promise, or for chat and embeddings possibly the outcome
+ * itself) and `detach`, which removes the abort listener once the caller is done with the
+ * signal (a stream hands its own listener over to the stream object).
  */
 function start(signal, call) {
   if (signal == null) return { promise: call(undefined), detach: noop }
@@ -179,12 +217,20 @@ function decode(outcome) {
   throw toError(outcome)
 }
 
-/** Runs a non-streaming call: request JSON in, parsed answer out, errors as classes. */
+/**
+ * Runs a non-streaming call: request JSON in, parsed answer out, errors as classes. The
+ * native call answers at once when it needed no I/O (a cache hit, a refused request), else
+ * with a promise.
+ */
 function callJson(method, body, options) {
   try {
     const [request, context] = encode(body, options)
     const signal = options?.signal
     const { promise, detach } = start(signal, (token) => method(request, context, token))
+    if (!(promise instanceof Promise)) {
+      detach()
+      return Promise.resolve(decode(promise))
+    }
     return promise.then(
       (outcome) => {
         detach()
@@ -454,6 +500,8 @@ function nativeGateway(options) {
  */
 class Gateway {
   #native
+  /** Live onRecord subscriptions: `{ sub, state }`, for flushTelemetry(). */
+  #subscriptions = new Set()
   /**
    * `new Gateway()` reads provider keys from the environment (`provider/model` names);
    * `new Gateway({ config })` takes a config object or YAML/JSON text;
@@ -490,6 +538,161 @@ class Gateway {
    */
   health() {
     return JSON.parse(this.#native.health())
+  }
+
+  /**
+   * The Prometheus text exposition of the gateway's metrics (serve it on `/metrics`).
+   * Calls that already returned are counted. Synchronous: it may wait up to a second for
+   * records still queued inside the gateway.
+   */
+  metricsText() {
+    try {
+      return this.#native.metricsText()
+    } catch (e) {
+      throw toError(e)
+    }
+  }
+
+  /**
+   * Requests, errors, cache hits, tokens and cost since `since` (a `Date` or Unix ms;
+   * default: everything kept), one row per `groupBy` value (default `'total'`), most
+   * expensive first. Rows are in the wire form: snake_case fields, money as decimal strings.
+   */
+  usage(options) {
+    const { since, groupBy } = usageOptions(options ?? {})
+    let rows
+    try {
+      rows = this.#native.usage(since, groupBy)
+    } catch (e) {
+      throw toError(e)
+    }
+    return JSON.parse(rows)
+  }
+
+  /**
+   * Calls `callback(record)` with every request record from now on, on the JS thread (soon
+   * after the request ended, never on its path). A callback that throws is reported with
+   * `process.emitWarning` and changes nothing else. Registering keeps no handle open: the
+   * process still exits when its work is done. Returns `off()`, which stops the deliveries
+   * (idempotent): no call happens after it returned.
+   */
+  onRecord(callback) {
+    if (typeof callback !== 'function') {
+      throw new TypeError(`onRecord: the callback must be a function, got ${typeof callback}`)
+    }
+    const state = { received: 0, live: true, dropsReported: false }
+    let sub = null
+    // The native side holds this function, not the gateway object: a callback that does not
+    // reference the gateway lets it be collected once it is no longer used.
+    const deliver = (json) => {
+      state.received++
+      if (!state.live) return
+      if (!state.dropsReported && sub !== null && sub.dropped > 0) {
+        state.dropsReported = true
+        reportDrops(sub.dropped)
+      }
+      try {
+        callback(JSON.parse(json))
+      } catch (e) {
+        reportCallbackError(e)
+      }
+    }
+    try {
+      sub = this.#native.onRecord(deliver)
+    } catch (e) {
+      throw toError(e)
+    }
+    const entry = { sub, state }
+    this.#subscriptions.add(entry)
+    return () => {
+      if (!state.live) return
+      state.live = false
+      this.#subscriptions.delete(entry)
+      sub.remove()
+    }
+  }
+
+  /**
+   * Resolves to true once every record of the calls made so far reached every observer
+   * (onRecord callbacks included; log files written, spans exported), or to false after
+   * `timeoutMs` (default 5000). Waits off the event loop.
+   */
+  async flushTelemetry(timeoutMs = 5000) {
+    if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0) || !Number.isFinite(timeoutMs)) {
+      throw new BadRequestError(`flushTelemetry: timeoutMs must be a non-negative number, got ${timeoutMs}`, {
+        param: 'timeoutMs',
+      })
+    }
+    const deadline = Date.now() + timeoutMs
+    const outcome = await this.#native.flushTelemetry(timeoutMs)
+    if (typeof outcome !== 'boolean') throw toError(outcome)
+    if (!outcome) return false
+    // Every record is now queued for the JS thread; wait until the callbacks received them.
+    const pending = [...this.#subscriptions].map((entry) => [entry.state, entry.sub.sent])
+    while (pending.some(([state, sent]) => state.live && state.received < sent)) {
+      if (Date.now() > deadline) return false
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+    return true
+  }
+}
+
+const USAGE_OPTIONS = new Set(['since', 'groupBy'])
+
+/** `usage()` options as the native call takes them: Unix ms and the grouping name. */
+function usageOptions(options) {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new BadRequestError('usage: options must be an object like { since, groupBy }', { param: '' })
+  }
+  for (const key of Object.keys(options)) {
+    if (!USAGE_OPTIONS.has(key)) {
+      throw new BadRequestError(`usage: unknown option \`${key}\`, expected \`since\` or \`groupBy\``, { param: key })
+    }
+  }
+  const { since, groupBy = 'total' } = options
+  let ms = 0
+  if (since instanceof Date) ms = since.getTime()
+  else if (typeof since === 'number') ms = since
+  else if (since != null) {
+    throw new BadRequestError(`usage: since must be a Date or Unix milliseconds, got ${typeof since}`, { param: 'since' })
+  }
+  if (!Number.isFinite(ms) || ms < 0) {
+    throw new BadRequestError(`usage: since must be a valid time at or after 1970, got ${String(since)}`, {
+      param: 'since',
+    })
+  }
+  if (typeof groupBy !== 'string') {
+    throw new BadRequestError(`usage: groupBy must be a string, got ${typeof groupBy}`, { param: 'group_by' })
+  }
+  return { since: ms, groupBy }
+}
+
+/**
+ * Says (once per callback) that records were dropped: records wait for the event loop to
+ * turn, and a queue of 10,000 filled up while it did not (a long synchronous stretch).
+ */
+function reportDrops(count) {
+  try {
+    const warning = new Error(
+      `${count} request records were dropped before reaching an onRecord callback: ` +
+        'the event loop did not turn while more than 10000 requests finished',
+    )
+    warning.name = 'SwitchpointWarning'
+    process.emitWarning(warning)
+  } catch {
+    // Nothing is left to report to.
+  }
+}
+
+/** Reports an exception thrown by an onRecord callback without letting it go further. */
+function reportCallbackError(e) {
+  try {
+    const message = e instanceof Error ? e.message : String(e)
+    const warning = new Error(`an onRecord callback threw: ${message}`, { cause: e })
+    warning.name = 'SwitchpointWarning'
+    process.emitWarning(warning)
+  } catch {
+    // Nothing is left to report to.
   }
 }
 

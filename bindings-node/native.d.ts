@@ -37,12 +37,37 @@ export declare class Gateway {
    * latency, error rate, in flight. Plain data: never blocks the event loop.
    */
   health(): string
-  /** One chat completion; resolves to the response's JSON text. */
-  chat(request: string, context?: string | undefined | null, cancel?: CancelToken | undefined | null): Promise<string | NativeError>
+  /**
+   * One chat completion: the response's JSON text (or the error) at once when the call
+   * needed no I/O (a cache hit), else a promise of it.
+   */
+  chat(request: string, context?: string | undefined | null, cancel?: CancelToken | undefined | null): string | NativeError | Promise<string | NativeError>
   /** A streamed chat completion; resolves to a [`NativeStream`] once the provider answered. */
   chatStream(request: string, context?: string | undefined | null, cancel?: CancelToken | undefined | null): Promise<NativeStream | NativeError>
-  /** Embeddings; resolves to the response's JSON text. */
-  embed(request: string, context?: string | undefined | null, cancel?: CancelToken | undefined | null): Promise<string | NativeError>
+  /**
+   * Embeddings: the response's JSON text (or the error) at once when the call needed no
+   * I/O, else a promise of it.
+   */
+  embed(request: string, context?: string | undefined | null, cancel?: CancelToken | undefined | null): string | NativeError | Promise<string | NativeError>
+  /**
+   * The Prometheus text exposition of the gateway's metrics. Waits (up to a second) for
+   * records still queued, so calls that already returned are counted; the telemetry
+   * worker never waits on JS, so this cannot deadlock with a record callback.
+   */
+  metricsText(): string
+  /**
+   * Usage rows as JSON text (most expensive first) since `since_ms` (Unix ms), grouped by
+   * `group_by`; a bad `group_by` throws the core's `bad_request` (param `group_by`).
+   */
+  usage(sinceMs: number, groupBy: string): string
+  /** Calls `callback` with each request record's JSON text, on the JS thread, from now on. */
+  onRecord(callback: (record: string) => void): RecordSubscription
+  /**
+   * Resolves to true once every record so far reached every observer (and log files and
+   * exporters flushed), false after `timeout_ms`. Waits on a blocking thread, never on
+   * the event loop.
+   */
+  flushTelemetry(timeoutMs: number): Promise<boolean | NativeError>
 }
 
 /**
@@ -62,6 +87,25 @@ export declare class NativeStream {
   close(): void
   /** The gateway's facts as JSON text, once the stream ended (null before). */
   facts(): string | null
+}
+
+/**
+ * One registered record callback; `remove()` unregisters it. Dropping this object does
+ * not: a callback stays registered until removed (or the gateway is gone).
+ */
+export declare class RecordSubscription {
+  /**
+   * Unregisters the callback; true the first time, false afterwards. Records already
+   * queued for the JS thread may still arrive (the wrapper ignores them).
+   */
+  remove(): boolean
+  /**
+   * Records queued for the callback so far (the wrapper compares it with what arrived
+   * to know when `flushTelemetry()` reached every callback).
+   */
+  get sent(): number
+  /** Records dropped for this callback because the JS thread fell behind. */
+  get dropped(): number
 }
 
 /**

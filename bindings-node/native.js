@@ -838,6 +838,7 @@ module.exports = nativeBinding
 module.exports.CancelToken = nativeBinding.CancelToken
 module.exports.Gateway = nativeBinding.Gateway
 module.exports.NativeStream = nativeBinding.NativeStream
+module.exports.RecordSubscription = nativeBinding.RecordSubscription
 module.exports.__panicForTests = nativeBinding.__panicForTests
 module.exports.buildProfile = nativeBinding.buildProfile
 module.exports.errorKinds = nativeBinding.errorKinds

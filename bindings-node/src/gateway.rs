@@ -2,7 +2,7 @@
 
 use crate::cancel::CancelToken;
 use crate::stream::NativeStream;
-use crate::task::{guard_sync, spawn_promise, throw};
+use crate::task::{guard_sync, now_or_spawn, spawn_promise, throw, NowOrLater};
 use napi::bindgen_prelude::{Env, Object, Result};
 use napi_derive::napi;
 use switchpoint_core::api::{from_json_str, ChatRequest, EmbeddingRequest};
@@ -67,18 +67,19 @@ impl Gateway {
         })
     }
 
-    /// One chat completion; resolves to the response's JSON text.
-    #[napi(ts_return_type = "Promise<string | NativeError>")]
+    /// One chat completion: the response's JSON text (or the error) at once when the call
+    /// needed no I/O (a cache hit), else a promise of it.
+    #[napi(ts_return_type = "string | NativeError | Promise<string | NativeError>")]
     pub fn chat<'env>(
         &self,
         env: &'env Env,
         request: String,
         context: Option<String>,
         cancel: Option<&CancelToken>,
-    ) -> Result<Object<'env>> {
+    ) -> Result<NowOrLater<'env, String>> {
         guard_sync(env, || {
             let gw = self.inner.clone();
-            spawn_promise(env, cancel.map(CancelToken::token), async move {
+            now_or_spawn(env, cancel.map(CancelToken::token), async move {
                 let req: ChatRequest = from_json_str(&request)?;
                 let ctx = parse_context(context.as_deref())?;
                 let resp = gw.chat(&req, &ctx).await?;
@@ -107,24 +108,32 @@ impl Gateway {
         })
     }
 
-    /// Embeddings; resolves to the response's JSON text.
-    #[napi(ts_return_type = "Promise<string | NativeError>")]
+    /// Embeddings: the response's JSON text (or the error) at once when the call needed no
+    /// I/O, else a promise of it.
+    #[napi(ts_return_type = "string | NativeError | Promise<string | NativeError>")]
     pub fn embed<'env>(
         &self,
         env: &'env Env,
         request: String,
         context: Option<String>,
         cancel: Option<&CancelToken>,
-    ) -> Result<Object<'env>> {
+    ) -> Result<NowOrLater<'env, String>> {
         guard_sync(env, || {
             let gw = self.inner.clone();
-            spawn_promise(env, cancel.map(CancelToken::token), async move {
+            now_or_spawn(env, cancel.map(CancelToken::token), async move {
                 let req: EmbeddingRequest = from_json_str(&request)?;
                 let ctx = parse_context(context.as_deref())?;
                 let resp = gw.embed(&req, &ctx).await?;
                 to_json(&resp)
             })
         })
+    }
+}
+
+impl Gateway {
+    /// The core gateway, for the exports in other modules (`telemetry`).
+    pub(crate) fn core(&self) -> &switchpoint_core::Gateway {
+        &self.inner
     }
 }
 

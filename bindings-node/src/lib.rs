@@ -14,20 +14,23 @@
 //! - no panic crosses into JS: sync parts run under `std::panic::catch_unwind`, async parts
 //!   under `FutureExt::catch_unwind`, and a caught panic becomes an `internal` error whose
 //!   code is `panic`;
-//! - future callbacks into JS (request records) will use a *weak* threadsafe function
-//!   (`ThreadsafeFunction<.., Weak = true>`, i.e. `napi_unref_threadsafe_function`), so an
-//!   observer never keeps the process alive by itself.
+//! - callbacks into JS (request records) use a *weak* threadsafe function
+//!   (`ThreadsafeFunction<.., Weak = true>`, i.e. `napi_unref_threadsafe_function`) called
+//!   in non-blocking mode, so an observer never keeps the process alive by itself and the
+//!   telemetry thread never waits on JS.
 
 mod cancel;
 mod error;
 mod gateway;
 mod stream;
 mod task;
+mod telemetry;
 
 pub use cancel::CancelToken;
 pub use error::NativeError;
 pub use gateway::Gateway;
 pub use stream::NativeStream;
+pub use telemetry::RecordSubscription;
 
 use napi::bindgen_prelude::{Env, Object, Result};
 use napi_derive::napi;

@@ -6,6 +6,8 @@ use napi::bindgen_prelude::{Either, Env, Object, Result, Status, ToNapiValue};
 use napi::JsDeferred;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
 use switchpoint_core::{Error, ErrorKind};
 use tokio_util::sync::CancellationToken;
 
@@ -46,6 +48,49 @@ impl<T: ToNapiValue + Send + 'static> Drop for Settle<T> {
     }
 }
 
+/// What a call export returns: the outcome itself when the call finished without waiting
+/// (a cache hit, a request refused before any I/O), else a promise of it.
+pub(crate) type NowOrLater<'env, T> = Either<Outcome<T>, Object<'env>>;
+
+/// Polls `fut` once, right here on the JS thread inside the core's runtime context: if it
+/// finishes without waiting on anything (a cache hit, an invalid request, an unknown
+/// model), its outcome is returned at once, sparing the two thread hops of a promise
+/// settled from the runtime. Otherwise the future, already started, moves to the runtime
+/// as with [`spawn_promise`] (its next poll registers a real waker). The first poll only
+/// runs code up to the first point that would wait (parsing, routing, the cache lookup,
+/// building the provider request); it never blocks the event loop on I/O.
+pub(crate) fn now_or_spawn<'env, T, F>(
+    env: &'env Env,
+    cancel: Option<CancellationToken>,
+    fut: F,
+) -> Result<NowOrLater<'env, T>>
+where
+    T: ToNapiValue + Send + 'static,
+    F: Future<Output = std::result::Result<T, Error>> + Send + 'static,
+{
+    if cancel.as_ref().is_some_and(CancellationToken::is_cancelled) {
+        return Ok(Either::A(Either::B(NativeError::from(cancelled()))));
+    }
+    let mut guarded = Box::pin(AssertUnwindSafe(fut).catch_unwind());
+    let first = {
+        let rt = switchpoint_core::runtime::runtime();
+        let _context = rt.enter();
+        guarded
+            .as_mut()
+            .poll(&mut Context::from_waker(Waker::noop()))
+    };
+    match first {
+        Poll::Ready(r) => {
+            let outcome = match r.unwrap_or_else(|p| Err(from_panic(p))) {
+                Ok(v) => Either::A(v),
+                Err(e) => Either::B(NativeError::from(e)),
+            };
+            Ok(Either::A(outcome))
+        }
+        Poll::Pending => spawn_guarded(env, cancel, guarded).map(Either::B),
+    }
+}
+
 /// Spawns `fut` on the core's runtime and returns a promise of its outcome. A panic inside
 /// `fut` becomes an `internal` error with code `panic`; a fired `cancel` token drops `fut`
 /// (and with it any upstream request) and settles with a `cancelled` error.
@@ -58,12 +103,25 @@ where
     T: ToNapiValue + Send + 'static,
     F: Future<Output = std::result::Result<T, Error>> + Send + 'static,
 {
+    spawn_guarded(env, cancel, AssertUnwindSafe(fut).catch_unwind())
+}
+
+/// [`spawn_promise`] for a future already wrapped in `catch_unwind`.
+fn spawn_guarded<'env, T, G>(
+    env: &'env Env,
+    cancel: Option<CancellationToken>,
+    guarded: G,
+) -> Result<Object<'env>>
+where
+    T: ToNapiValue + Send + 'static,
+    G: Future<Output = std::thread::Result<std::result::Result<T, Error>>> + Send + 'static,
+{
     let (deferred, promise) = env.create_deferred::<Outcome<T>, Resolver<T>>()?;
     let settle = Settle {
         deferred: Some(deferred),
     };
     switchpoint_core::runtime::runtime().spawn(async move {
-        let guarded = AssertUnwindSafe(fut).catch_unwind();
+        let guarded = pin!(guarded);
         let outcome = match cancel {
             Some(token) => tokio::select! {
                 biased;

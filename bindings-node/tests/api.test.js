@@ -189,11 +189,12 @@ test("switchpoint's own fields go to the context, OpenAI's (and user) to the pro
   assert.equal(entry.headers.authorization, 'Bearer sk-test-openai')
 })
 
-test('a context field the core does not know is a BadRequestError naming it', async () => {
+test('a cache option the binding does not know is a BadRequestError naming it', async () => {
   await assert.rejects(
-    gw.chat.completions.create({ model: 'gpt', messages: [{ role: 'user', content: 'x' }], cache: { ttl: 5 } }),
-    (e) => e instanceof sp.BadRequestError && e.param === 'cache',
+    gw.chat.completions.create({ model: 'gpt', messages: [{ role: 'user', content: 'x' }], cache: { ttl: 5, skip: true } }),
+    (e) => e instanceof sp.BadRequestError && e.param === 'cache.skip',
   )
+  assert.equal((await mock.log()).length, 0)
 })
 
 test('the body timeout (seconds) and the options timeout (ms) both bound the call', async () => {

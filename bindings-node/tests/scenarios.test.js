@@ -8,7 +8,7 @@ const fs = require('node:fs')
 const path = require('node:path')
 const { Gateway, SwitchpointError } = require('..')
 const { startMock, repoRoot } = require('./helpers/mock')
-const { mismatch, assemble, errorObject, contextFields } = require('./helpers/scenario')
+const { mismatch, assemble, errorObject, contextFields, usageOptions } = require('./helpers/scenario')
 
 const dir = path.join(repoRoot, 'tests', 'scenarios')
 const files = fs
@@ -24,7 +24,7 @@ test.after(() => mock.stop())
 
 /** Runs one step; resolves to {response} or {error} plus the number of chunks received. */
 async function runStep(gw, step) {
-  const body = { ...step.request, ...contextFields(step.context) }
+  const body = step.call === 'usage' ? {} : { ...step.request, ...contextFields(step.context) }
   let chunks = 0
   try {
     switch (step.call) {
@@ -49,6 +49,8 @@ async function runStep(gw, step) {
       }
       case 'embed':
         return { response: await gw.embeddings.create(body), chunks }
+      case 'usage':
+        return { response: gw.usage(usageOptions(step.request)), chunks }
       default:
         throw new Error(`unknown call ${step.call}`)
     }

@@ -10,19 +10,55 @@ const { execFile } = require('node:child_process')
 
 const root = path.join(__dirname, '..')
 
-test('tsc --strict --noEmit passes on examples/every-name.ts', { timeout: 120_000 }, async () => {
-  const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc')
-  const result = await new Promise((resolve) => {
-    execFile(process.execPath, [tsc, '-p', 'tsconfig.json', '--strict', '--noEmit'], { cwd: root }, (err, stdout, stderr) =>
+const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc')
+
+function runTsc(args) {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [tsc, ...args], { cwd: root }, (err, stdout, stderr) =>
       resolve({ code: err ? err.code : 0, out: stdout + stderr }),
     )
   })
+}
+
+test('tsc --strict --noEmit passes on examples/every-name.ts and examples/observability.ts', { timeout: 120_000 }, async () => {
+  const result = await runTsc(['-p', 'tsconfig.json', '--strict', '--noEmit'])
   assert.equal(result.code, 0, result.out)
+})
+
+test('tsc rejects misuse of the cache, usage and record types', { timeout: 120_000 }, async () => {
+  // Each line must fail to compile, with the error on that line.
+  const bad = [
+    `gw.chat.completions.create({ model: 'm', messages: [], cache: { no_read: true } })`,
+    `gw.chat.completions.create({ model: 'm', messages: [], cache: { ttl: '60' } })`,
+    `gw.usage({ groupBy: 'weekday' })`,
+    `gw.usage({ since: '2024-01-01' })`,
+    `gw.onRecord((r) => r.error_kind)`,
+    `const n: number = gw.usage()[0]!.cost_usd`,
+    `const b: boolean = gw.flushTelemetry()`,
+  ]
+  const file = path.join(root, 'examples', `.misuse-${process.pid}.ts`)
+  const lines = [`import { Gateway } from 'switchpoint'`, `const gw = new Gateway()`, ...bad]
+  fs.writeFileSync(file, lines.join('\n') + '\n')
+  try {
+    const result = await runTsc([
+      '--strict', '--noEmit', '--target', 'es2022', '--module', 'nodenext', '--moduleResolution', 'nodenext',
+      '--types', 'node', '--exactOptionalPropertyTypes', file,
+    ])
+    assert.notEqual(result.code, 0)
+    const failing = new Set([...result.out.matchAll(/\.ts\((\d+),\d+\): error/g)].map((m) => Number(m[1])))
+    for (let i = 0; i < bad.length; i++) {
+      assert.ok(failing.has(i + 3), `tsc accepted: ${bad[i]}\n${result.out}`)
+    }
+    assert.equal(failing.size, bad.length, result.out)
+  } finally {
+    fs.rmSync(file, { force: true })
+  }
 })
 
 test('index.d.ts declares every runtime export, and the example imports every one', () => {
   const dts = fs.readFileSync(path.join(root, 'index.d.ts'), 'utf8')
   const example = fs.readFileSync(path.join(root, 'examples', 'every-name.ts'), 'utf8')
+  const examples = example + fs.readFileSync(path.join(root, 'examples', 'observability.ts'), 'utf8')
   const runtime = Object.keys(require('..')).filter((name) => !name.startsWith('__'))
   assert.equal(runtime.length, 24)
   for (const name of runtime) {
@@ -31,9 +67,9 @@ test('index.d.ts declares every runtime export, and the example imports every on
     assert.ok(declared, `${name} is exported by index.js but not declared in index.d.ts`)
     assert.ok(new RegExp(`\\b${name},`).test(example), `${name} is not used by examples/every-name.ts`)
   }
-  // Every exported type is used by the example too.
+  // Every exported type is used by an example too.
   for (const [, name] of dts.matchAll(/^export (?:interface|type) (\w+)/gm)) {
-    assert.ok(new RegExp(`\\b${name}\\b`).test(example), `type ${name} is not used by examples/every-name.ts`)
+    assert.ok(new RegExp(`\\b${name}\\b`).test(examples), `type ${name} is not used by examples/*.ts`)
   }
   assert.doesNotMatch(dts, /\bany\b/, 'index.d.ts must not use `any`')
 })

@@ -1,11 +1,13 @@
 //! The quick-start demo: one unified request to providers of different wire formats, a
-//! streamed reply, and a typed error, all over real HTTP to the bundled mock providers.
+//! streamed reply, typed errors, a cache hit with its cost saved, and usage and metrics, all
+//! over real HTTP to the bundled mock providers.
 //!
 //! Run with `make demo` (it starts the mock provider and sets MOCK_URL).
 
 use futures_util::StreamExt;
 use std::io::Write;
 use switchpoint_core::api::{ChatRequest, Message, StreamOptions};
+use switchpoint_core::telemetry::GroupBy;
 use switchpoint_core::{Gateway, RequestContext};
 
 #[tokio::main]
@@ -24,6 +26,7 @@ models:
   flash:  {{ provider: gemini,    model: gemini-2.5-flash }}
   # The mock answers this model with a 429 and Retry-After: 2, as a provider under load would.
   busy:   {{ provider: openai,    model: "gpt-4o!status=429,retry_after=2" }}
+cache: {{ enabled: true, ttl: 1h }}
 "#
     );
     let gw = Gateway::from_text(&config)?;
@@ -95,6 +98,46 @@ models:
             e.param.as_deref().unwrap_or("-"),
             e.message
         ),
+    }
+
+    println!("\n4. The cache: the same question again is a hit, no provider call, its cost saved");
+    let team = RequestContext {
+        team: Some("docs".into()),
+        ..RequestContext::default()
+    };
+    for _ in 0..2 {
+        let resp = gw
+            .chat(&request("claude", "What does the cache key hash?"), &team)
+            .await?;
+        let facts = resp.switchpoint.as_ref().ok_or("facts missing")?;
+        let cost = facts.cost.as_ref().ok_or("cost missing")?;
+        println!(
+            "   cache={:<5} paid ${} saved ${}",
+            facts.cache.map_or("off", |c| c.as_str()),
+            cost.usd,
+            cost.saved_usd.unwrap_or_default()
+        );
+    }
+
+    println!("\n5. Usage by model, and the Prometheus metrics the gateway keeps");
+    for row in gw.usage(std::time::UNIX_EPOCH, GroupBy::Model) {
+        println!(
+            "   {:<7} requests {} errors {} cache hits {} tokens {}+{} cost ${}",
+            row.group.as_deref().unwrap_or("-"),
+            row.requests,
+            row.errors,
+            row.cache_hits,
+            row.prompt_tokens,
+            row.completion_tokens,
+            row.cost_usd
+        );
+    }
+    let metrics = gw.metrics_text();
+    for line in metrics
+        .lines()
+        .filter(|l| l.starts_with("switchpoint_requests_total"))
+    {
+        println!("   {line}");
     }
     println!("\ndone.");
     Ok(())

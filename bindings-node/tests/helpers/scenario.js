@@ -88,12 +88,35 @@ function errorObject(e) {
   }
 }
 
-/** A scenario step's context as create() body fields (switchpoint's own fields are camelCase). */
+/** The scenario format's snake_case cache controls -> the Node `cache` option's names. */
+const CACHE_OPTION = { no_read: 'noRead', no_store: 'noStore', ttl: 'ttl', refresh: 'refresh', namespace: 'namespace' }
+
+/**
+ * A scenario step's context as create() body fields, written the way a Node caller writes
+ * them: `apiKey`, and `cache: { noRead, noStore, ttl, refresh, namespace }`.
+ */
 function contextFields(context) {
   if (!context) return {}
   const out = {}
-  for (const [k, v] of Object.entries(context)) out[k === 'api_key' ? 'apiKey' : k] = v
+  for (const [k, v] of Object.entries(context)) {
+    if (k === 'api_key') out.apiKey = v
+    else if (k === 'cache') {
+      out.cache = {}
+      for (const [ck, cv] of Object.entries(v)) {
+        if (!(ck in CACHE_OPTION)) throw new Error(`scenario: unknown cache control ${ck}`)
+        out.cache[CACHE_OPTION[ck]] = cv
+      }
+    } else out[k] = v
+  }
   return out
 }
 
-module.exports = { mismatch, assemble, errorObject, contextFields }
+/** A scenario `usage` step's request as `gw.usage()` options (`since` in Unix seconds -> ms). */
+function usageOptions(request = {}) {
+  const options = {}
+  if (request.group_by !== undefined) options.groupBy = request.group_by
+  if (request.since !== undefined) options.since = request.since * 1000
+  return options
+}
+
+module.exports = { mismatch, assemble, errorObject, contextFields, usageOptions }

@@ -1,6 +1,7 @@
 'use strict'
 // Child process of exit.test.js: makes calls of every sort, then ends its work. It must exit
-// by itself: nothing the binding holds may keep the event loop alive.
+// by itself: nothing the binding holds (a registered onRecord callback included) may keep
+// the event loop alive.
 const { Gateway } = require('../..')
 
 async function main() {
@@ -9,6 +10,9 @@ async function main() {
     providers: { oai: { kind: 'openai', base_url: `${url}/v1`, api_key: 'sk-test' } },
     models: { gpt: { provider: 'oai', model: 'gpt-4o-mini' } },
   })
+  // A record callback that is never removed must not keep the process alive either.
+  let records = 0
+  gw.onRecord(() => records++)
   const hi = { model: 'gpt', messages: [{ role: 'user', content: 'hi' }] }
   await Promise.all(Array.from({ length: 20 }, () => gw.chat.completions.create(hi)))
   const stream = await gw.chat.completions.create({ ...hi, stream: true })
@@ -21,8 +25,13 @@ async function main() {
   const slow = gw.chat.completions.create({ ...hi, model: 'oai/gpt-4o-mini!delay_ms=5000' }, { signal: ac.signal })
   ac.abort()
   await slow.catch(() => {})
-  // The last await: report when it finished.
-  process.stdout.write(`done ${Date.now()}\n`)
+  await gw.flushTelemetry()
+  const delivered = records
+  gw.metricsText()
+  gw.usage({ groupBy: 'team' })
+  // The last await: its record is still on its way to the callback as the script ends.
+  await gw.chat.completions.create(hi)
+  process.stdout.write(`done ${Date.now()} records ${delivered}\n`)
 }
 
 main().catch((e) => {

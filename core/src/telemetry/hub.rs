@@ -138,7 +138,10 @@ impl Hub {
     pub fn emit(&self, record: RequestRecord) {
         match self.tx.try_send(Msg::Record(Box::new(record))) {
             Ok(()) => {
-                if self.queued.fetch_add(1, Ordering::Relaxed) + 1 == self.capacity / 2 + 1 {
+                // The worker may take the record (and count it out) before this count goes in,
+                // so the counter can briefly wrap below zero: compare with wrapping arithmetic.
+                let queued = self.queued.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
+                if queued == self.capacity / 2 + 1 {
                     self.worker.unpark();
                 }
             }
