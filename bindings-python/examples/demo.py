@@ -38,6 +38,7 @@ routes:
     targets:
       - {{ provider: openai,    model: "gpt-4o!status=503" }}
       - {{ provider: anthropic, model: claude-sonnet-4-5 }}
+cache: {{ enabled: true, ttl: 1h }}
 """
     )
     print(f"switchpoint demo (Python): the gateway in this process, mock providers at {mock}\n")
@@ -98,6 +99,23 @@ routes:
         print("   unexpected success")
     except switchpoint.NotFoundError as e:
         print(f"   {type(e).__name__}: kind={e.kind} param={e.param}\n   {e.message}")
+    print("\n5. The cache: the same question twice; the second is a hit with no provider call")
+    for _ in range(2):
+        r = gw.chat.completions.create(
+            model="claude", messages=[{"role": "user", "content": "What does the cache key hash?"}], team="docs"
+        )
+        cost = r.switchpoint.cost
+        print(f"   cache={r.switchpoint.cache:<5} paid ${cost.usd} saved ${cost.saved_usd or 0}")
+
+    print("\n6. Usage by model and the request counters (Prometheus text)")
+    for row in gw.usage(group_by="model"):
+        print(
+            f"   {row.group or '-':<9} requests {row.requests} errors {row.errors} "
+            f"cache hits {row.cache_hits} tokens {row.prompt_tokens}+{row.completion_tokens} cost ${row.cost_usd}"
+        )
+    for line in gw.metrics_text().splitlines():
+        if line.startswith("switchpoint_requests_total") and 'status="ok"' in line:
+            print(f"   {line}")
     print("\ndone.")
     return 0
 
