@@ -105,7 +105,8 @@ cache: {{ enabled: true, ttl: 1h }}
             model="claude", messages=[{"role": "user", "content": "What does the cache key hash?"}], team="docs"
         )
         cost = r.switchpoint.cost
-        print(f"   cache={r.switchpoint.cache:<5} paid ${cost.usd} saved ${cost.saved_usd or 0}")
+        paid, saved = (cost.usd, cost.saved_usd or 0) if cost else ("?", 0)
+        print(f"   cache={r.switchpoint.cache or 'off':<5} paid ${paid} saved ${saved}")
 
     print("\n6. Usage by model and the request counters (Prometheus text)")
     for row in gw.usage(group_by="model"):
