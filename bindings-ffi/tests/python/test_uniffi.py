@@ -456,4 +456,10 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    sys.stdout.flush()
+    # Leave without interpreter finalization: a native thread (the runtime's or the telemetry
+    # worker) that calls into Python while the interpreter shuts down is cancelled by CPython,
+    # and the forced unwind through Rust aborts the process ("exception not rethrown"). The
+    # PyO3 binding guards this with an atexit hook; the uniffi bindings do not yet.
+    os._exit(code)
