@@ -8,12 +8,12 @@
 //! `content_filtered` there.
 
 use super::openai::{
-    auth_header, chat_body, embed_body, parse_chat, parse_embed, parse_error, AuthScheme,
-    ModelField, OpenAiStreamDecoder,
+    chat_body, embed_body, parse_chat, parse_embed, parse_error, AuthScheme, ModelField,
+    OpenAiStreamDecoder,
 };
-use super::{json_post, Adapter, HttpRequest, ProviderSettings, StreamDecoder};
+use super::{Adapter, HttpRequest, KeyedPost, ProviderSettings, StreamDecoder};
 use crate::api::{ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, Error};
-use http::{HeaderMap, HeaderName, HeaderValue};
+use http::HeaderMap;
 
 /// The `api-version` used when the settings name none (the GA version current at writing).
 pub const DEFAULT_API_VERSION: &str = "2024-10-21";
@@ -26,8 +26,8 @@ pub struct AzureAdapter {
     deployments_url: String,
     /// `api-version=...`, percent-encoded once.
     version_query: String,
-    /// `api-key: <key>`, or the error a bad key gives on every request.
-    auth: Result<Option<(HeaderName, HeaderValue)>, Error>,
+    /// The key and configured headers every request carries.
+    post: KeyedPost,
 }
 
 impl AzureAdapter {
@@ -40,16 +40,12 @@ impl AzureAdapter {
             .as_deref()
             .unwrap_or(DEFAULT_API_VERSION);
         let version_query = format!("api-version={}", encode(version));
-        let auth = auth_header(
-            AuthScheme::ApiKey,
-            settings.api_key.as_ref().map(|k| k.expose()),
-        )
-        .map_err(|e| e.with_provider(&settings.name));
+        let post = KeyedPost::new(&settings, AuthScheme::ApiKey);
         AzureAdapter {
             settings,
             deployments_url,
             version_query,
-            auth,
+            post,
         }
     }
 
@@ -61,15 +57,6 @@ impl AzureAdapter {
             encode(deployment),
             self.version_query
         )
-    }
-
-    /// A POST to `url` with the `api-key` and configured headers.
-    fn post(&self, url: &str, body: Vec<u8>) -> Result<HttpRequest, Error> {
-        let auth = self.auth.clone()?;
-        let headers = auth
-            .into_iter()
-            .chain(self.settings.headers.iter().cloned());
-        json_post(url, headers, body).map_err(|e| e.with_provider(&self.settings.name))
     }
 }
 
@@ -100,7 +87,7 @@ impl Adapter for AzureAdapter {
     ) -> Result<HttpRequest, Error> {
         let body = chat_body(req, ModelField::Omit, stream)
             .map_err(|e| e.with_provider(&self.settings.name))?;
-        self.post(&self.url(model, "chat/completions"), body)
+        self.post.bytes(&self.url(model, "chat/completions"), body)
     }
 
     fn parse_chat(&self, body: &[u8], _model: &str) -> Result<ChatResponse, Error> {
@@ -114,7 +101,7 @@ impl Adapter for AzureAdapter {
     fn embed_request(&self, req: &EmbeddingRequest, model: &str) -> Result<HttpRequest, Error> {
         let body =
             embed_body(req, ModelField::Omit).map_err(|e| e.with_provider(&self.settings.name))?;
-        self.post(&self.url(model, "embeddings"), body)
+        self.post.bytes(&self.url(model, "embeddings"), body)
     }
 
     fn parse_embed(&self, body: &[u8], _model: &str) -> Result<EmbeddingResponse, Error> {

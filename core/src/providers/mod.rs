@@ -19,6 +19,7 @@ mod presets;
 mod retry_after;
 pub mod vertex;
 
+pub(crate) use http_util::KeyedPost;
 pub use http_util::{header_value, json_post, now_unix, HttpRequest};
 pub use kind::ProviderKind;
 pub use presets::{Preset, PRESETS};

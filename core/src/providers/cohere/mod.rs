@@ -19,10 +19,10 @@ mod stream;
 
 pub use embed::DEFAULT_INPUT_TYPE;
 
-use super::openai::{auth_header, AuthScheme};
-use super::{json_post, Adapter, HttpRequest, ProviderSettings, StreamDecoder};
+use super::openai::AuthScheme;
+use super::{Adapter, HttpRequest, KeyedPost, ProviderSettings, StreamDecoder};
 use crate::api::{ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, Error};
-use http::{HeaderMap, HeaderName, HeaderValue};
+use http::HeaderMap;
 
 /// Adapter for the Cohere v2 wire format.
 #[derive(Debug)]
@@ -30,8 +30,8 @@ pub struct CohereAdapter {
     settings: ProviderSettings,
     chat_url: String,
     embed_url: String,
-    /// `Authorization: Bearer <key>`, or the error a bad key gives on every request.
-    auth: Result<Option<(HeaderName, HeaderValue)>, Error>,
+    /// The key and configured headers every request carries.
+    post: KeyedPost,
 }
 
 impl CohereAdapter {
@@ -40,31 +40,13 @@ impl CohereAdapter {
         let base = settings.base_url.trim_end_matches('/');
         let chat_url = format!("{base}/v2/chat");
         let embed_url = format!("{base}/v2/embed");
-        let auth = auth_header(
-            AuthScheme::Bearer,
-            settings.api_key.as_ref().map(|k| k.expose()),
-        )
-        .map_err(|e| e.with_provider(&settings.name));
+        let post = KeyedPost::new(&settings, AuthScheme::Bearer);
         CohereAdapter {
             settings,
             chat_url,
             embed_url,
-            auth,
+            post,
         }
-    }
-
-    /// A POST of `body` to `url` with the auth and configured headers.
-    fn post(&self, url: &str, body: &serde_json::Value) -> Result<HttpRequest, Error> {
-        let name = &self.settings.name;
-        let bytes = serde_json::to_vec(body).map_err(|e| {
-            Error::bad_request("messages", format!("cannot encode the request: {e}"))
-                .with_provider(name)
-        })?;
-        let auth = self.auth.clone()?;
-        let headers = auth
-            .into_iter()
-            .chain(self.settings.headers.iter().cloned());
-        json_post(url, headers, bytes).map_err(|e| e.with_provider(name))
     }
 }
 
@@ -81,7 +63,7 @@ impl Adapter for CohereAdapter {
     ) -> Result<HttpRequest, Error> {
         let body = request::chat_body(req, model, stream)
             .map_err(|e| e.with_provider(&self.settings.name))?;
-        self.post(&self.chat_url, &body)
+        self.post.json(&self.chat_url, &body)
     }
 
     fn parse_chat(&self, body: &[u8], model: &str) -> Result<ChatResponse, Error> {
@@ -95,7 +77,7 @@ impl Adapter for CohereAdapter {
     fn embed_request(&self, req: &EmbeddingRequest, model: &str) -> Result<HttpRequest, Error> {
         let body =
             embed::embed_body(req, model).map_err(|e| e.with_provider(&self.settings.name))?;
-        self.post(&self.embed_url, &body)
+        self.post.json(&self.embed_url, &body)
     }
 
     fn parse_embed(&self, body: &[u8], model: &str) -> Result<EmbeddingResponse, Error> {

@@ -14,10 +14,10 @@ mod request;
 mod response;
 mod stream;
 
-use super::openai::{auth_header, AuthScheme};
-use super::{json_post, Adapter, Framing, HttpRequest, ProviderSettings, StreamDecoder};
+use super::openai::AuthScheme;
+use super::{Adapter, Framing, HttpRequest, KeyedPost, ProviderSettings, StreamDecoder};
 use crate::api::{ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, Error};
-use http::{HeaderMap, HeaderName, HeaderValue};
+use http::HeaderMap;
 
 /// Adapter for Ollama's native wire format.
 #[derive(Debug)]
@@ -25,7 +25,8 @@ pub struct OllamaAdapter {
     settings: ProviderSettings,
     chat_url: String,
     embed_url: String,
-    auth: Result<Option<(HeaderName, HeaderValue)>, Error>,
+    /// The key and configured headers every request carries.
+    post: KeyedPost,
 }
 
 impl OllamaAdapter {
@@ -35,30 +36,13 @@ impl OllamaAdapter {
         let base = base.strip_suffix("/v1").unwrap_or(base);
         let chat_url = format!("{base}/api/chat");
         let embed_url = format!("{base}/api/embed");
-        let auth = auth_header(
-            AuthScheme::Bearer,
-            settings.api_key.as_ref().map(|k| k.expose()),
-        )
-        .map_err(|e| e.with_provider(&settings.name));
+        let post = KeyedPost::new(&settings, AuthScheme::Bearer);
         OllamaAdapter {
             settings,
             chat_url,
             embed_url,
-            auth,
+            post,
         }
-    }
-
-    fn post(&self, url: &str, body: &serde_json::Value) -> Result<HttpRequest, Error> {
-        let name = &self.settings.name;
-        let bytes = serde_json::to_vec(body).map_err(|e| {
-            Error::bad_request("messages", format!("cannot encode the request: {e}"))
-                .with_provider(name)
-        })?;
-        let auth = self.auth.clone()?;
-        let headers = auth
-            .into_iter()
-            .chain(self.settings.headers.iter().cloned());
-        json_post(url, headers, bytes).map_err(|e| e.with_provider(name))
     }
 }
 
@@ -75,7 +59,7 @@ impl Adapter for OllamaAdapter {
     ) -> Result<HttpRequest, Error> {
         let body = request::chat_body(req, model, stream)
             .map_err(|e| e.with_provider(&self.settings.name))?;
-        self.post(&self.chat_url, &body)
+        self.post.json(&self.chat_url, &body)
     }
 
     fn parse_chat(&self, body: &[u8], model: &str) -> Result<ChatResponse, Error> {
@@ -93,7 +77,7 @@ impl Adapter for OllamaAdapter {
     fn embed_request(&self, req: &EmbeddingRequest, model: &str) -> Result<HttpRequest, Error> {
         let body =
             embed::embed_body(req, model).map_err(|e| e.with_provider(&self.settings.name))?;
-        self.post(&self.embed_url, &body)
+        self.post.json(&self.embed_url, &body)
     }
 
     fn parse_embed(&self, body: &[u8], model: &str) -> Result<EmbeddingResponse, Error> {

@@ -16,9 +16,9 @@ pub(crate) use request::{auth_header, chat_body, embed_body, AuthScheme, ModelFi
 pub(crate) use response::{parse_chat, parse_embed};
 pub(crate) use stream::OpenAiStreamDecoder;
 
-use super::{json_post, Adapter, HttpRequest, ProviderSettings, StreamDecoder};
+use super::{Adapter, HttpRequest, KeyedPost, ProviderSettings, StreamDecoder};
 use crate::api::{ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, Error};
-use http::{HeaderMap, HeaderName, HeaderValue};
+use http::HeaderMap;
 
 /// Adapter for the OpenAI wire format; URLs and the auth header are built once, here.
 #[derive(Debug)]
@@ -26,8 +26,8 @@ pub struct OpenAiAdapter {
     settings: ProviderSettings,
     chat_url: String,
     embed_url: String,
-    /// `Authorization: Bearer <key>`, or the error a bad key gives on every request.
-    auth: Result<Option<(HeaderName, HeaderValue)>, Error>,
+    /// The key and configured headers every request carries.
+    post: KeyedPost,
 }
 
 impl OpenAiAdapter {
@@ -36,26 +36,13 @@ impl OpenAiAdapter {
         let base = settings.base_url.trim_end_matches('/');
         let chat_url = format!("{base}/chat/completions");
         let embed_url = format!("{base}/embeddings");
-        let auth = auth_header(
-            AuthScheme::Bearer,
-            settings.api_key.as_ref().map(|k| k.expose()),
-        )
-        .map_err(|e| e.with_provider(&settings.name));
+        let post = KeyedPost::new(&settings, AuthScheme::Bearer);
         OpenAiAdapter {
             settings,
             chat_url,
             embed_url,
-            auth,
+            post,
         }
-    }
-
-    /// A POST to `url` with the auth and configured headers.
-    fn post(&self, url: &str, body: Vec<u8>) -> Result<HttpRequest, Error> {
-        let auth = self.auth.clone()?;
-        let headers = auth
-            .into_iter()
-            .chain(self.settings.headers.iter().cloned());
-        json_post(url, headers, body).map_err(|e| e.with_provider(&self.settings.name))
     }
 }
 
@@ -72,7 +59,7 @@ impl Adapter for OpenAiAdapter {
     ) -> Result<HttpRequest, Error> {
         let body = chat_body(req, ModelField::Set(model), stream)
             .map_err(|e| e.with_provider(&self.settings.name))?;
-        self.post(&self.chat_url, body)
+        self.post.bytes(&self.chat_url, body)
     }
 
     fn parse_chat(&self, body: &[u8], _model: &str) -> Result<ChatResponse, Error> {
@@ -86,7 +73,7 @@ impl Adapter for OpenAiAdapter {
     fn embed_request(&self, req: &EmbeddingRequest, model: &str) -> Result<HttpRequest, Error> {
         let body = embed_body(req, ModelField::Set(model))
             .map_err(|e| e.with_provider(&self.settings.name))?;
-        self.post(&self.embed_url, body)
+        self.post.bytes(&self.embed_url, body)
     }
 
     fn parse_embed(&self, body: &[u8], _model: &str) -> Result<EmbeddingResponse, Error> {
