@@ -2,7 +2,7 @@
 
 use super::openai::{auth_header, AuthScheme};
 use super::ProviderSettings;
-use crate::api::Error;
+use crate::api::{Content, ContentPart, Error, Message};
 use bytes::Bytes;
 use http::{header, HeaderName, HeaderValue, Method, Request};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -84,4 +84,27 @@ impl KeyedPost {
         })?;
         self.bytes(url, bytes)
     }
+}
+
+/// A system or developer message's text, for APIs whose `system` field takes text only
+/// (Anthropic, Bedrock Converse); any other part is a `bad_request` naming it.
+pub(crate) fn system_text(m: &Message, i: usize, api: &str) -> Result<String, Error> {
+    let parts = match &m.content {
+        None => return Ok(String::new()),
+        Some(Content::Text(t)) => return Ok(t.clone()),
+        Some(Content::Parts(parts)) => parts,
+    };
+    let mut text = String::new();
+    for (j, part) in parts.iter().enumerate() {
+        match part {
+            ContentPart::Text { text: t } => text.push_str(t),
+            _ => {
+                return Err(Error::bad_request(
+                    format!("messages[{i}].content[{j}]"),
+                    format!("{api} takes only text in system and developer messages"),
+                ))
+            }
+        }
+    }
+    Ok(text)
 }

@@ -19,8 +19,8 @@ mod presets;
 mod retry_after;
 pub mod vertex;
 
-pub(crate) use http_util::KeyedPost;
 pub use http_util::{header_value, json_post, now_unix, HttpRequest};
+pub(crate) use http_util::{system_text, KeyedPost};
 pub use kind::ProviderKind;
 pub use presets::{Preset, PRESETS};
 pub use retry_after::retry_after;

@@ -5,6 +5,7 @@ use crate::api::{
     ChatRequest, Content, ContentPart, Error, ImageSource, Message, ResponseFormat, Role, Tool,
     ToolChoice, ToolChoiceMode,
 };
+use crate::providers::system_text;
 use serde_json::{json, Map, Value};
 
 /// Builds the JSON body for `POST /v1/messages`.
@@ -87,7 +88,7 @@ fn conversation(messages: &[Message]) -> Result<(Option<Value>, Vec<Value>), Err
     for (i, m) in messages.iter().enumerate() {
         match m.role {
             Role::System | Role::Developer => {
-                let text = system_text(m, i)?;
+                let text = system_text(m, i, "Anthropic")?;
                 if !text.is_empty() {
                     system.push(text);
                 }
@@ -135,29 +136,6 @@ fn push(turns: &mut Vec<Turn>, role: &'static str, blocks: Vec<Value>) {
     match turns.last_mut() {
         Some(last) if last.role == role => last.blocks.extend(blocks),
         _ => turns.push(Turn { role, blocks }),
-    }
-}
-
-/// A system or developer message's text; Anthropic's `system` takes text only.
-fn system_text(m: &Message, i: usize) -> Result<String, Error> {
-    match &m.content {
-        None => Ok(String::new()),
-        Some(Content::Text(t)) => Ok(t.clone()),
-        Some(Content::Parts(parts)) => {
-            let mut text = String::new();
-            for (j, part) in parts.iter().enumerate() {
-                match part {
-                    ContentPart::Text { text: t } => text.push_str(t),
-                    _ => {
-                        return Err(Error::bad_request(
-                            format!("messages[{i}].content[{j}]"),
-                            "Anthropic takes only text in system and developer messages",
-                        ))
-                    }
-                }
-            }
-            Ok(text)
-        }
     }
 }
 

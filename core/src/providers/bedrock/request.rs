@@ -4,6 +4,7 @@ use crate::api::{
     ChatRequest, Content, ContentPart, Error, ImageSource, Message, ResponseFormat, Role, Tool,
     ToolChoice, ToolChoiceMode,
 };
+use crate::providers::system_text;
 use serde_json::{json, Map, Value};
 
 /// Builds the JSON body for `POST /model/{modelId}/converse` (and `/converse-stream`, which
@@ -80,7 +81,7 @@ fn conversation(messages: &[Message]) -> Result<(Vec<String>, Vec<Value>), Error
     for (i, m) in messages.iter().enumerate() {
         let (role, blocks) = match m.role {
             Role::System | Role::Developer => {
-                let text = system_text(m, i)?;
+                let text = system_text(m, i, "Bedrock")?;
                 if !text.is_empty() {
                     system.push(text);
                 }
@@ -103,29 +104,6 @@ fn conversation(messages: &[Message]) -> Result<(Vec<String>, Vec<Value>), Error
         .map(|(role, content)| json!({ "role": role, "content": content }))
         .collect();
     Ok((system, messages))
-}
-
-/// A system or developer message's text (Converse's `system` blocks here carry text).
-fn system_text(m: &Message, i: usize) -> Result<String, Error> {
-    match &m.content {
-        None => Ok(String::new()),
-        Some(Content::Text(t)) => Ok(t.clone()),
-        Some(Content::Parts(parts)) => {
-            let mut text = String::new();
-            for (j, part) in parts.iter().enumerate() {
-                match part {
-                    ContentPart::Text { text: t } => text.push_str(t),
-                    _ => {
-                        return Err(Error::bad_request(
-                            format!("messages[{i}].content[{j}]"),
-                            "Bedrock takes only text in system and developer messages",
-                        ))
-                    }
-                }
-            }
-            Ok(text)
-        }
-    }
 }
 
 /// Text and image blocks of message `i` (empty text is skipped: Converse rejects it).
