@@ -62,7 +62,10 @@ impl Gateway {
             inner: Arc::new(Inner {
                 router: Router::new(cfg.clone())?,
                 cache: ResponseCache::new(&cfg.cache),
-                telemetry: Arc::new(Telemetry::new(&cfg.telemetry, &cfg.pricing)?),
+                telemetry: Arc::new(Telemetry::with_catalogue(
+                    &cfg.telemetry,
+                    cfg.catalogue.clone(),
+                )?),
                 pricing_names: Arc::new(pricing_names(&cfg)),
                 bypass: AtomicU64::new(0),
                 config: cfg,

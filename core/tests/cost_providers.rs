@@ -108,7 +108,7 @@ pricing:
 "#,
     )
     .expect("config");
-    let tel = Telemetry::new(&cfg.telemetry, &cfg.pricing).expect("telemetry");
+    let tel = Telemetry::with_catalogue(&cfg.telemetry, cfg.catalogue.clone()).expect("telemetry");
     let mut u = switchpoint_core::api::Usage::new(2_000_000, 1_000_000);
     u.prompt_tokens_details = Some(switchpoint_core::api::PromptTokensDetails {
         cached_tokens: Some(switchpoint_core::api::TokenCount(1_000_000)),

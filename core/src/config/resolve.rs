@@ -8,6 +8,7 @@ use super::Secret;
 use crate::api::Error;
 use crate::providers::{header_value, Preset, ProviderKind, ProviderSettings};
 use crate::resilience::RoutePolicy;
+use crate::telemetry::Catalogue;
 use http::HeaderName;
 use std::collections::HashMap;
 use std::time::Duration;
@@ -51,7 +52,9 @@ pub struct ResolvedConfig {
     pub route_defaults: RoutePolicy,
     pub cache: super::CacheConfig,
     pub telemetry: super::TelemetryConfig,
-    pub pricing: super::PricingOverrides,
+    /// The model catalogue with the config's `pricing:` applied, built once for routing and
+    /// telemetry.
+    pub catalogue: std::sync::Arc<Catalogue>,
 }
 
 /// Reads the environment and files the config refers to, and checks every reference.
@@ -107,7 +110,8 @@ pub fn resolve(
             }
         }
     }
-    let resolved = resolve_routes(&cfg, &providers)?;
+    let catalogue = Catalogue::with_pricing(&cfg.pricing);
+    let resolved = resolve_routes(&cfg, &providers, &catalogue)?;
     check_sections(&cfg, &providers, &models, &resolved.routes)?;
     Ok(ResolvedConfig {
         providers,
@@ -117,7 +121,7 @@ pub fn resolve(
         route_defaults: resolved.defaults,
         cache: cfg.cache,
         telemetry: cfg.telemetry,
-        pricing: cfg.pricing,
+        catalogue,
     })
 }
 

@@ -75,6 +75,7 @@ pub struct ResolvedRoutes {
 pub fn resolve_routes(
     cfg: &ConfigFile,
     providers: &HashMap<String, ResolvedProvider>,
+    catalogue: &Catalogue,
 ) -> Result<ResolvedRoutes, Error> {
     let defaults = RoutePolicy {
         retries: retries(cfg.defaults.retries.as_ref(), RetryPolicy::default()),
@@ -84,7 +85,6 @@ pub fn resolve_routes(
     let provider_ok = |p: &str| providers.contains_key(p) || Preset::find(p).is_some();
     // Targets without a `price:` take the catalogue's, config `pricing:` included, looked up
     // under the provider's own name, preset and wire format.
-    let catalogue = Catalogue::builtin().with_overrides(&cfg.pricing);
     let price_of = |provider: &str, model: &str| -> Option<Price> {
         let names = match providers.get(provider) {
             Some(p) => price_tables(provider, &p.settings),

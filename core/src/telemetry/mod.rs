@@ -39,13 +39,23 @@ pub struct Telemetry {
     hub: Hub,
     metrics: Option<Arc<metrics::Metrics>>,
     usage: Option<Arc<usage::UsageStore>>,
-    catalogue: Catalogue,
+    catalogue: Arc<Catalogue>,
     redactor: Option<Redactor>,
 }
 
 impl Telemetry {
-    /// Starts the worker and the configured observers.
+    /// Starts the worker and the configured observers, pricing with the shipped catalogue and
+    /// `pricing` overrides.
     pub fn new(cfg: &TelemetryConfig, pricing: &PricingOverrides) -> Result<Telemetry, Error> {
+        Telemetry::with_catalogue(cfg, Catalogue::with_pricing(pricing))
+    }
+
+    /// Starts the worker and the configured observers with a catalogue already built (the
+    /// resolved config's, shared with routing).
+    pub fn with_catalogue(
+        cfg: &TelemetryConfig,
+        catalogue: Arc<Catalogue>,
+    ) -> Result<Telemetry, Error> {
         let hub = Hub::new(cfg.queue_size)?;
         let metrics = cfg
             .metrics
@@ -67,11 +77,6 @@ impl Telemetry {
         if let Some(o) = &cfg.otlp {
             hub.add(otlp_observer(o)?);
         }
-        let catalogue = if pricing.is_empty() {
-            Catalogue::builtin().clone()
-        } else {
-            Catalogue::builtin().with_overrides(pricing)
-        };
         Ok(Telemetry {
             hub,
             metrics,

@@ -201,6 +201,21 @@ impl Catalogue {
         CATALOGUE.get_or_init(|| Catalogue::parse(BUILTIN).unwrap_or_default())
     }
 
+    /// The shipped catalogue with a config's `pricing:` applied; without overrides, the one
+    /// shared copy (no per-gateway clone).
+    pub fn with_pricing(
+        pricing: &BTreeMap<String, BTreeMap<String, PriceEntry>>,
+    ) -> std::sync::Arc<Catalogue> {
+        static SHARED: OnceLock<std::sync::Arc<Catalogue>> = OnceLock::new();
+        if pricing.is_empty() {
+            SHARED
+                .get_or_init(|| std::sync::Arc::new(Catalogue::builtin().clone()))
+                .clone()
+        } else {
+            std::sync::Arc::new(Catalogue::builtin().with_overrides(pricing))
+        }
+    }
+
     /// Parses catalogue YAML (the shipped file's format).
     pub fn parse(text: &str) -> Result<Catalogue, Error> {
         let file: FileShape = serde_yaml_ng::from_str(text)
