@@ -436,18 +436,7 @@ impl Gateway {
         let deadline = deadline(start, ctx, &sel.route);
         let mut ex = Executor::new(&self.inner.router, ctx, features, deadline);
         let result = ex.run(&EmbedCall { req }, sel).await;
-        let settler = Settle {
-            telemetry: self.inner.telemetry.clone(),
-            names: self.inner.pricing_names.clone(),
-            call: "embed",
-            model: req.model.clone(),
-            started,
-            caller: settle::caller(ctx),
-            tags: ctx.tags.clone(),
-            cache: CacheStatus::Off,
-            saved: None,
-            prompt: None,
-        };
+        let settler = self.settle_plain("embed", &req.model, ctx, settle::caller(ctx), started);
         match result {
             Ok(served) => {
                 let mut facts = new_facts(&req.model, &served, ex.via, ex.attempts);
@@ -592,16 +581,34 @@ impl Gateway {
     ) -> Settle {
         let t = &self.inner.telemetry;
         Settle {
-            telemetry: t.clone(),
-            names: self.inner.pricing_names.clone(),
-            call,
-            model: req.model.clone(),
-            started,
-            caller,
-            tags: ctx.tags.clone(),
             cache,
             saved,
             prompt: t.content_recording().map(|_| prompt_text(req)),
+            ..self.settle_plain(call, &req.model, ctx, caller, started)
+        }
+    }
+
+    /// What settling needs for a call with no cache and no recorded prompt (embeddings,
+    /// requests refused before any provider).
+    fn settle_plain(
+        &self,
+        call: &'static str,
+        model: &str,
+        ctx: &RequestContext,
+        caller: Caller,
+        started: SystemTime,
+    ) -> Settle {
+        Settle {
+            telemetry: self.inner.telemetry.clone(),
+            names: self.inner.pricing_names.clone(),
+            call,
+            model: model.to_string(),
+            started,
+            caller,
+            tags: ctx.tags.clone(),
+            cache: CacheStatus::Off,
+            saved: None,
+            prompt: None,
         }
     }
 
@@ -636,18 +643,7 @@ impl Gateway {
         admitted: Result<T, Error>,
     ) -> Result<T, Error> {
         admitted.inspect_err(|e| {
-            let settler = Settle {
-                telemetry: self.inner.telemetry.clone(),
-                names: self.inner.pricing_names.clone(),
-                call,
-                model: model.to_string(),
-                started,
-                caller: settle::caller(ctx),
-                tags: ctx.tags.clone(),
-                cache: CacheStatus::Off,
-                saved: None,
-                prompt: None,
-            };
+            let settler = self.settle_plain(call, model, ctx, settle::caller(ctx), started);
             let mut facts = Facts {
                 model: model.to_string(),
                 latency_ms: start.elapsed().as_secs_f64() * 1000.0,
