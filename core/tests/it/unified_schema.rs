@@ -2,7 +2,7 @@
 //! validates against OpenAI's published schemas; and what the Anthropic adapter sends
 //! validates against Anthropic's published `CreateMessageParams`.
 
-mod common;
+use crate::common;
 
 use common::fixture;
 use common::schema::{assert_valid, Spec};

@@ -1,6 +1,6 @@
 //! The OpenAI adapter against recorded wire data and the published OpenAPI description.
 
-mod common;
+use crate::common;
 
 use common::fixture;
 use common::schema::{assert_valid, Spec};

@@ -1,7 +1,7 @@
 //! The Azure OpenAI adapter: deployment URLs, `api-key`, no `model` in the body, Azure's
 //! filter annotations and errors. Wire samples follow Azure's documented answer shapes.
 
-mod common;
+use crate::common;
 
 use common::schema::{assert_valid, Spec};
 use common::sse::{decode_all, split};

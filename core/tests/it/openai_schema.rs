@@ -1,7 +1,7 @@
 //! The schema helper itself: it must reject what the published specs reject, or every
 //! "validates against the spec" assertion elsewhere would prove nothing.
 
-mod common;
+use crate::common;
 
 use common::schema::{validate, Spec};
 use serde_json::json;
