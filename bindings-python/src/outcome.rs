@@ -12,6 +12,8 @@ use switchpoint_core::{ChatStream, Error, ErrorKind};
 pub(crate) enum Value {
     /// A response or chunk as its OpenAI wire JSON.
     Json(String),
+    /// A response as its wire JSON tree, handed to Python as dicts and lists.
+    Tree(serde_json::Value),
     /// A stream that has started (its first bytes are in); boxed, it is large.
     Stream(Box<ChatStream>),
     /// A stream has no more chunks.

@@ -282,7 +282,7 @@ class Completions:
         if stream:
             body["stream"] = True
             return Stream(self._native.chat_stream(_encode(body), ctx))
-        return ChatCompletion.model_validate(json.loads(self._native.chat(_encode(body), ctx)))
+        return ChatCompletion.model_validate(self._native.chat(_encode(body), ctx))
 
 
 class Chat:
@@ -306,7 +306,7 @@ class Embeddings:
         """Embeddings for one or more inputs."""
         body = {"model": model, "input": input}
         ctx = _split(kwargs, _EMBED_PARAMS, body, "create")
-        return CreateEmbeddingResponse.model_validate(json.loads(self._native.embed(_encode(body), ctx)))
+        return CreateEmbeddingResponse.model_validate(self._native.embed(_encode(body), ctx))
 
 
 _aio = None
@@ -339,8 +339,8 @@ class AsyncCompletions:
             body["stream"] = True
             native_stream = await aio.call(self._native.chat_stream_async, _encode(body), ctx)
             return AsyncStream(native_stream)
-        text = await aio.call(self._native.chat_async, _encode(body), ctx)
-        return ChatCompletion.model_validate(json.loads(text))
+        data = await aio.call(self._native.chat_async, _encode(body), ctx)
+        return ChatCompletion.model_validate(data)
 
 
 class AsyncChat:
@@ -365,8 +365,8 @@ class AsyncEmbeddings:
         body = {"model": model, "input": input}
         ctx = _split(kwargs, _EMBED_PARAMS, body, "create")
         aio = _aio or _aio_module()
-        text = await aio.call(self._native.embed_async, _encode(body), ctx)
-        return CreateEmbeddingResponse.model_validate(json.loads(text))
+        data = await aio.call(self._native.embed_async, _encode(body), ctx)
+        return CreateEmbeddingResponse.model_validate(data)
 
 
 for _cls in (
