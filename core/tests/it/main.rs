@@ -1,10 +1,10 @@
 //! The integration tests in one binary (one link instead of one per file; the tests that set
 //! process environment variables, `secrets` and `zero_config`, keep their own binaries).
 
-mod common;
 mod adapter_anthropic;
 mod adapter_azure;
 mod adapter_bedrock;
+mod adapter_cloud_embed;
 mod adapter_cohere;
 mod adapter_gemini;
 mod adapter_mistral;
@@ -14,7 +14,9 @@ mod adapter_vertex;
 mod aimock_smoke;
 mod auth_sigv4;
 mod cache_upstream;
+mod cloud_embeddings;
 mod cloud_providers;
+mod common;
 mod cost_providers;
 mod gateway_cache;
 mod gateway_http;
