@@ -20,7 +20,8 @@ mod presets;
 mod retry_after;
 pub mod vertex;
 
-pub use embed_batch::{batches, merge_embeddings};
+pub(crate) use embed_batch::batches;
+pub use embed_batch::merge_embeddings;
 pub use http_util::{header_value, json_post, now_unix, HttpRequest};
 pub(crate) use http_util::{system_text, KeyedPost};
 pub use kind::ProviderKind;
