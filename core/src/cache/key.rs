@@ -215,17 +215,34 @@ fn hash_parts(
     req: &ChatRequest,
     messages: bool,
 ) -> CacheKey {
-    let mut buf = Vec::with_capacity(512);
-    super::canonical::write_request(req, messages, &mut buf);
-    let mut h = blake3::Hasher::new();
-    h.update(domain);
-    // Lengths first, so no choice of namespace/route text can forge another's prefix.
-    h.update(&(namespace.len() as u64).to_le_bytes());
-    h.update(namespace.as_bytes());
-    h.update(&(route.len() as u64).to_le_bytes());
-    h.update(route.as_bytes());
-    h.update(&buf);
-    CacheKey(*h.finalize().as_bytes())
+    // One buffer per thread for the canonical text: a hit is a few microseconds, and a fresh
+    // allocation (and its growth) for every key was a visible part of it.
+    thread_local! {
+        static BUF: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(Vec::with_capacity(1024));
+    }
+    BUF.with(|cell| {
+        let mut fresh = Vec::new();
+        let mut guard = cell.try_borrow_mut();
+        let buf = match guard.as_deref_mut() {
+            Ok(b) => b,
+            Err(_) => &mut fresh,
+        };
+        buf.clear();
+        super::canonical::write_request(req, messages, buf);
+        let mut h = blake3::Hasher::new();
+        h.update(domain);
+        // Lengths first, so no choice of namespace/route text can forge another's prefix.
+        h.update(&(namespace.len() as u64).to_le_bytes());
+        h.update(namespace.as_bytes());
+        h.update(&(route.len() as u64).to_le_bytes());
+        h.update(route.as_bytes());
+        h.update(buf);
+        // A huge request's buffer is not kept for the thread's lifetime.
+        if buf.capacity() > 64 * 1024 {
+            *buf = Vec::with_capacity(1024);
+        }
+        CacheKey(*h.finalize().as_bytes())
+    })
 }
 
 /// The exact-cache key of a request in a namespace, on a route.

@@ -4,6 +4,7 @@
 use crate::api::{CostFact, ErrorKind, Facts, FinishReason, Usage};
 use crate::cache::CachedAnswer;
 use crate::config::Secret;
+use crate::telemetry::record::unix_ms;
 use crate::telemetry::{
     CacheOutcome, CacheStatus, Caller, Cost, RecordedContent, RequestRecord, Status, Telemetry,
     TokenSplit,
@@ -11,7 +12,7 @@ use crate::telemetry::{
 use rust_decimal::Decimal;
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use super::RequestContext;
 
@@ -146,8 +147,8 @@ impl Settle {
         let record = RequestRecord {
             id: answer.id.unwrap_or_default().to_string(),
             call: self.call,
-            started_at_ms: crate::telemetry::record::unix_ms(self.started),
-            ended_at_ms: crate::telemetry::record::unix_ms(ended),
+            started_at_ms: unix_ms(self.started),
+            ended_at_ms: unix_ms(ended),
             latency_ms: facts.latency_ms,
             ttft_ms: facts.ttft_ms,
             model: self.model.clone(),
@@ -188,31 +189,103 @@ impl Settle {
 
     /// Completes a cache hit's facts and queues its record, built on the telemetry worker
     /// from what the request already owns (the answer is shared, the route name moved), so a
-    /// hit copies no names for its record while the caller waits.
+    /// hit copies no names for its record while the caller waits. The closure holds no
+    /// handle the request path counts (telemetry, price names): their reference counts stay
+    /// on this thread instead of bouncing between cores.
     pub fn finish_hit(self, facts: &mut Facts, answer: Arc<CachedAnswer>, route: String) {
         self.annotate(facts, None, None);
-        let (latency_ms, ended) = (facts.latency_ms, SystemTime::now());
-        let telemetry = self.telemetry.clone();
-        telemetry.emit_with(move || self.hit_record(&answer, route, latency_ms, ended));
+        // Content recording is opt-in; when on, the redaction runs here.
+        let content = self.content(answer.response.text());
+        let names = Packed::new([
+            Some(self.model.as_str()),
+            Some(route.as_str()),
+            self.caller.key_id.as_deref(),
+            self.caller.user.as_deref(),
+            self.caller.team.as_deref(),
+            self.caller.tier.as_deref(),
+        ]);
+        let hit = Hit {
+            call: self.call,
+            started: self.started,
+            latency_ms: facts.latency_ms,
+            names,
+            tags: self.tags,
+            status: self.cache,
+            saved: self.saved,
+            content,
+            answer,
+        };
+        self.telemetry.emit_with(move || hit.record());
+    }
+}
+
+/// Short texts packed into one allocation. A hit hands the worker this one buffer rather
+/// than a handful of small strings: glibc returns a freed block to the cache of the thread
+/// that frees it, so every small string freed on the worker is one the request thread later
+/// has to take from the allocator's slow, locked path (seen as most of a hit's malloc time).
+struct Packed<const N: usize> {
+    text: String,
+    /// Each field's end in `text`, or `u32::MAX` when it is absent.
+    ends: [u32; N],
+}
+
+impl<const N: usize> Packed<N> {
+    fn new(fields: [Option<&str>; N]) -> Self {
+        let mut text = String::with_capacity(fields.iter().flatten().map(|f| f.len()).sum());
+        let mut ends = [u32::MAX; N];
+        for (end, field) in ends.iter_mut().zip(fields) {
+            if let Some(f) = field {
+                text.push_str(f);
+                *end = u32::try_from(text.len()).unwrap_or(u32::MAX);
+            }
+        }
+        Packed { text, ends }
     }
 
+    /// Field `i`, when it was present.
+    fn get(&self, i: usize) -> Option<String> {
+        let end = *self.ends.get(i)?;
+        if end == u32::MAX {
+            return None;
+        }
+        let start = self.ends[..i]
+            .iter()
+            .rev()
+            .find(|e| **e != u32::MAX)
+            .map_or(0, |e| *e as usize);
+        self.text.get(start..end as usize).map(str::to_string)
+    }
+}
+
+/// What a cache hit's record is built from, on the telemetry worker.
+struct Hit {
+    call: &'static str,
+    started: SystemTime,
+    latency_ms: f64,
+    /// The model asked for, the route, then the caller's key id, user, team and tier.
+    names: Packed<6>,
+    tags: Vec<String>,
+    status: CacheStatus,
+    saved: Option<Decimal>,
+    content: Option<RecordedContent>,
+    answer: Arc<CachedAnswer>,
+}
+
+impl Hit {
     /// A hit's record: who made the answer, no attempt or tokens of its own, the cost saved.
-    fn hit_record(
-        self,
-        answer: &CachedAnswer,
-        route: String,
-        latency_ms: f64,
-        ended: SystemTime,
-    ) -> RequestRecord {
-        let (resp, origin) = (&answer.response, &answer.origin);
+    fn record(self) -> RequestRecord {
+        let (resp, origin) = (&self.answer.response, &self.answer.origin);
+        // The end is the start plus the latency (one clock read fewer while the caller waits).
+        let ended = self.started + Duration::from_secs_f64(self.latency_ms.max(0.0) / 1000.0);
         RequestRecord {
             id: resp.id.clone(),
             call: self.call,
-            started_at_ms: crate::telemetry::record::unix_ms(self.started),
-            ended_at_ms: crate::telemetry::record::unix_ms(ended),
-            latency_ms,
+            started_at_ms: unix_ms(self.started),
+            ended_at_ms: unix_ms(ended),
+            latency_ms: self.latency_ms,
             ttft_ms: None,
-            route,
+            model: self.names.get(0).unwrap_or_default(),
+            route: self.names.get(1).unwrap_or_default(),
             provider: origin.provider.clone(),
             provider_model: origin.provider_model.clone(),
             provider_kind: origin.provider_kind.clone(),
@@ -227,14 +300,18 @@ impl Settle {
             tokens: TokenSplit::default(),
             cost: None,
             cache: CacheOutcome {
-                status: self.cache,
+                status: self.status,
                 saved_usd: self.saved,
             },
-            content: self.content(resp.text()),
-            model: self.model,
-            caller: self.caller,
+            caller: Caller {
+                key_id: self.names.get(2),
+                user: self.names.get(3),
+                team: self.names.get(4),
+                tier: self.names.get(5),
+            },
             tags: self.tags,
             status: Status::Ok,
+            content: self.content,
         }
     }
 }
@@ -255,5 +332,38 @@ pub(crate) fn hit_facts(
         overhead_us: latency * 1e6,
         route: Some(route.to_string()),
         ..Facts::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Packed;
+
+    #[test]
+    fn packed_fields_come_back_as_given_absent_and_empty_ones_included() {
+        let p = Packed::new([
+            Some("gpt"),
+            None,
+            Some(""),
+            Some("alice"),
+            None,
+            Some("pro"),
+        ]);
+        let got: Vec<Option<String>> = (0..6).map(|i| p.get(i)).collect();
+        assert_eq!(
+            got,
+            vec![
+                Some("gpt".into()),
+                None,
+                Some(String::new()),
+                Some("alice".into()),
+                None,
+                Some("pro".into())
+            ]
+        );
+        assert_eq!(p.get(6), None);
+        let none = Packed::new([None::<&str>; 3]);
+        assert_eq!(none.text.capacity(), 0);
+        assert_eq!((none.get(0), none.get(2)), (None, None));
     }
 }

@@ -249,13 +249,20 @@ fn worker(
 ) {
     // Ends when the hub (the only sender) is dropped and the queue is drained.
     let mut idle = POLL_BUSY;
+    // Records taken since the shared count was last lowered: lowered once per batch, so the
+    // counter's cache line stays with the request threads that raise it.
+    let mut taken = 0usize;
     loop {
         let msg = match rx.try_recv() {
             Ok(msg) => {
                 idle = POLL_BUSY;
+                if taken >= 256 {
+                    queued.fetch_sub(std::mem::take(&mut taken), Ordering::Relaxed);
+                }
                 msg
             }
             Err(TryRecvError::Empty) => {
+                queued.fetch_sub(std::mem::take(&mut taken), Ordering::Relaxed);
                 std::thread::park_timeout(idle);
                 idle = (idle * 2).min(POLL_IDLE);
                 continue;
@@ -268,11 +275,11 @@ fn worker(
         };
         match msg {
             Msg::Record(record) => {
-                queued.fetch_sub(1, Ordering::Relaxed);
+                taken += 1;
                 deliver(&list, &record, &stats);
             }
             Msg::Deferred(build) => {
-                queued.fetch_sub(1, Ordering::Relaxed);
+                taken += 1;
                 match catch_unwind(AssertUnwindSafe(build)) {
                     Ok(record) => deliver(&list, &record, &stats),
                     Err(_) => {

@@ -110,6 +110,23 @@ async fn a_repeat_is_a_marked_hit_with_its_saved_cost_and_no_upstream_call() {
     assert_eq!(records[1].cache.saved_usd, Some(dec("0.000003")));
     assert_eq!(records[1].tokens.prompt, 0, "a hit bills no tokens");
     assert_eq!(records[1].caller.team.as_deref(), Some("a"));
+    // The hit's record names the same request, route, maker and caller as the miss's.
+    let names = |r: &RequestRecord| {
+        (
+            r.model.clone(),
+            r.route.clone(),
+            r.provider.clone(),
+            r.provider_model.clone(),
+            r.provider_kind.clone(),
+            r.response_id.clone(),
+            r.caller.clone(),
+            r.finish_reasons.clone(),
+        )
+    };
+    assert_eq!(names(&records[1]), names(&records[0]));
+    assert_eq!(records[1].caller.user.as_deref(), Some("alice"));
+    assert!(records[1].attempts.is_empty());
+    assert!(records[1].ended_at_ms >= records[1].started_at_ms);
     let usage = gw.usage(SystemTime::now() - Duration::from_secs(60), GroupBy::User);
     let alice = usage
         .iter()
