@@ -6,17 +6,18 @@ use crate::errors;
 use crate::observer::{on_worker_thread, PyObserver};
 use crate::outcome::{guarded, to_json, Value};
 use crate::stream::NativeStream;
-use crate::tree::{to_py, to_tree};
+use crate::tree::to_py;
 use crate::wait;
 use pyo3::prelude::*;
 use serde::de::DeserializeOwned;
-use serde_json::Value as JsonTree;
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::task::Poll;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-use switchpoint_core::api::{from_json_str, ChatRequest, EmbeddingRequest};
+use switchpoint_core::api::{
+    from_json_str, ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse,
+};
 use switchpoint_core::runtime::runtime;
 use switchpoint_core::telemetry::{GroupBy, ObserverId};
 use switchpoint_core::{Error, ErrorKind, Gateway, RequestContext};
@@ -147,9 +148,9 @@ fn parse<R: DeserializeOwned>(request: &str, context: &str) -> Result<(R, Reques
     Ok((req, ctx))
 }
 
-async fn chat(gw: Gateway, request: String, context: String) -> Result<JsonTree, Error> {
+async fn chat(gw: Gateway, request: String, context: String) -> Result<ChatResponse, Error> {
     let (req, ctx) = parse::<ChatRequest>(&request, &context)?;
-    to_tree(&gw.chat(&req, &ctx).await?)
+    gw.chat(&req, &ctx).await
 }
 
 async fn chat_stream(
@@ -161,9 +162,9 @@ async fn chat_stream(
     gw.chat_stream(&req, &ctx).await
 }
 
-async fn embed(gw: Gateway, request: String, context: String) -> Result<JsonTree, Error> {
+async fn embed(gw: Gateway, request: String, context: String) -> Result<EmbeddingResponse, Error> {
     let (req, ctx) = parse::<EmbeddingRequest>(&request, &context)?;
-    to_tree(&gw.embed(&req, &ctx).await?)
+    gw.embed(&req, &ctx).await
 }
 
 /// `since` in unix seconds (None: everything) as a wall-clock time; None when it is later
@@ -355,8 +356,8 @@ impl NativeGateway {
         context: String,
     ) -> PyResult<Bound<'py, PyAny>> {
         let gw = self.gateway(py)?;
-        let tree = self.block(py, chat(gw, request, context))?;
-        to_py(py, &tree)
+        let resp = self.block(py, chat(gw, request, context))?;
+        to_py(py, &resp)
     }
 
     /// A streamed chat completion, blocking until the first bytes are in.
@@ -379,8 +380,8 @@ impl NativeGateway {
         context: String,
     ) -> PyResult<Bound<'py, PyAny>> {
         let gw = self.gateway(py)?;
-        let tree = self.block(py, embed(gw, request, context))?;
-        to_py(py, &tree)
+        let resp = self.block(py, embed(gw, request, context))?;
+        to_py(py, &resp)
     }
 
     /// Starts a chat completion for asyncio: its outcome `(tag, value)` when it finished in
@@ -394,7 +395,9 @@ impl NativeGateway {
     ) -> PyResult<Bound<'py, PyAny>> {
         let gw = self.gateway(py)?;
         completer.start(py, async move {
-            chat(gw, request, context).await.map(Value::Tree)
+            chat(gw, request, context)
+                .await
+                .map(|r| Value::Chat(Box::new(r)))
         })
     }
 
@@ -424,7 +427,9 @@ impl NativeGateway {
     ) -> PyResult<Bound<'py, PyAny>> {
         let gw = self.gateway(py)?;
         completer.start(py, async move {
-            embed(gw, request, context).await.map(Value::Tree)
+            embed(gw, request, context)
+                .await
+                .map(|r| Value::Embeddings(Box::new(r)))
         })
     }
 }

@@ -5,6 +5,7 @@ use futures_util::FutureExt;
 use serde::Serialize;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
+use switchpoint_core::api::{ChatResponse, EmbeddingResponse};
 use switchpoint_core::{ChatStream, Error, ErrorKind};
 
 /// A successful result, in the form Python receives it.
@@ -12,8 +13,10 @@ use switchpoint_core::{ChatStream, Error, ErrorKind};
 pub(crate) enum Value {
     /// A response or chunk as its OpenAI wire JSON.
     Json(String),
-    /// A response as its wire JSON tree, handed to Python as dicts and lists.
-    Tree(serde_json::Value),
+    /// A chat completion, handed to Python as the dicts and lists of its wire JSON.
+    Chat(Box<ChatResponse>),
+    /// An embeddings answer, likewise.
+    Embeddings(Box<EmbeddingResponse>),
     /// A stream that has started (its first bytes are in); boxed, it is large.
     Stream(Box<ChatStream>),
     /// A stream has no more chunks.

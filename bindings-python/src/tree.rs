@@ -1,48 +1,341 @@
-//! JSON trees as Python objects: answers reach Python as dicts and lists built here, with no
-//! JSON text to write in Rust and parse again in Python (the larger part of a cache hit's
-//! cost from Python).
+//! Core values as Python objects: answers reach Python as the dicts and lists `json.loads`
+//! would make of their wire JSON, built straight from the Rust structs by a serde
+//! serializer: no JSON text written here and parsed again in Python, and no intermediate
+//! `serde_json::Value` tree (together most of a cache hit's cost from Python).
 
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyFloat, PyList, PyString};
-use serde::Serialize;
-use serde_json::Value;
-use switchpoint_core::{Error, ErrorKind};
+use serde::ser::{self, Serialize};
+use std::fmt;
 
-/// A core value as its wire JSON tree (done off the GIL, on whichever thread finished it).
-pub(crate) fn to_tree<T: Serialize>(value: &T) -> Result<Value, Error> {
-    serde_json::to_value(value)
-        .map_err(|e| Error::new(ErrorKind::Internal, format!("cannot serialize: {e}")))
+/// `value` as Python objects: dict, list, str, int, float, bool, None (non-finite floats
+/// become None, as in JSON).
+pub(crate) fn to_py<'py, T: Serialize + ?Sized>(
+    py: Python<'py>,
+    value: &T,
+) -> PyResult<Bound<'py, PyAny>> {
+    value.serialize(ToPy(py)).map_err(|e| e.0)
 }
 
-/// The tree as the objects `json.loads` would have made (dict, list, str, int, float, bool,
-/// None), so the Python layer reads it exactly as before.
-pub(crate) fn to_py<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>> {
-    Ok(match value {
-        Value::Null => py.None().into_bound(py),
-        Value::Bool(b) => b.into_pyobject(py)?.to_owned().into_any(),
-        Value::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                i.into_pyobject(py)?.into_any()
-            } else if let Some(u) = n.as_u64() {
-                u.into_pyobject(py)?.into_any()
-            } else {
-                PyFloat::new(py, n.as_f64().unwrap_or(f64::NAN)).into_any()
-            }
+/// The serializer's error: a Python exception (or a serde message turned into one).
+#[derive(Debug)]
+pub(crate) struct Failed(PyErr);
+
+impl fmt::Display for Failed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl std::error::Error for Failed {}
+
+impl ser::Error for Failed {
+    fn custom<M: fmt::Display>(msg: M) -> Self {
+        Failed(PyValueError::new_err(format!("cannot convert: {msg}")))
+    }
+}
+
+impl From<std::convert::Infallible> for Failed {
+    fn from(never: std::convert::Infallible) -> Self {
+        match never {}
+    }
+}
+
+impl From<PyErr> for Failed {
+    fn from(e: PyErr) -> Self {
+        Failed(e)
+    }
+}
+
+type Out<'py> = Result<Bound<'py, PyAny>, Failed>;
+
+#[derive(Clone, Copy)]
+struct ToPy<'py>(Python<'py>);
+
+/// A list being filled (sequences, tuples).
+struct Seq<'py> {
+    py: Python<'py>,
+    items: Vec<Bound<'py, PyAny>>,
+    /// For a tuple variant: the variant name the list is wrapped under.
+    variant: Option<&'static str>,
+}
+
+/// A dict being filled (maps, structs).
+struct Map<'py> {
+    py: Python<'py>,
+    dict: Bound<'py, PyDict>,
+    key: Option<Bound<'py, PyAny>>,
+    /// For a struct variant: the variant name the dict is wrapped under.
+    variant: Option<&'static str>,
+}
+
+fn wrap<'py>(py: Python<'py>, variant: Option<&'static str>, inner: Bound<'py, PyAny>) -> Out<'py> {
+    match variant {
+        None => Ok(inner),
+        Some(name) => {
+            let d = PyDict::new(py);
+            d.set_item(PyString::new(py, name), inner)?;
+            Ok(d.into_any())
         }
-        Value::String(s) => PyString::new(py, s).into_any(),
-        Value::Array(items) => {
-            let list = PyList::empty(py);
-            for item in items {
-                list.append(to_py(py, item)?)?;
-            }
-            list.into_any()
+    }
+}
+
+impl<'py> ser::Serializer for ToPy<'py> {
+    type Ok = Bound<'py, PyAny>;
+    type Error = Failed;
+    type SerializeSeq = Seq<'py>;
+    type SerializeTuple = Seq<'py>;
+    type SerializeTupleStruct = Seq<'py>;
+    type SerializeTupleVariant = Seq<'py>;
+    type SerializeMap = Map<'py>;
+    type SerializeStruct = Map<'py>;
+    type SerializeStructVariant = Map<'py>;
+
+    fn serialize_bool(self, v: bool) -> Out<'py> {
+        Ok(v.into_pyobject(self.0)?.to_owned().into_any())
+    }
+    fn serialize_i8(self, v: i8) -> Out<'py> {
+        self.serialize_i64(v.into())
+    }
+    fn serialize_i16(self, v: i16) -> Out<'py> {
+        self.serialize_i64(v.into())
+    }
+    fn serialize_i32(self, v: i32) -> Out<'py> {
+        self.serialize_i64(v.into())
+    }
+    fn serialize_i64(self, v: i64) -> Out<'py> {
+        Ok(v.into_pyobject(self.0)?.into_any())
+    }
+    fn serialize_i128(self, v: i128) -> Out<'py> {
+        Ok(v.into_pyobject(self.0)?.into_any())
+    }
+    fn serialize_u8(self, v: u8) -> Out<'py> {
+        self.serialize_u64(v.into())
+    }
+    fn serialize_u16(self, v: u16) -> Out<'py> {
+        self.serialize_u64(v.into())
+    }
+    fn serialize_u32(self, v: u32) -> Out<'py> {
+        self.serialize_u64(v.into())
+    }
+    fn serialize_u64(self, v: u64) -> Out<'py> {
+        Ok(v.into_pyobject(self.0)?.into_any())
+    }
+    fn serialize_u128(self, v: u128) -> Out<'py> {
+        Ok(v.into_pyobject(self.0)?.into_any())
+    }
+    fn serialize_f32(self, v: f32) -> Out<'py> {
+        self.serialize_f64(v.into())
+    }
+    fn serialize_f64(self, v: f64) -> Out<'py> {
+        if v.is_finite() {
+            Ok(PyFloat::new(self.0, v).into_any())
+        } else {
+            Ok(self.0.None().into_bound(self.0))
         }
-        Value::Object(map) => {
-            let dict = PyDict::new(py);
-            for (k, v) in map {
-                dict.set_item(PyString::new(py, k), to_py(py, v)?)?;
-            }
-            dict.into_any()
-        }
-    })
+    }
+    fn serialize_char(self, v: char) -> Out<'py> {
+        self.serialize_str(v.encode_utf8(&mut [0u8; 4]))
+    }
+    fn serialize_str(self, v: &str) -> Out<'py> {
+        Ok(PyString::new(self.0, v).into_any())
+    }
+    fn serialize_bytes(self, v: &[u8]) -> Out<'py> {
+        Ok(PyList::new(self.0, v)?.into_any())
+    }
+    fn serialize_none(self) -> Out<'py> {
+        Ok(self.0.None().into_bound(self.0))
+    }
+    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Out<'py> {
+        value.serialize(self)
+    }
+    fn serialize_unit(self) -> Out<'py> {
+        self.serialize_none()
+    }
+    fn serialize_unit_struct(self, _: &'static str) -> Out<'py> {
+        self.serialize_none()
+    }
+    fn serialize_unit_variant(self, _: &'static str, _: u32, variant: &'static str) -> Out<'py> {
+        self.serialize_str(variant)
+    }
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        value: &T,
+    ) -> Out<'py> {
+        value.serialize(self)
+    }
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+        value: &T,
+    ) -> Out<'py> {
+        let inner = value.serialize(self)?;
+        wrap(self.0, Some(variant), inner)
+    }
+    fn serialize_seq(self, len: Option<usize>) -> Result<Seq<'py>, Failed> {
+        Ok(Seq {
+            py: self.0,
+            items: Vec::with_capacity(len.unwrap_or(0)),
+            variant: None,
+        })
+    }
+    fn serialize_tuple(self, len: usize) -> Result<Seq<'py>, Failed> {
+        self.serialize_seq(Some(len))
+    }
+    fn serialize_tuple_struct(self, _: &'static str, len: usize) -> Result<Seq<'py>, Failed> {
+        self.serialize_seq(Some(len))
+    }
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+        len: usize,
+    ) -> Result<Seq<'py>, Failed> {
+        let mut s = self.serialize_seq(Some(len))?;
+        s.variant = Some(variant);
+        Ok(s)
+    }
+    fn serialize_map(self, _: Option<usize>) -> Result<Map<'py>, Failed> {
+        Ok(Map {
+            py: self.0,
+            dict: PyDict::new(self.0),
+            key: None,
+            variant: None,
+        })
+    }
+    fn serialize_struct(self, _: &'static str, len: usize) -> Result<Map<'py>, Failed> {
+        self.serialize_map(Some(len))
+    }
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+        len: usize,
+    ) -> Result<Map<'py>, Failed> {
+        let mut m = self.serialize_map(Some(len))?;
+        m.variant = Some(variant);
+        Ok(m)
+    }
+}
+
+impl<'py> Seq<'py> {
+    fn push<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Failed> {
+        self.items.push(value.serialize(ToPy(self.py))?);
+        Ok(())
+    }
+    fn done(self) -> Out<'py> {
+        let list = PyList::new(self.py, self.items)?.into_any();
+        wrap(self.py, self.variant, list)
+    }
+}
+
+impl<'py> ser::SerializeSeq for Seq<'py> {
+    type Ok = Bound<'py, PyAny>;
+    type Error = Failed;
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Failed> {
+        self.push(value)
+    }
+    fn end(self) -> Out<'py> {
+        self.done()
+    }
+}
+
+impl<'py> ser::SerializeTuple for Seq<'py> {
+    type Ok = Bound<'py, PyAny>;
+    type Error = Failed;
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Failed> {
+        self.push(value)
+    }
+    fn end(self) -> Out<'py> {
+        self.done()
+    }
+}
+
+impl<'py> ser::SerializeTupleStruct for Seq<'py> {
+    type Ok = Bound<'py, PyAny>;
+    type Error = Failed;
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Failed> {
+        self.push(value)
+    }
+    fn end(self) -> Out<'py> {
+        self.done()
+    }
+}
+
+impl<'py> ser::SerializeTupleVariant for Seq<'py> {
+    type Ok = Bound<'py, PyAny>;
+    type Error = Failed;
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Failed> {
+        self.push(value)
+    }
+    fn end(self) -> Out<'py> {
+        self.done()
+    }
+}
+
+impl<'py> Map<'py> {
+    fn field<T: Serialize + ?Sized>(&mut self, key: &str, value: &T) -> Result<(), Failed> {
+        let v = value.serialize(ToPy(self.py))?;
+        self.dict.set_item(PyString::new(self.py, key), v)?;
+        Ok(())
+    }
+    fn done(self) -> Out<'py> {
+        wrap(self.py, self.variant, self.dict.into_any())
+    }
+}
+
+impl<'py> ser::SerializeMap for Map<'py> {
+    type Ok = Bound<'py, PyAny>;
+    type Error = Failed;
+    fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), Failed> {
+        self.key = Some(key.serialize(ToPy(self.py))?);
+        Ok(())
+    }
+    fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Failed> {
+        let key = self
+            .key
+            .take()
+            .ok_or_else(|| <Failed as ser::Error>::custom("a map value without its key"))?;
+        self.dict.set_item(key, value.serialize(ToPy(self.py))?)?;
+        Ok(())
+    }
+    fn end(self) -> Out<'py> {
+        self.done()
+    }
+}
+
+impl<'py> ser::SerializeStruct for Map<'py> {
+    type Ok = Bound<'py, PyAny>;
+    type Error = Failed;
+    fn serialize_field<T: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), Failed> {
+        self.field(key, value)
+    }
+    fn end(self) -> Out<'py> {
+        self.done()
+    }
+}
+
+impl<'py> ser::SerializeStructVariant for Map<'py> {
+    type Ok = Bound<'py, PyAny>;
+    type Error = Failed;
+    fn serialize_field<T: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), Failed> {
+        self.field(key, value)
+    }
+    fn end(self) -> Out<'py> {
+        self.done()
+    }
 }
