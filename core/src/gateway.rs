@@ -7,11 +7,13 @@
 mod calls;
 mod chat_stream;
 mod context;
+mod responses;
 mod settle;
 mod stream;
 
 pub use chat_stream::ChatStream;
 pub use context::RequestContext;
+pub use responses::ResponseStream;
 
 use crate::api::{
     validate_chat, validate_embed, AttemptFact, ChatRequest, ChatResponse, EmbeddingRequest,
@@ -27,7 +29,7 @@ use crate::routing::{Features, Route, Router, Selected, TargetHealth};
 use crate::telemetry::{
     price_tables, CacheStatus, Caller, GroupBy, Observer, ObserverId, Telemetry, UsageRow,
 };
-use calls::{ChatCall, EmbedCall, StreamCall};
+use calls::{ChatCall, EmbedCall, NativeResponses, StreamCall};
 use chat_stream::Source;
 use futures_util::{FutureExt, StreamExt};
 use settle::{AnswerMeta, PricingNames, Settle};
@@ -150,6 +152,18 @@ impl Gateway {
         req: &ChatRequest,
         ctx: &RequestContext,
     ) -> Result<ChatResponse, Error> {
+        self.chat_via(req, ctx, None).await
+    }
+
+    /// A chat completion, or a Responses call riding on one (`native`: sent whole to
+    /// targets with a native Responses API, see [`Gateway::responses`]).
+    pub(crate) async fn chat_via(
+        &self,
+        req: &ChatRequest,
+        ctx: &RequestContext,
+        native: Option<Arc<NativeResponses>>,
+    ) -> Result<ChatResponse, Error> {
+        let call = if native.is_some() { "responses" } else { "chat" };
         let start = Instant::now();
         let started = SystemTime::now();
         self.admit_chat(req)?;
@@ -163,7 +177,7 @@ impl Gateway {
             Some(l) => match self.read_cache(l, req).await {
                 Ok((status, answer)) => {
                     let resp =
-                        self.serve_hit(answer, status, req, ctx, caller, started, start, &route);
+                        self.serve_hit(answer, status, req, ctx, caller, started, start, &route, call);
                     return Ok(resp);
                 }
                 Err(embedding) => (Self::miss_status(l), embedding),
@@ -172,19 +186,25 @@ impl Gateway {
         };
         let (result, role) = match (&self.inner.cache, &lookup) {
             (Some(cache), Some(l)) if l.control.may_read() => {
-                let (gw, req2, ctx2) = (self.clone(), req.clone(), ctx.clone());
-                let call =
-                    move || async move { gw.execute_chat(&req2, &ctx2, sel, start).await }.boxed();
-                cache.flights().run(l.key, call).await
+                let (gw, req2, ctx2, n2) = (self.clone(), req.clone(), ctx.clone(), native.clone());
+                let run = move || {
+                    async move { gw.execute_chat(&req2, &ctx2, sel, start, n2.as_deref()).await }
+                        .boxed()
+                };
+                cache.flights().run(l.key, run).await
             }
-            _ => (self.execute_chat(req, ctx, sel, start).await, Role::Leader),
+            _ => (
+                self.execute_chat(req, ctx, sel, start, native.as_deref())
+                    .await,
+                Role::Leader,
+            ),
         };
         let status = if role == Role::Follower {
             CacheStatus::Coalesced
         } else {
             status
         };
-        let settle = self.settle("chat", req, ctx, caller, started, status, None);
+        let settle = self.settle(call, req, ctx, caller, started, status, None);
         match result {
             Ok(mut resp) => {
                 let mut facts = resp.switchpoint.take().unwrap_or_default();
@@ -231,11 +251,12 @@ impl Gateway {
         ctx: &RequestContext,
         sel: Selected,
         start: Instant,
+        native: Option<&NativeResponses>,
     ) -> Result<ChatResponse, Error> {
         let features = Features::of(req);
         let deadline = deadline(start, ctx, &sel.route);
         let mut ex = Executor::new(&self.inner.router, ctx, features, deadline);
-        let served = ex.run(&ChatCall { req }, sel).await?;
+        let served = ex.run(&ChatCall { req, native }, sel).await?;
         let mut facts = new_facts(&req.model, &served, ex.via, ex.attempts);
         let Served { mut output, .. } = served;
         settle(&mut facts, start);
@@ -252,6 +273,21 @@ impl Gateway {
         req: &ChatRequest,
         ctx: &RequestContext,
     ) -> Result<ChatStream, Error> {
+        self.chat_stream_via(req, ctx, None).await
+    }
+
+    /// A chat stream, or a Responses stream riding on one (see [`Gateway::chat_via`]).
+    pub(crate) async fn chat_stream_via(
+        &self,
+        req: &ChatRequest,
+        ctx: &RequestContext,
+        native: Option<Arc<NativeResponses>>,
+    ) -> Result<ChatStream, Error> {
+        let call = if native.is_some() {
+            "responses_stream"
+        } else {
+            "chat_stream"
+        };
         let start = Instant::now();
         let started = SystemTime::now();
         self.admit_chat(req)?;
@@ -266,7 +302,7 @@ impl Gateway {
                 Ok((status, answer)) => {
                     let facts = settle::hit_facts(&req.model, &route, &answer, start);
                     let mut settle =
-                        self.settle("chat_stream", req, ctx, caller, started, status, None);
+                        self.settle(call, req, ctx, caller, started, status, None);
                     settle.saved = answer.origin.cost_usd;
                     let chunks = replay::replay_stream(answer).map(Ok).boxed();
                     return Ok(ChatStream::new(
@@ -282,8 +318,10 @@ impl Gateway {
             None => (CacheStatus::Off, None),
         };
         let (Some(cache), Some(l)) = (&self.inner.cache, lookup) else {
-            let up = self.open_stream(req, ctx, sel, start).await;
-            let settle = self.settle("chat_stream", req, ctx, caller, started, status, None);
+            let up = self
+                .open_stream(req, ctx, sel, start, native.as_deref())
+                .await;
+            let settle = self.settle(call, req, ctx, caller, started, status, None);
             return match up {
                 Ok(up) => {
                     let facts = up.facts().clone();
@@ -313,10 +351,12 @@ impl Gateway {
             h.update(&n.to_le_bytes());
             CacheKey(*h.finalize().as_bytes())
         };
-        let (gw, req2, ctx2) = (self.clone(), req.clone(), ctx.clone());
+        let (gw, req2, ctx2, n2) = (self.clone(), req.clone(), ctx.clone(), native.clone());
         let open = move || {
             async move {
-                let up = gw.open_stream(&req2, &ctx2, sel, start).await?;
+                let up = gw
+                    .open_stream(&req2, &ctx2, sel, start, n2.as_deref())
+                    .await?;
                 // The first chunk carries the upstream call's facts to every reader.
                 let mut facts = Some(up.facts().clone());
                 let s = up.map(move |item| {
@@ -333,7 +373,7 @@ impl Gateway {
         };
         let (gw, req2) = (self.clone(), req.clone());
         let settle_names = self.settle(
-            "chat_stream",
+            call,
             req,
             ctx,
             Caller::default(),
@@ -359,7 +399,7 @@ impl Gateway {
         } else {
             status
         };
-        let settle = self.settle("chat_stream", req, ctx, caller, started, status, None);
+        let settle = self.settle(call, req, ctx, caller, started, status, None);
         if let Err(e) = reader.opened().await {
             let mut facts = failed_facts(req, &route, start);
             settle.finish(&mut facts, None, AnswerMeta::default(), Some(e.kind));
@@ -386,18 +426,22 @@ impl Gateway {
         ctx: &RequestContext,
         sel: Selected,
         start: Instant,
+        native: Option<&NativeResponses>,
     ) -> Result<stream::UpstreamStream, Error> {
         let features = Features::of(req);
         let deadline = deadline(start, ctx, &sel.route);
         let mut ex = Executor::new(&self.inner.router, ctx, features, deadline);
-        let served = ex.run(&StreamCall { req }, sel).await?;
+        let served = ex.run(&StreamCall { req, native }, sel).await?;
         let mut facts = new_facts(&req.model, &served, ex.via, ex.attempts);
         facts.overhead_us = overhead(start, &facts.attempts);
         let resume = served
             .route
             .policy
             .stream_resume
-            .then(|| stream::ResumeCtx {
+            // A Responses stream is not resumed: the resumed request would be chat-only.
+            .then_some(())
+            .filter(|()| native.is_none())
+            .map(|()| stream::ResumeCtx {
                 gateway: self.clone(),
                 req: req.clone(),
                 ctx: ctx.clone(),
@@ -547,10 +591,11 @@ impl Gateway {
         started: SystemTime,
         start: Instant,
         route: &str,
+        call: &'static str,
     ) -> ChatResponse {
         let mut resp = answer.response.clone();
         let mut facts = settle::hit_facts(&req.model, route, &answer, start);
-        let mut settle = self.settle("chat", req, ctx, caller, started, status, None);
+        let mut settle = self.settle(call, req, ctx, caller, started, status, None);
         settle.saved = answer.origin.cost_usd;
         let meta = AnswerMeta {
             id: Some(&resp.id),

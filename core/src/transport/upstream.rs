@@ -18,6 +18,8 @@ pub struct Upstream {
     pub adapter: Arc<dyn Adapter>,
     client: reqwest::Client,
     pub timeouts: Timeouts,
+    /// Responses API calls use the provider's own `/responses` endpoint.
+    pub responses_native: bool,
 }
 
 /// A 2xx answer whose body has not been read yet.
@@ -80,6 +82,7 @@ impl Upstream {
             adapter: adapter_for(provider.settings),
             client,
             timeouts: provider.timeouts,
+            responses_native: provider.responses_native,
         })
     }
 
@@ -142,6 +145,23 @@ impl Upstream {
     /// Reads a whole body within the call's deadline.
     pub async fn body(&self, answer: UpstreamAnswer) -> Result<Bytes, Error> {
         read_body(answer.response, answer.timer, &self.name).await
+    }
+
+    /// Turns a streaming answer into unified chunks with a given decoder (the native
+    /// Responses API's, rather than the adapter's chat decoder).
+    pub fn stream_with(
+        &self,
+        answer: UpstreamAnswer,
+        decoder: Box<dyn crate::providers::StreamDecoder>,
+        deadline: Option<Instant>,
+    ) -> ChunkStream {
+        ChunkStream::new(
+            answer.response,
+            crate::providers::Framing::Sse,
+            decoder,
+            self.name.clone(),
+            deadline,
+        )
     }
 
     /// Turns a streaming answer into unified chunks.

@@ -15,6 +15,7 @@ mod log;
 mod mistral;
 mod ollama;
 mod openai;
+mod responses;
 mod route;
 mod server;
 mod sse;

@@ -9,6 +9,7 @@
 mod error;
 mod request;
 mod response;
+pub(crate) mod responses;
 mod stream;
 
 pub(crate) use error::parse_error;
@@ -26,6 +27,7 @@ pub struct OpenAiAdapter {
     settings: ProviderSettings,
     chat_url: String,
     embed_url: String,
+    responses_url: String,
     /// `Authorization: Bearer <key>`, or the error a bad key gives on every request.
     auth: Result<Option<(HeaderName, HeaderValue)>, Error>,
 }
@@ -36,6 +38,7 @@ impl OpenAiAdapter {
         let base = settings.base_url.trim_end_matches('/');
         let chat_url = format!("{base}/chat/completions");
         let embed_url = format!("{base}/embeddings");
+        let responses_url = format!("{base}/responses");
         let auth = auth_header(
             AuthScheme::Bearer,
             settings.api_key.as_ref().map(|k| k.expose()),
@@ -45,6 +48,7 @@ impl OpenAiAdapter {
             settings,
             chat_url,
             embed_url,
+            responses_url,
             auth,
         }
     }
@@ -95,5 +99,18 @@ impl Adapter for OpenAiAdapter {
 
     fn parse_error(&self, status: u16, headers: &HeaderMap, body: &[u8]) -> Error {
         parse_error(&self.settings.name, status, headers, body)
+    }
+
+    fn responses_request(
+        &self,
+        req: &crate::api::responses::ResponsesRequest,
+        model: &str,
+        stream: bool,
+    ) -> Option<Result<HttpRequest, Error>> {
+        Some(
+            responses::native_body(req, model, stream)
+                .map_err(|e| e.with_provider(&self.settings.name))
+                .and_then(|body| self.post(&self.responses_url, body)),
+        )
     }
 }
