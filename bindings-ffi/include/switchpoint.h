@@ -20,8 +20,11 @@
  *  - The library runs one pool of worker threads (named "switchpoint"). The callbacks of
  *    sp_chat_async / sp_embed_async run on those threads; the callback of sp_chat_stream runs
  *    on the thread that called sp_chat_stream, inside the library's runtime.
+ *  - Record callbacks (sp_gateway_add_observer) run on the gateway's own telemetry thread,
+ *    one record at a time; see sp_record_fn.
  *  - Inside any callback you may call: sp_string_free, sp_status_name, sp_version,
- *    sp_last_error, sp_chat_async, sp_embed_async, sp_stream_close, sp_gateway_free. The
+ *    sp_last_error, sp_chat_async, sp_embed_async, sp_stream_close, sp_gateway_free,
+ *    sp_gateway_health, sp_gateway_add_observer, sp_gateway_remove_observer. The
  *    blocking calls are refused there with SP_INVALID_ARGUMENT (they would deadlock).
  *    Keep callbacks short: the worker threads also run other requests' I/O.
  *  - After fork(), use the library only in the child process if you did not use it in the
@@ -208,6 +211,25 @@ typedef void (*sp_done_cb)(void *user_data,
  */
 typedef int32_t (*sp_chunk_cb)(void *user_data, const char *chunk_json);
 
+/**
+ * Receives one request record as JSON: `id`, `call`, `started_at_ms`, `ended_at_ms`,
+ * `latency_ms`, `ttft_ms`, `model`, `route`, `provider`, `provider_model`, `attempts`,
+ * `tokens`, `cost`, `cache` (`status`, `saved_usd`), `caller` (`key_id`, `user`, `team`,
+ * `tier`), `tags`, `status` ("ok" or "error" with `error_kind`). Never a secret.
+ *
+ * Called on the gateway's telemetry thread (one thread per gateway, not one of the worker
+ * threads), one record at a time, in the order requests finished.
+ *
+ * Ownership: `record_json` is borrowed and valid only during the call; copy what you keep.
+ * Return quickly: records queue up behind a slow callback, and when the queue is full new
+ * records are dropped (counted in `switchpoint_telemetry_dropped_total`), never the
+ * requests slowed. Inside it you may call anything except `sp_gateway_metrics_text`,
+ * `sp_gateway_usage` and `sp_gateway_flush_telemetry` (they wait for this very thread and
+ * return `SP_INVALID_ARGUMENT` there); blocking calls such as `sp_chat` work but hold up
+ * every other record.
+ */
+typedef void (*sp_record_fn)(void *user_data, const char *record_json);
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -316,7 +338,9 @@ sp_status sp_gateway_new_from_env(sp_gateway **out);
 
 /**
  * Frees a gateway. NULL is ignored. Calls still running (async calls, open streams) keep
- * what they need and finish normally.
+ * what they need and finish normally. Record callbacks added with
+ * `sp_gateway_add_observer` are removed first: none is called after this returns (from
+ * inside a record callback, the callback running finishes; no other starts).
  *
  * Ownership: takes back a gateway from `sp_gateway_new_*`; do not use it afterwards.
  * May be called from inside a callback.
@@ -331,8 +355,12 @@ void sp_gateway_free(sp_gateway *gw);
  *
  * `request_json` is an OpenAI chat-completions request (`stream` is ignored; see
  * `sp_chat_stream`). `context_json` is NULL or a request context object (`user`, `team`,
- * `tier`, `tags`, `metadata`, `api_key`, `timeout` in seconds). Text that is not JSON, or
- * JSON that does not fit the schema, is `SP_BAD_REQUEST` with the field in `param`.
+ * `tier`, `tags`, `metadata`, `api_key`, `timeout` in seconds, `cache`: `{"no_read",
+ * "no_store", "ttl" (seconds), "refresh", "namespace"}`). Text that is not JSON, or JSON
+ * that does not fit the schema (unknown fields included), is `SP_BAD_REQUEST` with the
+ * field in `param`. The facts say what the cache did (`"cache"`: "hit", "semantic_hit",
+ * "coalesced", "miss" or "bypass"; absent on routes without a cache) and what the call
+ * cost (`"cost": {"usd", "saved_usd"}` as decimal strings).
  *
  * Ownership: inputs are borrowed. On `SP_OK`, `*out_response_json` receives the response
  * (OpenAI wire shape plus the gateway's facts under "switchpoint"), freed with
@@ -475,6 +503,86 @@ sp_status sp_stream_facts(const sp_stream *stream, char **out_facts_json);
  * `stream` is NULL or a stream from this library not yet closed.
  */
 void sp_stream_close(sp_stream *stream);
+
+/**
+ * The gateway's metrics in the Prometheus text exposition format (version 0.0.4): request,
+ * error, token, cost and cache-saving counters, latency and time-to-first-token
+ * histograms, and the telemetry queue's own counters. Serve it on your `/metrics`.
+ *
+ * Waits (at most 1 s) for records still queued, so every call that already returned is
+ * counted. Ownership: on `SP_OK`, `*out` receives the text, freed with `sp_string_free`;
+ * on failure it is NULL. Refused inside a record callback (`SP_INVALID_ARGUMENT`).
+ *
+ * # Safety
+ * `gw` is a live gateway; `out` is writable.
+ */
+sp_status sp_gateway_metrics_text(const sp_gateway *gw, char **out);
+
+/**
+ * Usage since a time, grouped: a JSON array of rows, most expensive first, each
+ * `{"group", "requests", "errors", "cache_hits", "prompt_tokens", "completion_tokens",
+ * "cached_tokens", "reasoning_tokens", "cost_usd", "saved_usd"}` with money as decimal
+ * strings ("0.00012") and `group` null for the total row and requests without one.
+ *
+ * `since_unix_seconds`: 0 (or less) for everything kept; otherwise Unix seconds (fractions
+ * allowed), honoured to the usage bucket's resolution. `group_by`: NULL or "total",
+ * "user", "team", "model", "route", "provider", "tag" or "key"; anything else is
+ * `SP_BAD_REQUEST` with `param` "group_by" and the allowed values in the message.
+ *
+ * Waits (at most 1 s) for records still queued, so every call that already returned is
+ * counted. Ownership: on `SP_OK`, `*out_json` receives the JSON, freed with
+ * `sp_string_free`; on failure it is NULL. Refused inside a record callback.
+ *
+ * # Safety
+ * `gw` is a live gateway; `group_by` is NULL or NUL-terminated; `out_json` is writable.
+ */
+sp_status sp_gateway_usage(const sp_gateway *gw,
+                           double since_unix_seconds,
+                           const char *group_by,
+                           char **out_json);
+
+/**
+ * Calls `on_record(user_data, record_json)` for every request that finishes from now on
+ * (records still queued when it is added may reach it too); see `sp_record_fn` for the
+ * thread and what may be called inside.
+ *
+ * On `SP_OK`, `*out_id` receives the observer's id (never 0) for
+ * `sp_gateway_remove_observer`; on failure it is 0. `user_data` is passed untouched; it
+ * must stay valid, and usable from the telemetry thread, until the observer is removed
+ * (or the gateway freed). Allowed inside callbacks.
+ *
+ * # Safety
+ * `gw` is a live gateway; `on_record` is a valid function; `out_id` is writable.
+ */
+sp_status sp_gateway_add_observer(const sp_gateway *gw,
+                                  sp_record_fn on_record,
+                                  void *user_data,
+                                  uint64_t *out_id);
+
+/**
+ * Removes a record callback. Once this returns, the callback is not running and is never
+ * called again, so `user_data` may be freed (called from inside that same callback, the
+ * running call finishes when it returns; no other starts). Records queued earlier are not
+ * delivered to it. An id that is unknown to this gateway handle (never added, or already
+ * removed) is `SP_NOT_FOUND` with `param` "id". Allowed inside callbacks.
+ *
+ * # Safety
+ * `gw` is a live gateway.
+ */
+sp_status sp_gateway_remove_observer(const sp_gateway *gw, uint64_t id);
+
+/**
+ * Waits until every record of the calls that already returned has reached every observer
+ * (record callbacks, the JSON-lines log, the OTLP exporter) and the observers flushed
+ * their output. Returns `SP_OK`, or `SP_TIMEOUT` after `timeout_seconds` (>= 0).
+ *
+ * Blocking: refused (`SP_INVALID_ARGUMENT`) inside a record callback and inside the
+ * worker-thread callbacks, like the other blocking calls.
+ *
+ * # Safety
+ * `gw` is a live gateway.
+ */
+sp_status sp_gateway_flush_telemetry(const sp_gateway *gw, double timeout_seconds);
 
 #ifdef __cplusplus
 }  // extern "C"

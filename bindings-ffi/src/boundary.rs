@@ -125,9 +125,20 @@ pub(crate) fn block_on<F: Future>(what: &str, fut: F) -> Result<F::Output, Failu
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct UserData(pub(crate) *mut c_void);
 
+impl UserData {
+    /// The pointer (a method, so closures capture the whole `Send + Sync` wrapper).
+    pub(crate) fn ptr(self) -> *mut c_void {
+        self.0
+    }
+}
+
 // SAFETY: the header documents that `user_data` is handed to callbacks on other threads;
 // the library itself never dereferences it.
 unsafe impl Send for UserData {}
+
+// SAFETY: as for `Send`: the pointer is only copied and handed back to the caller's
+// callbacks (record callbacks are shared with the telemetry thread); never dereferenced.
+unsafe impl Sync for UserData {}
 
 /// Frees a string returned by this library (responses, chunks, facts). NULL is ignored.
 ///

@@ -5,6 +5,7 @@ use crate::boundary::{
 };
 use crate::c_error::Failure;
 use crate::c_status::sp_status;
+use crate::observer::HostObservers;
 use std::ffi::c_char;
 use switchpoint_core::api::{from_json_str, ChatRequest, EmbeddingRequest};
 use switchpoint_core::runtime::runtime;
@@ -15,6 +16,8 @@ use switchpoint_core::{Error, Gateway, RequestContext};
 #[derive(Debug)]
 pub struct sp_gateway {
     pub(crate) gw: Gateway,
+    /// Record callbacks added through this handle (removed when it is freed).
+    pub(crate) observers: HostObservers,
 }
 
 /// Parses a request's JSON text with the core's path-aware decoder (errors name the field).
@@ -35,7 +38,10 @@ fn make(out: *mut *mut sp_gateway, build: impl FnOnce() -> Result<Gateway, Failu
         // SAFETY: `out` is NULL or writable, per the function's contract.
         let slot = unsafe { out_ptr(out, "out") }?;
         let gw = build()?;
-        *slot = Box::into_raw(Box::new(sp_gateway { gw }));
+        *slot = Box::into_raw(Box::new(sp_gateway {
+            gw,
+            observers: HostObservers::default(),
+        }));
         Ok(())
     })
 }
@@ -117,7 +123,9 @@ pub unsafe extern "C" fn sp_gateway_new_from_env(out: *mut *mut sp_gateway) -> s
 }
 
 /// Frees a gateway. NULL is ignored. Calls still running (async calls, open streams) keep
-/// what they need and finish normally.
+/// what they need and finish normally. Record callbacks added with
+/// `sp_gateway_add_observer` are removed first: none is called after this returns (from
+/// inside a record callback, the callback running finishes; no other starts).
 ///
 /// Ownership: takes back a gateway from `sp_gateway_new_*`; do not use it afterwards.
 /// May be called from inside a callback.
@@ -131,7 +139,9 @@ pub unsafe extern "C" fn sp_gateway_free(gw: *mut sp_gateway) {
             let _rt = runtime();
             let _enter = _rt.enter();
             // SAFETY: `gw` came from `Box::into_raw` in `make`.
-            drop(unsafe { Box::from_raw(gw) });
+            let gw = unsafe { Box::from_raw(gw) };
+            gw.observers.remove_all(&gw.gw);
+            drop(gw);
         }
     })
 }
@@ -140,8 +150,12 @@ pub unsafe extern "C" fn sp_gateway_free(gw: *mut sp_gateway) {
 ///
 /// `request_json` is an OpenAI chat-completions request (`stream` is ignored; see
 /// `sp_chat_stream`). `context_json` is NULL or a request context object (`user`, `team`,
-/// `tier`, `tags`, `metadata`, `api_key`, `timeout` in seconds). Text that is not JSON, or
-/// JSON that does not fit the schema, is `SP_BAD_REQUEST` with the field in `param`.
+/// `tier`, `tags`, `metadata`, `api_key`, `timeout` in seconds, `cache`: `{"no_read",
+/// "no_store", "ttl" (seconds), "refresh", "namespace"}`). Text that is not JSON, or JSON
+/// that does not fit the schema (unknown fields included), is `SP_BAD_REQUEST` with the
+/// field in `param`. The facts say what the cache did (`"cache"`: "hit", "semantic_hit",
+/// "coalesced", "miss" or "bypass"; absent on routes without a cache) and what the call
+/// cost (`"cost": {"usd", "saved_usd"}` as decimal strings).
 ///
 /// Ownership: inputs are borrowed. On `SP_OK`, `*out_response_json` receives the response
 /// (OpenAI wire shape plus the gateway's facts under "switchpoint"), freed with

@@ -17,6 +17,8 @@ mod c_error;
 mod c_gateway;
 mod c_status;
 mod c_stream;
+mod c_telemetry;
+mod observer;
 pub mod uniffi_api;
 
 pub use c_async::*;
@@ -24,5 +26,6 @@ pub use c_error::*;
 pub use c_gateway::*;
 pub use c_status::*;
 pub use c_stream::*;
+pub use c_telemetry::*;
 
 uniffi::setup_scaffolding!("switchpoint");

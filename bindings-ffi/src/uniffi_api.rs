@@ -7,12 +7,16 @@
 //! listener object the caller implements and return a handle that cancels them.
 
 use crate::boundary::panic_message;
+use crate::c_telemetry::since_time;
+use crate::observer::{in_record_callback, Gated, HostObservers};
 use futures_util::{FutureExt, StreamExt};
 use std::fmt;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+use std::time::Duration;
 use switchpoint_core::api::{from_json_str, ChatRequest, EmbeddingRequest};
 use switchpoint_core::runtime::runtime;
+use switchpoint_core::telemetry::GroupBy;
 use switchpoint_core::{Error, ErrorKind, RequestContext};
 use tokio::sync::watch;
 
@@ -163,10 +167,91 @@ impl StreamHandle {
     }
 }
 
+/// Receives every request record (implemented by the caller). Called on the gateway's
+/// telemetry thread, one record at a time; return quickly (a slow listener makes the
+/// gateway drop records, never slow requests). An exception escaping it is counted in
+/// `switchpoint_telemetry_observer_panics_total` and never reaches a request.
+#[uniffi::export(with_foreign)]
+pub trait RecordListener: Send + Sync {
+    /// One finished request as JSON (id, model, route, provider, attempts, tokens, cost,
+    /// cache, caller, tags, status; never a secret).
+    fn on_record(&self, record_json: String);
+}
+
+/// A record listener's registration; `remove()` stops it.
+#[derive(Debug, uniffi::Object)]
+pub struct RecordSubscription {
+    gw: switchpoint_core::Gateway,
+    observers: Arc<HostObservers>,
+    id: u64,
+}
+
+#[uniffi::export]
+impl RecordSubscription {
+    /// Stops delivery: when this returns the listener is not running and is never called
+    /// again (from inside the listener itself, that call finishes). Calling it again does
+    /// nothing.
+    pub fn remove(&self) {
+        self.observers.remove(&self.gw, self.id);
+    }
+}
+
+/// One row of a usage query; money as exact decimal strings ("0.00012").
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct UsageRow {
+    /// The user, team, model... of this row; None for the total row and requests without one.
+    pub group: Option<String>,
+    pub requests: u64,
+    pub errors: u64,
+    /// Requests answered from the cache (exact, semantic or coalesced).
+    pub cache_hits: u64,
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
+    pub cached_tokens: u64,
+    pub reasoning_tokens: u64,
+    pub cost_usd: String,
+    /// What cache hits saved.
+    pub saved_usd: String,
+}
+
+impl From<switchpoint_core::telemetry::UsageRow> for UsageRow {
+    fn from(r: switchpoint_core::telemetry::UsageRow) -> Self {
+        UsageRow {
+            group: r.group,
+            requests: r.requests,
+            errors: r.errors,
+            cache_hits: r.cache_hits,
+            prompt_tokens: r.prompt_tokens,
+            completion_tokens: r.completion_tokens,
+            cached_tokens: r.cached_tokens,
+            reasoning_tokens: r.reasoning_tokens,
+            cost_usd: r.cost_usd.to_string(),
+            saved_usd: r.saved_usd.to_string(),
+        }
+    }
+}
+
 /// A configured gateway; share one per process (it is thread-safe and pools connections).
 #[derive(Debug, uniffi::Object)]
 pub struct Gateway {
     gw: switchpoint_core::Gateway,
+    /// Record listeners added through this object (removed when it is dropped).
+    observers: Arc<HostObservers>,
+}
+
+impl Gateway {
+    fn wrap(gw: switchpoint_core::Gateway) -> Arc<Gateway> {
+        Arc::new(Gateway {
+            gw,
+            observers: Arc::default(),
+        })
+    }
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        self.observers.remove_all(&self.gw);
+    }
 }
 
 #[uniffi::export]
@@ -174,25 +259,19 @@ impl Gateway {
     /// A gateway from a YAML or JSON config file.
     #[uniffi::constructor]
     pub fn from_file(path: String) -> Result<Arc<Gateway>, SwitchpointError> {
-        Ok(Arc::new(Gateway {
-            gw: switchpoint_core::Gateway::from_file(path)?,
-        }))
+        Ok(Gateway::wrap(switchpoint_core::Gateway::from_file(path)?))
     }
 
     /// A gateway from YAML or JSON config text.
     #[uniffi::constructor]
     pub fn from_text(text: String) -> Result<Arc<Gateway>, SwitchpointError> {
-        Ok(Arc::new(Gateway {
-            gw: switchpoint_core::Gateway::from_text(&text)?,
-        }))
+        Ok(Gateway::wrap(switchpoint_core::Gateway::from_text(&text)?))
     }
 
     /// A gateway with no config: `provider/model` names, keys from the environment.
     #[uniffi::constructor]
     pub fn from_env() -> Result<Arc<Gateway>, SwitchpointError> {
-        Ok(Arc::new(Gateway {
-            gw: switchpoint_core::Gateway::from_env()?,
-        }))
+        Ok(Gateway::wrap(switchpoint_core::Gateway::from_env()?))
     }
 
     /// One chat completion: request JSON (and optional context JSON) in, response JSON out
@@ -218,6 +297,62 @@ impl Gateway {
         let ctx = context(context_json)?;
         let gw = self.gw.clone();
         on_runtime(async move { json(&gw.embed(&req, &ctx).await?) }).await
+    }
+
+    /// The metrics in the Prometheus text exposition format. Blocks (at most 1 s) for
+    /// records still queued, so every call that already returned is counted.
+    pub fn metrics_text(&self) -> String {
+        self.gw.metrics_text()
+    }
+
+    /// Usage since `since_unix_seconds` (0 for everything kept), grouped by `group_by`
+    /// ("total" when None; "user", "team", "model", "route", "provider", "tag", "key"),
+    /// most expensive first. A bad `group_by` is `BadRequest` with param "group_by".
+    /// Blocks (at most 1 s) for records still queued.
+    pub fn usage(
+        &self,
+        since_unix_seconds: f64,
+        group_by: Option<String>,
+    ) -> Result<Vec<UsageRow>, SwitchpointError> {
+        let group_by = group_by
+            .as_deref()
+            .map_or(Ok(GroupBy::Total), GroupBy::from_param)?;
+        let since = since_time(since_unix_seconds).ok_or_else(|| {
+            Error::new(
+                ErrorKind::BadRequest,
+                format!("since: not a finite number of seconds: {since_unix_seconds}"),
+            )
+            .with_param("since")
+        })?;
+        Ok(self
+            .gw
+            .usage(since, group_by)
+            .into_iter()
+            .map(UsageRow::from)
+            .collect())
+    }
+
+    /// Calls `listener` with every request that finishes from now on, until the returned
+    /// subscription's `remove()` (or until this gateway object is dropped).
+    pub fn on_record(&self, listener: Arc<dyn RecordListener>) -> Arc<RecordSubscription> {
+        let observer = Gated::new(move |json: &str| listener.on_record(json.to_owned()));
+        let id = self.observers.add(&self.gw, observer);
+        Arc::new(RecordSubscription {
+            gw: self.gw.clone(),
+            observers: self.observers.clone(),
+            id,
+        })
+    }
+
+    /// Blocks until every record of the calls that already returned reached every observer
+    /// and the observers flushed; false after `timeout_seconds`, and at once when called
+    /// from inside a record listener (it would wait for itself).
+    pub fn flush_telemetry(&self, timeout_seconds: f64) -> bool {
+        if in_record_callback() {
+            return false;
+        }
+        let timeout = Duration::try_from_secs_f64(timeout_seconds).unwrap_or_default();
+        self.gw.flush_telemetry(timeout)
     }
 
     /// Starts a streamed chat completion and returns at once. Chunks go to `listener`, which
@@ -294,7 +429,6 @@ async fn cancel_requested(cancel: &mut watch::Receiver<bool>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     #[test]
     fn errors_keep_kind_and_detail() {

@@ -163,12 +163,18 @@ impl Gateway {
         ctx: &RequestContext,
         native: Option<Arc<NativeResponses>>,
     ) -> Result<ChatResponse, Error> {
-        let call = if native.is_some() { "responses" } else { "chat" };
+        let call = if native.is_some() {
+            "responses"
+        } else {
+            "chat"
+        };
         let start = Instant::now();
         let started = SystemTime::now();
-        self.admit_chat(req)?;
         let features = Features::of(req);
-        let sel = self.route(&req.model, ctx, &features)?;
+        let admitted = self
+            .admit_chat(req)
+            .and_then(|()| self.route(&req.model, ctx, &features));
+        let sel = self.or_refused("chat", &req.model, ctx, started, start, admitted)?;
         let caller = settle::caller(ctx);
         let route = sel.route.name.clone();
         // Stage 2 (cache): the exact cache, then the semantic one, then single-flight.
@@ -176,8 +182,9 @@ impl Gateway {
         let (status, embedding) = match &lookup {
             Some(l) => match self.read_cache(l, req).await {
                 Ok((status, answer)) => {
-                    let resp =
-                        self.serve_hit(answer, status, req, ctx, caller, started, start, &route, call);
+                    let resp = self.serve_hit(
+                        answer, status, req, ctx, caller, started, start, &route, call,
+                    );
                     return Ok(resp);
                 }
                 Err(embedding) => (Self::miss_status(l), embedding),
@@ -188,8 +195,11 @@ impl Gateway {
             (Some(cache), Some(l)) if l.control.may_read() => {
                 let (gw, req2, ctx2, n2) = (self.clone(), req.clone(), ctx.clone(), native.clone());
                 let run = move || {
-                    async move { gw.execute_chat(&req2, &ctx2, sel, start, n2.as_deref()).await }
-                        .boxed()
+                    async move {
+                        gw.execute_chat(&req2, &ctx2, sel, start, n2.as_deref())
+                            .await
+                    }
+                    .boxed()
                 };
                 cache.flights().run(l.key, run).await
             }
@@ -237,7 +247,7 @@ impl Gateway {
                 Ok(resp)
             }
             Err(e) => {
-                let mut facts = failed_facts(req, &route, start);
+                let mut facts = failed_facts(req, &route, start, &e);
                 settle.finish(&mut facts, None, AnswerMeta::default(), Some(e.kind));
                 Err(e)
             }
@@ -290,9 +300,11 @@ impl Gateway {
         };
         let start = Instant::now();
         let started = SystemTime::now();
-        self.admit_chat(req)?;
         let features = Features::of(req);
-        let sel = self.route(&req.model, ctx, &features)?;
+        let admitted = self
+            .admit_chat(req)
+            .and_then(|()| self.route(&req.model, ctx, &features));
+        let sel = self.or_refused("chat_stream", &req.model, ctx, started, start, admitted)?;
         let caller = settle::caller(ctx);
         let route = sel.route.name.clone();
         let wants_usage = req.wants_stream_usage();
@@ -301,8 +313,7 @@ impl Gateway {
             Some(l) => match self.read_cache(l, req).await {
                 Ok((status, answer)) => {
                     let facts = settle::hit_facts(&req.model, &route, &answer, start);
-                    let mut settle =
-                        self.settle(call, req, ctx, caller, started, status, None);
+                    let mut settle = self.settle(call, req, ctx, caller, started, status, None);
                     settle.saved = answer.origin.cost_usd;
                     let chunks = replay::replay_stream(answer).map(Ok).boxed();
                     return Ok(ChatStream::new(
@@ -334,7 +345,7 @@ impl Gateway {
                     ))
                 }
                 Err(e) => {
-                    let mut facts = failed_facts(req, &route, start);
+                    let mut facts = failed_facts(req, &route, start, &e);
                     settle.finish(&mut facts, None, AnswerMeta::default(), Some(e.kind));
                     Err(e)
                 }
@@ -372,15 +383,7 @@ impl Gateway {
             .boxed()
         };
         let (gw, req2) = (self.clone(), req.clone());
-        let settle_names = self.settle(
-            call,
-            req,
-            ctx,
-            Caller::default(),
-            started,
-            status,
-            None,
-        );
+        let settle_names = self.settle(call, req, ctx, Caller::default(), started, status, None);
         let store: Box<dyn FnOnce(Vec<crate::api::ChatChunk>) + Send> = Box::new(move |chunks| {
             let Some(cache) = &gw.inner.cache else { return };
             let facts = chunks
@@ -401,7 +404,7 @@ impl Gateway {
         };
         let settle = self.settle(call, req, ctx, caller, started, status, None);
         if let Err(e) = reader.opened().await {
-            let mut facts = failed_facts(req, &route, start);
+            let mut facts = failed_facts(req, &route, start, &e);
             settle.finish(&mut facts, None, AnswerMeta::default(), Some(e.kind));
             return Err(e);
         }
@@ -466,9 +469,9 @@ impl Gateway {
     ) -> Result<EmbeddingResponse, Error> {
         let start = Instant::now();
         let started = SystemTime::now();
-        validate_embed(req)?;
         let features = Features::none();
-        let sel = self.route(&req.model, ctx, &features)?;
+        let admitted = validate_embed(req).and_then(|()| self.route(&req.model, ctx, &features));
+        let sel = self.or_refused("embed", &req.model, ctx, started, start, admitted)?;
         let route = sel.route.name.clone();
         let deadline = deadline(start, ctx, &sel.route);
         let mut ex = Executor::new(&self.inner.router, ctx, features, deadline);
@@ -501,6 +504,7 @@ impl Gateway {
             }
             Err(e) => {
                 let mut facts = Facts {
+                    provider: e.provider.clone().unwrap_or_default(),
                     model: req.model.clone(),
                     route: Some(route),
                     latency_ms: start.elapsed().as_secs_f64() * 1000.0,
@@ -660,6 +664,40 @@ impl Gateway {
         }
     }
 
+    /// Passes an admitted request on; a request the gateway refused before any provider
+    /// (invalid, unknown model, no capable target) still leaves its record, so usage, error
+    /// metrics and observers count it.
+    fn or_refused<T>(
+        &self,
+        call: &'static str,
+        model: &str,
+        ctx: &RequestContext,
+        started: SystemTime,
+        start: Instant,
+        admitted: Result<T, Error>,
+    ) -> Result<T, Error> {
+        admitted.inspect_err(|e| {
+            let settler = Settle {
+                telemetry: self.inner.telemetry.clone(),
+                names: self.inner.pricing_names.clone(),
+                call,
+                model: model.to_string(),
+                started,
+                caller: settle::caller(ctx),
+                tags: ctx.tags.clone(),
+                cache: CacheStatus::Off,
+                saved: None,
+                prompt: None,
+            };
+            let mut facts = Facts {
+                model: model.to_string(),
+                latency_ms: start.elapsed().as_secs_f64() * 1000.0,
+                ..Facts::default()
+            };
+            settler.finish(&mut facts, None, AnswerMeta::default(), Some(e.kind));
+        })
+    }
+
     /// Stage 1 (admit): the request is well-formed. Policies join here.
     fn admit_chat(&self, req: &ChatRequest) -> Result<(), Error> {
         validate_chat(req)
@@ -719,8 +757,10 @@ fn overhead(start: Instant, attempts: &[AttemptFact]) -> f64 {
 }
 
 /// The facts of a request that failed before any answer.
-fn failed_facts(req: &ChatRequest, route: &str, start: Instant) -> Facts {
+fn failed_facts(req: &ChatRequest, route: &str, start: Instant, e: &Error) -> Facts {
     Facts {
+        // The provider whose answer failed the request (none when the gateway refused it).
+        provider: e.provider.clone().unwrap_or_default(),
         model: req.model.clone(),
         route: Some(route.to_string()),
         latency_ms: start.elapsed().as_secs_f64() * 1000.0,

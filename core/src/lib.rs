@@ -5,6 +5,7 @@
 //! Node and C wrap this crate and add no behaviour of their own.
 
 pub mod api;
+pub mod auth;
 pub mod cache;
 pub mod config;
 pub mod gateway;

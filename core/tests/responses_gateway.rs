@@ -77,7 +77,10 @@ async fn native_openai_gets_the_responses_request_itself() {
     assert!(r.id.starts_with("resp_mock_"), "{}", r.id);
     let u = r.usage.as_ref().expect("usage");
     // P = 4 input words + 2 instruction words; C = 4.
-    assert_eq!((u.input_tokens, u.output_tokens, u.total_tokens), (6, 4, 10));
+    assert_eq!(
+        (u.input_tokens, u.output_tokens, u.total_tokens),
+        (6, 4, 10)
+    );
     assert_eq!(r.metadata.get("team"), Some(&json!("a")));
     assert_valid(Spec::OpenAi, "Response", &wire(&r));
     let facts = r.switchpoint.as_ref().expect("facts");
@@ -211,7 +214,13 @@ async fn tools_round_trip_native_and_translated() {
     assert_eq!(last["content"][0]["content"], "sunny");
 }
 
-async fn collect(gw: &Gateway, req: &ResponsesRequest) -> (Vec<ResponseStreamEvent>, Option<switchpoint_core::api::Error>) {
+async fn collect(
+    gw: &Gateway,
+    req: &ResponsesRequest,
+) -> (
+    Vec<ResponseStreamEvent>,
+    Option<switchpoint_core::api::Error>,
+) {
     let mut s = gw
         .responses_stream(req, &RequestContext::default())
         .await
@@ -237,7 +246,12 @@ fn types(events: &[ResponseStreamEvent]) -> Vec<&str> {
 
 fn check_events(events: &[ResponseStreamEvent]) {
     for (i, e) in events.iter().enumerate() {
-        assert_eq!(e.sequence_number(), i as u64, "sequence of {}", e.event_type());
+        assert_eq!(
+            e.sequence_number(),
+            i as u64,
+            "sequence of {}",
+            e.event_type()
+        );
         let mut v = serde_json::to_value(e).expect("serializes");
         if let Some(r) = v.get_mut("response").and_then(Value::as_object_mut) {
             r.remove("switchpoint");
@@ -284,14 +298,21 @@ async fn streams_have_the_event_order_and_assemble_the_text() {
             })
             .collect();
         assert_eq!(text, "one two three", "{model}");
-        let done = events.last().and_then(|e| e.final_response()).expect("final");
+        let done = events
+            .last()
+            .and_then(|e| e.final_response())
+            .expect("final");
         assert_eq!(done.output_text(), "one two three");
         let u = done.usage.as_ref().expect("usage in response.completed");
         assert_eq!((u.input_tokens, u.output_tokens), (3, 3), "{model}");
         let facts = done.switchpoint.as_ref().expect("facts");
         assert!(facts.cost.is_some(), "{model}: {facts:?}");
     }
-    let native: Vec<_> = mock.log().into_iter().filter(|e| e.endpoint == "responses").collect();
+    let native: Vec<_> = mock
+        .log()
+        .into_iter()
+        .filter(|e| e.endpoint == "responses")
+        .collect();
     assert_eq!(native.len(), 2, "gpt and azure streamed natively");
     assert!(native.iter().all(|e| e.stream && e.body["stream"] == true));
 }
@@ -317,13 +338,22 @@ async fn streamed_tool_calls_carry_their_arguments() {
             .collect();
         assert_eq!(args, r#"{"city":"get_weather now"}"#, "{model}");
         let t = types(&events);
-        assert!(t.contains(&"response.function_call_arguments.done"), "{model}: {t:?}");
-        let done = events.last().and_then(|e| e.final_response()).expect("final");
+        assert!(
+            t.contains(&"response.function_call_arguments.done"),
+            "{model}: {t:?}"
+        );
+        let done = events
+            .last()
+            .and_then(|e| e.final_response())
+            .expect("final");
         assert_eq!(done.status, ResponseStatus::Completed);
         let calls = done.function_calls();
         assert_eq!(calls.len(), 1, "{model}");
         assert_eq!(calls[0].arguments, args);
-        assert!(matches!(done.output.last(), Some(OutputItem::FunctionCall(_))));
+        assert!(matches!(
+            done.output.last(),
+            Some(OutputItem::FunctionCall(_))
+        ));
     }
 }
 
@@ -342,7 +372,11 @@ async fn cut_streams_end_with_response_failed_and_a_connection_error() {
         assert_eq!(failed.status, ResponseStatus::Failed);
         let error = failed.error.as_ref().expect("error");
         assert_eq!(error.code, "server_error");
-        assert!(error.message.starts_with("connection: "), "{}", error.message);
+        assert!(
+            error.message.starts_with("connection: "),
+            "{}",
+            error.message
+        );
         check_events(&events);
     }
 }
@@ -386,15 +420,20 @@ async fn errors_are_typed() {
     // Native OpenAI takes both.
     let r = gw
         .responses(
-            &request(json!({"model": "gpt", "input": "hi there", "previous_response_id": "resp_1",
-                            "tools": [{"type": "web_search"}]})),
+            &request(
+                json!({"model": "gpt", "input": "hi there", "previous_response_id": "resp_1",
+                            "tools": [{"type": "web_search"}]}),
+            ),
             &ctx,
         )
         .await
         .expect("native pass-through");
     assert_eq!(r.previous_response_id.as_deref(), Some("resp_1"));
     let log = mock.log();
-    assert_eq!(log.last().map(|e| e.body["previous_response_id"].clone()), Some(json!("resp_1")));
+    assert_eq!(
+        log.last().map(|e| e.body["previous_response_id"].clone()),
+        Some(json!("resp_1"))
+    );
 
     let e = gw
         .responses(&request(json!({"model": "gpt"})), &ctx)
@@ -415,8 +454,14 @@ async fn native_usage_details_reach_the_response_and_the_cost() {
         .await
         .expect("answer");
     let u = r.usage.as_ref().expect("usage");
-    assert_eq!((u.input_tokens, u.input_tokens_details.cached_tokens), (102, 100));
-    assert_eq!((u.output_tokens, u.output_tokens_details.reasoning_tokens), (9, 7));
+    assert_eq!(
+        (u.input_tokens, u.input_tokens_details.cached_tokens),
+        (102, 100)
+    );
+    assert_eq!(
+        (u.output_tokens, u.output_tokens_details.reasoning_tokens),
+        (9, 7)
+    );
     // gpt-4o: $2.50 in, $1.25 cached, $10 out per 1M tokens.
     // 2 x 2.5 + 100 x 1.25 + 9 x 10 = 0.000005 + 0.000125 + 0.00009
     let cost = r.switchpoint.and_then(|f| f.cost).expect("cost");
@@ -438,18 +483,19 @@ fn responses_mode_is_validated_and_defaults_by_host() {
 
     let resolve = |entry: Value| {
         let entry = serde_json::from_value(entry).expect("entry");
-        switchpoint_core::config::resolve_provider(
-            "p",
-            &entry,
-            Default::default(),
-            &|_: &str| None,
-        )
-        .expect("resolves")
-        .responses_native
+        switchpoint_core::config::resolve_provider("p", &entry, Default::default(), &|_: &str| None)
+            .expect("resolves")
+            .responses_native
     };
     assert!(resolve(json!({"kind": "openai", "api_key": "k"})));
-    assert!(!resolve(json!({"kind": "openai", "api_key": "k", "base_url": "http://localhost:8000/v1"})));
-    assert!(resolve(json!({"kind": "azure_openai", "api_key": "k", "base_url": "https://r.openai.azure.com"})));
+    assert!(!resolve(
+        json!({"kind": "openai", "api_key": "k", "base_url": "http://localhost:8000/v1"})
+    ));
+    assert!(resolve(
+        json!({"kind": "azure_openai", "api_key": "k", "base_url": "https://r.openai.azure.com"})
+    ));
     assert!(!resolve(json!({"kind": "anthropic", "api_key": "k"})));
-    assert!(!resolve(json!({"kind": "openai", "api_key": "k", "responses": "translate"})));
+    assert!(!resolve(
+        json!({"kind": "openai", "api_key": "k", "responses": "translate"})
+    ));
 }

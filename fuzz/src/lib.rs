@@ -25,6 +25,8 @@ pub fn model(kind: ProviderKind) -> &'static str {
         ProviderKind::Cohere => "command-a-03-2025",
         ProviderKind::Mistral => "mistral-small-latest",
         ProviderKind::Ollama => "llama3.2",
+        ProviderKind::Bedrock => "anthropic.claude-haiku-4-5-20251001-v1:0",
+        ProviderKind::Vertex => "gemini-2.5-flash",
     }
 }
 
@@ -38,6 +40,11 @@ pub fn adapter(kind: ProviderKind) -> Arc<dyn Adapter> {
         ProviderKind::Cohere => ("https://api.cohere.com", None),
         ProviderKind::Mistral => ("https://api.mistral.ai/v1", None),
         ProviderKind::Ollama => ("http://localhost:11434", None),
+        ProviderKind::Bedrock => ("https://bedrock-runtime.us-east-1.amazonaws.com", None),
+        ProviderKind::Vertex => (
+            "https://us-central1-aiplatform.googleapis.com/v1/projects/fuzz/locations/us-central1",
+            None,
+        ),
     };
     adapter_for(ProviderSettings {
         name: format!("fuzz-{kind}"),

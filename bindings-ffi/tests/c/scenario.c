@@ -313,6 +313,23 @@ static outcome run_stream(const sp_gateway *gw, stream_mode mode, const char *re
     return o;
 }
 
+/* A usage query step: `request` is {"group_by", "since"}, both optional (total, 0). */
+static outcome run_usage(const sp_gateway *gw, const cJSON *request) {
+    outcome o = {0};
+    const cJSON *group_by = cJSON_GetObjectItemCaseSensitive(request, "group_by");
+    const cJSON *since = cJSON_GetObjectItemCaseSensitive(request, "since");
+    char *out = NULL;
+    sp_status st = sp_gateway_usage(gw, cJSON_IsNumber(since) ? since->valuedouble : 0.0,
+                                    cJSON_IsString(group_by) ? group_by->valuestring : NULL,
+                                    &out);
+    if (st == SP_OK)
+        o.response = cJSON_Parse(out);
+    else
+        o.error = last_error_json();
+    sp_string_free(out);
+    return o;
+}
+
 /* Replaces every "${MOCK_URL}" in `text` (malloc'd result). */
 static char *substitute(const char *text, const char *url) {
     const char *key = "${MOCK_URL}";
@@ -457,6 +474,8 @@ int play_scenario(const char *file, const mock_provider *mock, stream_mode smode
         outcome o;
         if (strcmp(call, "chat_stream") == 0) {
             o = run_stream(gw, smode, req, ctx);
+        } else if (strcmp(call, "usage") == 0) {
+            o = run_usage(gw, cJSON_GetObjectItemCaseSensitive(step, "request"));
         } else {
             int embed = strcmp(call, "embed") == 0;
             o = cmode == CALL_ASYNC ? run_async(gw, embed, req, ctx)
@@ -465,9 +484,10 @@ int play_scenario(const char *file, const mock_provider *mock, stream_mode smode
         char err[2048] = "";
         if (!check_step(step, &o, mock, err, sizeof err)) {
             printf("FAIL %s step %d (%s) [%s]: %s\n", base, i, name,
-                   strcmp(call, "chat_stream") == 0
-                       ? (smode == STREAM_PULL ? "pull" : "callback")
-                       : (cmode == CALL_ASYNC ? "async" : "blocking"),
+                   strcmp(call, "chat_stream") == 0   ? (smode == STREAM_PULL ? "pull" : "callback")
+                   : strcmp(call, "usage") == 0       ? "usage"
+                   : cmode == CALL_ASYNC              ? "async"
+                                                      : "blocking",
                    err);
             failures++;
         }

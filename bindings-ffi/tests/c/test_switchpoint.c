@@ -1,5 +1,6 @@
 /* The C test program: plays every shared scenario through the C API, then checks threads,
- * streams stopped early, every error kind and bad inputs.
+ * streams stopped early, every error kind, bad inputs, and the telemetry calls (metrics,
+ * usage, record callbacks; telemetry.c).
  *
  * usage: test_switchpoint MOCK_PROVIDER_BINARY SCENARIO_DIR
  * Prints one line per failure and ends with "N passed, N failed". */
@@ -11,23 +12,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "check.h"
 #include "mock.h"
 #include "scenario.h"
+#include "telemetry.h"
 #include "switchpoint.h"
 
-static int passed, failed;
-
-#define CHECK(cond, ...)                                               \
-    do {                                                               \
-        if (cond) {                                                    \
-            passed++;                                                  \
-        } else {                                                       \
-            failed++;                                                  \
-            printf("FAIL %s:%d: ", __func__, __LINE__);                \
-            printf(__VA_ARGS__);                                       \
-            printf("\n");                                              \
-        }                                                              \
-    } while (0)
+int passed, failed;
 
 static mock_provider mock;
 static char config_json[2048];
@@ -712,6 +703,7 @@ int main(int argc, char **argv) {
     test_free_while_running();
     test_embed(gw);
     test_health();
+    test_telemetry(&mock);
 
     sp_gateway_free(gw);
     mock_stop(&mock);

@@ -1,9 +1,12 @@
 // A C++ program using libswitchpoint (linked statically from libswitchpoint.a): RAII
-// wrappers over the C API, a chat, a callback stream stopped early, and typed errors.
+// wrappers over the C API, a chat, a callback stream stopped early, typed errors, a record
+// callback (a lambda) and the Prometheus text.
 //
 // usage: chat MOCK_URL
 #include <switchpoint.h>
 
+#include <atomic>
+#include <cstdint>
 #include <cstdio>
 #include <memory>
 #include <stdexcept>
@@ -52,6 +55,25 @@ class Gateway {
                               nullptr);
     }
 
+    // Calls `(*f)(record_json)` for every finished request until remove_observer(id);
+    // `*f` runs on the telemetry thread and must outlive the registration.
+    template <typename F>
+    uint64_t on_record(F* f) const {
+        auto trampoline = [](void* ud, const char* record) { (*static_cast<F*>(ud))(record); };
+        uint64_t id = 0;
+        check(sp_gateway_add_observer(gw_.get(), trampoline, f, &id));
+        return id;
+    }
+    void remove_observer(uint64_t id) const { check(sp_gateway_remove_observer(gw_.get(), id)); }
+    void flush_telemetry(double timeout_seconds) const {
+        check(sp_gateway_flush_telemetry(gw_.get(), timeout_seconds));
+    }
+    std::string metrics_text() const {
+        char* out = nullptr;
+        check(sp_gateway_metrics_text(gw_.get(), &out));
+        return Owned(out, sp_string_free).get();
+    }
+
   private:
     explicit Gateway(sp_gateway* gw) : gw_(gw, sp_gateway_free) {}
     std::unique_ptr<sp_gateway, decltype(&sp_gateway_free)> gw_;
@@ -59,8 +81,9 @@ class Gateway {
 
 }  // namespace sp
 
-static int failures = 0;
+static int failures = 0, checks = 0;
 static void expect(bool ok, const std::string& what) {
+    checks++;
     if (!ok) {
         std::printf("FAIL %s\n", what.c_str());
         failures++;
@@ -73,6 +96,13 @@ int main(int argc, char** argv) {
     auto gw = sp::Gateway::from_json(
         R"({"providers":{"claude":{"kind":"anthropic","base_url":")" + mock +
         R"(","api_key":"k"}},"models":{"sonnet":{"provider":"claude","model":"claude-sonnet-4-5"}}})");
+
+    std::atomic<int> records{0}, errors{0};
+    auto count = [&](const char* record) {
+        records++;
+        if (std::string(record).find(R"("status":"error")") != std::string::npos) errors++;
+    };
+    uint64_t observer = gw.on_record(&count);
 
     std::string resp = gw.chat(
         R"({"model":"sonnet","messages":[{"role":"user","content":"hello from c++"}]})",
@@ -98,7 +128,25 @@ int main(int argc, char** argv) {
     } catch (const sp::Error& e) {
         expect(e.status == SP_BAD_REQUEST, std::string("error ") + e.what());
     }
-    std::printf("c++: switchpoint %s\n%d passed, %d failed\n", sp_version(), 5 - failures,
+
+    // Three records: the chat, the stream stopped early (an error, kind cancelled) and the
+    // unknown model the gateway refused. The broken JSON never became a request.
+    gw.flush_telemetry(5.0);
+    expect(records == 3 && errors == 2,
+           "records " + std::to_string(records) + ", errors " + std::to_string(errors));
+    gw.remove_observer(observer);
+    try {
+        gw.remove_observer(observer);
+        expect(false, "second removal did not throw");
+    } catch (const sp::Error& e) {
+        expect(e.status == SP_NOT_FOUND, std::string("second removal ") + e.what());
+    }
+    std::string metrics = gw.metrics_text();
+    expect(metrics.find(R"(switchpoint_requests_total{route="sonnet",provider="claude",)"
+                        R"(model="sonnet",user="cpp",team="",tag="",status="ok",cache="off"} 1)") !=
+               std::string::npos,
+           "metrics: " + metrics);
+    std::printf("c++: switchpoint %s\n%d passed, %d failed\n", sp_version(), checks - failures,
                 failures);
     return failures ? 1 : 0;
 }

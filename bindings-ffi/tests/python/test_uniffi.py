@@ -1,4 +1,5 @@
-"""The uniffi-generated Python bindings against the mock provider: chat, streams, errors.
+"""The uniffi-generated Python bindings against the mock provider: chat, streams, errors,
+metrics, usage queries and record listeners.
 
 usage: MOCK_URL=http://127.0.0.1:PORT python3 test_uniffi.py GENERATED_DIR
 GENERATED_DIR holds switchpoint.py (from uniffi-bindgen) and libswitchpoint.so. Standard
@@ -263,12 +264,189 @@ def test_errors(gw):
     )
 
 
+PRICED_CONFIG = json.dumps(
+    {
+        "providers": {
+            "oai": {"kind": "openai", "base_url": MOCK + "/v1", "api_key": "sk-test"}
+        },
+        "models": {"house": {"provider": "oai", "model": "house-model"}},
+        "pricing": {"oai": {"house-model": {"input": "2", "output": "3"}}},
+        "cache": {"enabled": True, "ttl": "1h"},
+    }
+)
+U1 = json.dumps({"user": "u1", "team": "a", "tags": ["faq"]})
+
+
+class Records(sp.RecordListener):
+    """Keeps every record it is given, and the threads it was called on."""
+
+    def __init__(self):
+        self.records, self.threads = [], set()
+        self.lock = threading.Lock()
+
+    def on_record(self, record_json):
+        with self.lock:
+            self.records.append(json.loads(record_json))
+            self.threads.add(threading.get_ident())
+
+
+class Raises(sp.RecordListener):
+    def __init__(self):
+        self.calls = 0
+
+    def on_record(self, record_json):
+        self.calls += 1
+        raise RuntimeError("listener bug")
+
+
+def sample(text, metric, *labels):
+    """The value of the one line of `metric` holding every label, or None."""
+    found = [
+        line.rsplit(" ", 1)[1]
+        for line in text.splitlines()
+        if line.startswith(metric + "{") and all(label in line for label in labels)
+    ]
+    return found[0] if len(found) == 1 else None
+
+
+def test_telemetry():
+    gw = sp.Gateway.from_text(PRICED_CONFIG)
+    records = Records()
+    sub = gw.on_record(records)
+    reset()
+    first = json.loads(asyncio.run(gw.chat(request("house", "alpha beta gamma delta"), U1)))
+    check(first["switchpoint"]["cost"] == {"usd": "0.00002"}, f"cost facts {first}")
+    again = json.loads(asyncio.run(gw.chat(request("house", "alpha beta gamma delta"), U1)))
+    check(
+        again["switchpoint"]["cache"] == "hit"
+        and again["switchpoint"]["cost"] == {"usd": "0", "saved_usd": "0.00002"},
+        f"hit facts {again['switchpoint']}",
+    )
+    reset([{"status": 400}])
+    try:
+        asyncio.run(gw.chat(request("house", "no"), '{"user": "u2"}'))
+        check(False, "the 400 raised nothing")
+    except sp.SwitchpointError.BadRequest:
+        pass
+    reset()
+    skipped = json.loads(
+        asyncio.run(
+            gw.chat(
+                request("house", "alpha beta gamma delta"),
+                json.dumps({"user": "u1", "team": "a", "cache": {"no_read": True}}),
+            )
+        )
+    )
+    check(skipped["switchpoint"]["cache"] == "bypass", f"no_read {skipped['switchpoint']}")
+    check(gw.flush_telemetry(5.0), "flush_telemetry")
+
+    # Records: four, on the telemetry thread, field by field.
+    check(len(records.records) == 4, f"{len(records.records)} records for 4 calls")
+    check(threading.get_ident() not in records.threads, "listener ran on the caller thread")
+    miss, hit, err, bypass = (records.records + [{}] * 4)[:4]
+    check(
+        miss.get("id") == first["id"]
+        and miss.get("model") == "house"
+        and miss.get("provider") == "oai"
+        and miss.get("status") == "ok"
+        and miss.get("caller") == {"user": "u1", "team": "a"}
+        and miss.get("tags") == ["faq"]
+        and miss.get("cache") == {"status": "miss"}
+        and miss.get("cost", {}).get("total") == "0.00002"
+        and miss.get("tokens", {}).get("prompt") == 4,
+        f"miss record {miss}",
+    )
+    check(hit.get("cache") == {"status": "hit", "saved_usd": "0.00002"}, f"hit {hit}")
+    check(
+        err.get("status") == "error" and err.get("error_kind") == "bad_request",
+        f"error record {err}",
+    )
+    check(bypass.get("cache") == {"status": "bypass"}, f"bypass record {bypass}")
+
+    # Prometheus text with exact values.
+    text = gw.metrics_text()
+    labels = 'route="house",provider="oai",model="house",user="u1",team="a",tag="faq"'
+    want = {
+        ("switchpoint_requests_total", labels + ',status="ok",cache="miss"'): "1",
+        ("switchpoint_requests_total", labels + ',status="ok",cache="hit"'): "1",
+        ("switchpoint_requests_total", 'status="ok",cache="bypass"'): "1",
+        ("switchpoint_errors_total", 'user="u2"'): "1",
+        ("switchpoint_tokens_total", labels + ',type="prompt"'): "4",
+        ("switchpoint_tokens_total", 'tag="",type="prompt"'): "4",
+        ("switchpoint_cost_usd_total", labels): "0.00002",
+        ("switchpoint_cache_saved_usd_total", labels): "0.00002",
+        ("switchpoint_request_duration_seconds_count", 'status="ok"'): "3",
+    }
+    for (metric, label), value in want.items():
+        got = sample(text, metric, label)
+        check(got == value, f"{metric}{{{label}}} = {got}, want {value}")
+    check("\nswitchpoint_telemetry_dropped_total 0\n" in text, "dropped counter")
+
+    # Usage rows, typed.
+    rows = gw.usage(0, None)
+    check(
+        rows
+        == [
+            sp.UsageRow(
+                group=None,
+                requests=4,
+                errors=1,
+                cache_hits=1,
+                prompt_tokens=8,
+                completion_tokens=8,
+                cached_tokens=0,
+                reasoning_tokens=0,
+                cost_usd="0.00004",
+                saved_usd="0.00002",
+            )
+        ],
+        f"usage total {rows}",
+    )
+    by_user = gw.usage(time.time() - 3600, "user")
+    check(
+        [(r.group, r.requests, r.errors) for r in by_user] == [("u1", 3, 0), ("u2", 1, 1)],
+        f"usage by user {by_user}",
+    )
+    check(gw.usage(4102444800, "team") == [], "usage in the future")
+    try:
+        gw.usage(0, "users")
+        check(False, "a bad group_by raised nothing")
+    except sp.SwitchpointError.BadRequest as e:
+        check(
+            e.param == "group_by" and "allowed: total, user, team" in e.message,
+            f"bad group_by {e!r}",
+        )
+
+    # After remove() nothing arrives; remove() again is harmless.
+    sub.remove()
+    sub.remove()
+    asyncio.run(gw.chat(request("house", "after removal"), None))
+    check(gw.flush_telemetry(5.0), "flush after removal")
+    check(len(records.records) == 4, f"{len(records.records)} records after removal")
+
+    # A listener that raises is counted and never reaches the request. (The library reports
+    # it as a caught panic; its one-line message on stderr is expected, without a backtrace.)
+    os.environ["RUST_BACKTRACE"] = "0"
+    boom = Raises()
+    boom_sub = gw.on_record(boom)
+    answer = json.loads(asyncio.run(gw.chat(request("house", "still fine"), None)))
+    check(answer["choices"][0]["message"]["content"] == "still fine", "request unharmed")
+    check(gw.flush_telemetry(5.0), "flush with a raising listener")
+    check(boom.calls == 1, f"raising listener called {boom.calls} times")
+    check(
+        "\nswitchpoint_telemetry_observer_panics_total 1\n" in gw.metrics_text(),
+        "the listener's exception is counted",
+    )
+    boom_sub.remove()
+
+
 def main():
     gw = sp.Gateway.from_text(CONFIG)
     test_chat(gw)
     test_stream(gw)
     test_stream_cancel(gw)
     test_errors(gw)
+    test_telemetry()
     deadline = time.monotonic() + 10
     while not all(h.is_finished() for h in handles) and time.monotonic() < deadline:
         time.sleep(0.01)

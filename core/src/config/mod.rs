@@ -5,6 +5,7 @@
 //! `file:` secrets and checks every reference once, at start.
 
 mod cache;
+mod cloud;
 mod load;
 mod resolve;
 mod route_schema;

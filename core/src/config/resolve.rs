@@ -26,6 +26,9 @@ pub struct ResolvedProvider {
     pub timeouts: Timeouts,
     /// Responses API calls go to the provider's own `/responses` (else through chat).
     pub responses_native: bool,
+    /// How the transport signs or authorizes requests (Bedrock SigV4, Vertex OAuth); `None`
+    /// for providers whose adapter sends the key in a header.
+    pub auth: crate::auth::AuthConfig,
 }
 
 /// A model name resolved to the provider and model id that serve it.
@@ -134,6 +137,8 @@ pub fn resolve_provider(
         "azure_openai" | "azure" => (ProviderKind::AzureOpenAi, Preset::find("azure")),
         "anthropic" => (ProviderKind::Anthropic, Preset::find("anthropic")),
         "gemini" => (ProviderKind::Gemini, Preset::find("gemini")),
+        "bedrock" => (ProviderKind::Bedrock, None),
+        "vertex" | "vertex_ai" => (ProviderKind::Vertex, None),
         other => match Preset::find(other) {
             Some(p) => (p.kind, Some(p)),
             None => {
@@ -156,12 +161,14 @@ pub fn resolve_provider(
             }
         },
     };
-    let base_url = match (&entry.base_url, preset) {
-        (Some(u), _) => u.clone(),
-        (None, Some(p)) => env(p.base_url_env)
+    let cloud = super::cloud::resolve_cloud(name, entry, kind, env)?;
+    let base_url = match (&cloud.base_url, &entry.base_url, preset) {
+        (Some(u), _, _) => u.clone(),
+        (None, Some(u), _) => u.clone(),
+        (None, None, Some(p)) => env(p.base_url_env)
             .filter(|v| !v.is_empty())
             .unwrap_or_else(|| p.base_url.to_string()),
-        (None, None) => String::new(),
+        (None, None, None) => String::new(),
     };
     if base_url.is_empty() {
         let hint = preset
@@ -236,6 +243,7 @@ pub fn resolve_provider(
         settings,
         timeouts: entry.timeouts.or(defaults),
         responses_native,
+        auth: cloud.auth,
     })
 }
 

@@ -41,8 +41,8 @@ pub struct ConfigFile {
 #[serde(deny_unknown_fields)]
 pub struct ProviderEntry {
     /// A wire format (`openai`, `azure_openai`, `anthropic`, `gemini`, `cohere`, `mistral`,
-    /// `ollama`) or a preset name
-    /// (`groq`, `mistral`, ...); defaults to the entry's own name when that is a preset.
+    /// `ollama`, `bedrock`, `vertex`) or a preset name (`groq`, `mistral`, ...); defaults to
+    /// the entry's own name when that is a preset.
     #[serde(default)]
     pub kind: Option<String>,
     #[serde(default)]
@@ -63,6 +63,32 @@ pub struct ProviderEntry {
     /// `translate` for every other host.
     #[serde(default)]
     pub responses: Option<String>,
+    /// Bedrock: the AWS region (`us-east-1`); defaults to `AWS_REGION` / `AWS_DEFAULT_REGION`.
+    #[serde(default)]
+    pub region: Option<String>,
+    /// Bedrock: the access key id for SigV4 (`env:NAME`, `file:PATH` or the value); defaults
+    /// to `env:AWS_ACCESS_KEY_ID`. Not needed when `api_key` holds a Bedrock API key.
+    #[serde(default)]
+    pub aws_access_key_id: Option<String>,
+    /// Bedrock: the secret access key; defaults to `env:AWS_SECRET_ACCESS_KEY`.
+    #[serde(default)]
+    pub aws_secret_access_key: Option<String>,
+    /// Bedrock: the session token of temporary credentials; defaults to
+    /// `env:AWS_SESSION_TOKEN` when that is set.
+    #[serde(default)]
+    pub aws_session_token: Option<String>,
+    /// Vertex AI: the Google Cloud project id; defaults to `GOOGLE_CLOUD_PROJECT`.
+    #[serde(default)]
+    pub project: Option<String>,
+    /// Vertex AI: the location (`us-central1`, `europe-west4`, `global`); defaults to
+    /// `GOOGLE_CLOUD_LOCATION`, else `us-central1`.
+    #[serde(default)]
+    pub location: Option<String>,
+    /// Vertex AI: a service-account key (`file:PATH` to the JSON key file, `env:NAME`, or the
+    /// JSON itself), or an OAuth access token (`env:NAME` or the token); defaults to the key
+    /// file named by `GOOGLE_APPLICATION_CREDENTIALS`.
+    #[serde(default)]
+    pub credentials: Option<String>,
 }
 
 /// A model name applications use.

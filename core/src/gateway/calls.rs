@@ -3,10 +3,10 @@
 //! Responses request (`NativeResponses`): targets with a native Responses API get it whole,
 //! the others get its chat translation.
 
+use crate::api::responses::ResponsesRequest;
 use crate::api::{
     ChatChunk, ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, Error,
 };
-use crate::api::responses::ResponsesRequest;
 use crate::providers::openai::responses::{parse_native, ResponsesStreamDecoder};
 use crate::providers::HttpRequest;
 use crate::resilience::{Answer, AttemptDeadlines, Call};

@@ -44,7 +44,9 @@ impl AzureAdapter {
             .unwrap_or(DEFAULT_API_VERSION);
         let version_query = format!("api-version={}", encode(version));
         let responses_url = match settings.api_version.as_deref() {
-            Some(v @ ("preview" | "latest")) => format!("{base}/openai/v1/responses?api-version={v}"),
+            Some(v @ ("preview" | "latest")) => {
+                format!("{base}/openai/v1/responses?api-version={v}")
+            }
             _ => format!("{base}/openai/v1/responses"),
         };
         let auth = auth_header(

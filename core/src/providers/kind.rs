@@ -25,11 +25,17 @@ pub enum ProviderKind {
     /// Ollama's native API (`/api/chat` with NDJSON streams, `/api/embed`).
     #[serde(rename = "ollama")]
     Ollama,
+    /// Amazon Bedrock Converse / ConverseStream, SigV4-signed, AWS event-stream framing.
+    #[serde(rename = "bedrock")]
+    Bedrock,
+    /// Google Vertex AI: Gemini and Anthropic publisher models, OAuth bearer tokens.
+    #[serde(rename = "vertex")]
+    Vertex,
 }
 
 impl ProviderKind {
     /// Every kind, for error messages listing what is allowed.
-    pub const ALL: [ProviderKind; 7] = [
+    pub const ALL: [ProviderKind; 9] = [
         ProviderKind::OpenAi,
         ProviderKind::AzureOpenAi,
         ProviderKind::Anthropic,
@@ -37,6 +43,8 @@ impl ProviderKind {
         ProviderKind::Cohere,
         ProviderKind::Mistral,
         ProviderKind::Ollama,
+        ProviderKind::Bedrock,
+        ProviderKind::Vertex,
     ];
 
     /// The config name of the kind.
@@ -49,6 +57,8 @@ impl ProviderKind {
             ProviderKind::Cohere => "cohere",
             ProviderKind::Mistral => "mistral",
             ProviderKind::Ollama => "ollama",
+            ProviderKind::Bedrock => "bedrock",
+            ProviderKind::Vertex => "vertex",
         }
     }
 }

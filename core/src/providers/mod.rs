@@ -7,6 +7,7 @@
 
 pub mod anthropic;
 pub mod azure;
+pub mod bedrock;
 pub mod cohere;
 pub mod gemini;
 mod http_util;
@@ -16,6 +17,7 @@ pub mod ollama;
 pub mod openai;
 mod presets;
 mod retry_after;
+pub mod vertex;
 
 pub use http_util::{header_value, json_post, now_unix, HttpRequest};
 pub use kind::ProviderKind;
@@ -36,7 +38,8 @@ pub struct ProviderSettings {
     /// The provider's name in config (`openai`, `my-azure`, ...), reported in errors and facts.
     pub name: String,
     pub kind: ProviderKind,
-    /// Base URL without a trailing slash (`https://api.openai.com/v1`, `https://api.anthropic.com`).
+    /// Base URL without a trailing slash (`https://api.openai.com/v1`, `https://api.anthropic.com`;
+    /// Vertex AI: the location's prefix `{endpoint}/v1/projects/{project}/locations/{location}`).
     pub base_url: String,
     pub api_key: Option<Secret>,
     /// Extra headers sent with every request (organization, project, beta flags).
@@ -48,11 +51,16 @@ pub struct ProviderSettings {
 /// How a provider frames its stream on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Framing {
-    /// `text/event-stream` (OpenAI, Azure, Anthropic, Gemini with `alt=sse`, Cohere, Mistral).
+    /// `text/event-stream` (OpenAI, Azure, Anthropic, Gemini with `alt=sse`, Cohere, Mistral,
+    /// Vertex).
     Sse,
     /// Newline-delimited JSON (Ollama's native API): each line reaches the decoder as one
     /// event with an empty `event` name and the line (without its newline) as `data`.
     Ndjson,
+    /// `application/vnd.amazon.eventstream` (Bedrock ConverseStream): binary messages whose
+    /// `:event-type` (or `:exception-type`) header becomes [`StreamEvent::event`] and whose
+    /// JSON payload becomes [`StreamEvent::data`].
+    AwsEventStream,
 }
 
 /// One decoded stream event, as the framing layer hands it to a [`StreamDecoder`].
@@ -153,5 +161,7 @@ pub fn adapter_for(settings: ProviderSettings) -> Arc<dyn Adapter> {
         ProviderKind::Cohere => Arc::new(cohere::CohereAdapter::new(settings)),
         ProviderKind::Mistral => Arc::new(mistral::MistralAdapter::new(settings)),
         ProviderKind::Ollama => Arc::new(ollama::OllamaAdapter::new(settings)),
+        ProviderKind::Bedrock => Arc::new(bedrock::BedrockAdapter::new(settings)),
+        ProviderKind::Vertex => Arc::new(vertex::VertexAdapter::new(settings)),
     }
 }

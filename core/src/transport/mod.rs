@@ -1,10 +1,14 @@
 //! Sending adapter-built requests: one pooled HTTP client per provider, deadlines, and
-//! incremental SSE decoding into unified chunks.
+//! incremental stream decoding (SSE, NDJSON, AWS event stream) into unified chunks.
 
+pub mod eventstream;
+mod framing;
 mod ndjson;
 mod sse;
 mod upstream;
 
+pub use eventstream::EventStreamDecoder;
+pub use framing::Frame;
 pub use sse::ChunkStream;
 pub use upstream::{Upstream, UpstreamAnswer};
 

@@ -1,17 +1,16 @@
 //! Incremental NDJSON framing (Ollama's native streams): bytes -> complete lines -> the same
-//! event items the SSE path produces, so one `ChunkStream` drives every framing.
+//! [`Frame`]s the SSE and event-stream framings produce, so one `ChunkStream` drives them all.
 //!
 //! Each read is scanned once: the splitter remembers how far it has looked for a newline, so a
 //! long line arriving in many small reads is not re-scanned from its start (no quadratic
 //! re-parsing). Blank lines are skipped; a `\r` before the newline is dropped; a last line the
 //! server ended the body with but did not terminate is still delivered on a clean end.
 
+use super::classify;
+use super::framing::{Frame, Frames};
+use crate::api::{Error, ErrorKind};
 use bytes::Bytes;
-use eventsource_stream::{Event, EventStreamError};
 use futures_util::stream::{self, BoxStream, StreamExt};
-
-/// One framed item, in the SSE path's item type so `ChunkStream` needs no second code path.
-pub(crate) type FramedItem = Result<Event, EventStreamError<reqwest::Error>>;
 
 /// Splits a byte stream into lines as the bytes arrive.
 #[derive(Debug, Default)]
@@ -66,37 +65,45 @@ fn trim_cr(line: &[u8]) -> &[u8] {
     line.strip_suffix(b"\r").unwrap_or(line)
 }
 
-/// A line as a data-only event; a line that is not UTF-8 is a framing error.
-fn event(line: Vec<u8>) -> FramedItem {
+/// A line as a data-only frame; a line that is not UTF-8 is an `invalid_response` error.
+fn frame(line: Vec<u8>, provider: &str) -> Result<Frame, Error> {
     match String::from_utf8(line) {
-        Ok(data) => Ok(Event {
+        Ok(data) => Ok(Frame {
             event: String::new(),
             data,
-            id: String::new(),
-            retry: None,
         }),
-        Err(e) => Err(EventStreamError::Utf8(e)),
+        Err(e) => Err(Error::new(
+            ErrorKind::InvalidResponse,
+            format!("stream is not UTF-8: {e}"),
+        )
+        .with_provider(provider)),
     }
 }
 
-/// Frames a body as NDJSON lines.
-pub(crate) fn lines(
+/// Frames a body as NDJSON lines. A transport failure (or a line that is not UTF-8) is the
+/// last item; after it nothing more is read.
+pub(super) fn lines(
     body: BoxStream<'static, Result<Bytes, reqwest::Error>>,
-) -> BoxStream<'static, FramedItem> {
+    provider: &str,
+) -> Frames {
     struct State {
         body: BoxStream<'static, Result<Bytes, reqwest::Error>>,
         split: LineSplitter,
+        provider: String,
         ended: bool,
     }
     let state = State {
         body,
         split: LineSplitter::default(),
+        provider: provider.to_string(),
         ended: false,
     };
     stream::unfold(state, |mut st| async move {
         loop {
             if let Some(line) = st.split.next_line() {
-                return Some((event(line), st));
+                let item = frame(line, &st.provider);
+                st.ended |= item.is_err();
+                return Some((item, st));
             }
             if st.ended {
                 return None;
@@ -105,12 +112,13 @@ pub(crate) fn lines(
                 Some(Ok(bytes)) => st.split.push(&bytes),
                 Some(Err(e)) => {
                     st.ended = true;
-                    return Some((Err(EventStreamError::Transport(e)), st));
+                    let err = classify(&e, &st.provider);
+                    return Some((Err(err), st));
                 }
                 None => {
                     st.ended = true;
                     if let Some(line) = st.split.finish() {
-                        return Some((event(line), st));
+                        return Some((frame(line, &st.provider), st));
                     }
                     return None;
                 }
@@ -183,11 +191,10 @@ mod tests {
 
     #[test]
     fn non_utf8_line_is_an_error() {
-        assert!(matches!(
-            event(vec![0xff, 0xfe]),
-            Err(EventStreamError::Utf8(_))
-        ));
-        let ok = event(b"{}".to_vec()).expect("event");
+        let err = frame(vec![0xff, 0xfe], "ollama").expect_err("not utf-8");
+        assert_eq!(err.kind, ErrorKind::InvalidResponse);
+        assert_eq!(err.provider.as_deref(), Some("ollama"));
+        let ok = frame(b"{}".to_vec(), "ollama").expect("frame");
         assert_eq!(ok.data, "{}");
         assert_eq!(ok.event, "");
     }

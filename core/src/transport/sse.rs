@@ -1,21 +1,20 @@
-//! Incremental SSE decoding: bytes -> events (eventsource-stream, which keeps partial events
-//! across reads without re-parsing the buffer) -> the adapter's decoder -> unified chunks.
-//! NDJSON bodies (`Framing::Ndjson`) are framed by `super::ndjson` into the same items.
+//! Incremental stream decoding: bytes -> events (eventsource-stream for SSE, which keeps
+//! partial events across reads without re-parsing the buffer; the NDJSON line splitter for
+//! Ollama; the AWS event-stream decoder for Bedrock) -> the adapter's decoder -> unified chunks.
+//! The framings live in `super::framing`; this loop never sees which one is in use.
 
-use super::ndjson::{self, FramedItem};
-use super::{classify, deadline_error};
-use crate::api::{ChatChunk, Error, ErrorKind};
+use super::deadline_error;
+use super::framing::{frames, Frames};
+use crate::api::{ChatChunk, Error};
 use crate::providers::{Framing, StreamDecoder, StreamEvent, StreamStep};
-use bytes::Bytes;
-use eventsource_stream::{EventStreamError, Eventsource};
-use futures_util::stream::{BoxStream, Stream, StreamExt};
+use futures_util::stream::{Stream, StreamExt};
 use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
-type Events = BoxStream<'static, FramedItem>;
+type Events = Frames;
 
 /// A provider's stream as unified chunks. Dropping it closes the upstream connection.
 pub struct ChunkStream {
@@ -52,10 +51,7 @@ impl ChunkStream {
             .map(|d| d.saturating_duration_since(now))
             .unwrap_or_default();
         ChunkStream {
-            events: Some(match framing {
-                Framing::Sse => with_final_separator(response).eventsource().boxed(),
-                Framing::Ndjson => ndjson::lines(response.bytes_stream().boxed()),
-            }),
+            events: Some(frames(framing, response, &provider)),
             decoder,
             pending: VecDeque::new(),
             provider,
@@ -80,17 +76,6 @@ impl ChunkStream {
     fn take(&mut self, out: Vec<ChatChunk>) {
         self.pending.extend(out.into_iter().map(Ok));
     }
-}
-
-/// The body's bytes followed by one blank line, so a last event the server ended the body
-/// with but did not terminate (`data: ...` and then a clean end of body) is dispatched rather
-/// than dropped; after an already-terminated event the blank line dispatches nothing. A body
-/// cut by the network ends in a transport error before this point and stays an error.
-fn with_final_separator(
-    response: reqwest::Response,
-) -> BoxStream<'static, Result<Bytes, reqwest::Error>> {
-    let tail = futures_util::stream::once(async { Ok(Bytes::from_static(b"\n\n")) });
-    response.bytes_stream().chain(tail).boxed()
 }
 
 impl Stream for ChunkStream {
@@ -140,21 +125,7 @@ impl Stream for ChunkStream {
                         Err(e) => this.fail(e),
                     }
                 }
-                Poll::Ready(Some(Err(e))) => {
-                    let err = match e {
-                        EventStreamError::Transport(t) => classify(&t, &this.provider),
-                        EventStreamError::Utf8(u) => Error::new(
-                            ErrorKind::InvalidResponse,
-                            format!("stream is not UTF-8: {u}"),
-                        )
-                        .with_provider(this.provider.clone()),
-                        EventStreamError::Parser(p) => {
-                            Error::new(ErrorKind::InvalidResponse, format!("malformed SSE: {p}"))
-                                .with_provider(this.provider.clone())
-                        }
-                    };
-                    this.fail(err);
-                }
+                Poll::Ready(Some(Err(e))) => this.fail(e),
                 Poll::Ready(None) => {
                     let mut out = Vec::new();
                     let r = this.decoder.on_end(&mut out);

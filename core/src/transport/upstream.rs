@@ -2,6 +2,7 @@
 
 use super::{classify, deadline_error, ChunkStream};
 use crate::api::Error;
+use crate::auth::{authorizer_for, Authorizer};
 use crate::config::{ResolvedProvider, Timeouts};
 use crate::providers::{adapter_for, Adapter, HttpRequest};
 use bytes::Bytes;
@@ -17,6 +18,8 @@ pub struct Upstream {
     pub name: String,
     pub adapter: Arc<dyn Adapter>,
     client: reqwest::Client,
+    /// Signs or adds a token to each request just before it is sent (Bedrock, Vertex).
+    auth: Option<Arc<dyn Authorizer>>,
     pub timeouts: Timeouts,
     /// Responses API calls use the provider's own `/responses` endpoint.
     pub responses_native: bool,
@@ -77,31 +80,42 @@ impl Upstream {
             .build()
             .map_err(|e| Error::config("", format!("cannot build the HTTP client: {e}")))?;
         let name = provider.settings.name.clone();
+        let auth = authorizer_for(&provider.auth, &client, &name);
         Ok(Upstream {
             name,
             adapter: adapter_for(provider.settings),
             client,
+            auth,
             timeouts: provider.timeouts,
             responses_native: provider.responses_native,
         })
     }
 
     /// Sends a request and waits for the response headers (within the first-byte deadline
-    /// and `deadline`); a non-2xx answer is read and classified by the adapter.
+    /// and `deadline`); a non-2xx answer is read and classified by the adapter. A provider
+    /// with an [`Authorizer`] has the request signed or given its token first, within
+    /// `deadline`.
     pub async fn send(
         &self,
-        req: HttpRequest,
+        mut req: HttpRequest,
         deadline: Option<Instant>,
     ) -> Result<UpstreamAnswer, Error> {
+        // One timer for the whole call, reused to read the body; a second one only when a
+        // first-byte deadline is configured and comes sooner.
+        let mut timer = deadline.map(Timer::until);
+        if let Some(auth) = &self.auth {
+            let fut = auth.authorize(&mut req);
+            match timer.as_mut() {
+                Some(t) => t.guard("authorization", &self.name, fut).await??,
+                None => fut.await?,
+            }
+        }
         let req = reqwest::Request::try_from(req).map_err(|e| {
             Error::config("base_url", format!("invalid request URL: {e}")).with_provider(&self.name)
         })?;
         let sent_at = Instant::now();
         tracing::debug!(provider = %self.name, method = %req.method(), url = %req.url(), "sending request");
         let fut = self.client.execute(req);
-        // One timer for the whole call, reused to read the body; a second one only when a
-        // first-byte deadline is configured and comes sooner.
-        let mut timer = deadline.map(Timer::until);
         let headers_by = self
             .timeouts
             .first_byte

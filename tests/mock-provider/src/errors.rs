@@ -28,11 +28,13 @@ fn azure(code: &str, message: &str) -> Value {
     json!({"error": {"code": code, "message": message}})
 }
 
-fn anthropic(kind: &str, message: &str, request_id: &str) -> Value {
+/// An Anthropic error envelope.
+pub(crate) fn anthropic(kind: &str, message: &str, request_id: &str) -> Value {
     json!({"type": "error", "error": {"type": kind, "message": message}, "request_id": request_id})
 }
 
-fn gemini(status: u16, message: &str, details: Option<Value>) -> Value {
+/// A Google API error envelope (`google.rpc.Status`).
+pub(crate) fn gemini(status: u16, message: &str, details: Option<Value>) -> Value {
     let mut error = json!({"code": status, "message": message, "status": google_status(status)});
     if let (Some(details), Some(obj)) = (details, error.as_object_mut()) {
         obj.insert("details".into(), details);
@@ -74,7 +76,12 @@ pub(crate) fn fault_error(
     status: Option<u16>,
     ctx: ErrorContext<'_>,
 ) -> ErrorReply {
-    let status = status.unwrap_or_else(|| kind.default_status(provider == Provider::Anthropic));
+    let anthropic_like = matches!(provider, Provider::Anthropic | Provider::VertexAnthropic);
+    let status = status.unwrap_or_else(|| match (provider, kind) {
+        // AWS refuses credentials with 403, not 401.
+        (Provider::Bedrock, FaultError::Auth) => 403,
+        _ => kind.default_status(anthropic_like),
+    });
     let body = match provider {
         Provider::OpenAi => openai_fault(kind, ctx),
         Provider::Azure => azure_fault(kind, ctx),
@@ -83,6 +90,17 @@ pub(crate) fn fault_error(
         Provider::Cohere => cohere_fault(kind, ctx),
         Provider::Mistral => mistral_fault(kind, ctx),
         Provider::Ollama => ollama_fault(kind, ctx),
+        Provider::Bedrock => crate::bedrock::fault_body(kind, ctx),
+        Provider::VertexGoogle | Provider::VertexAnthropic if kind == FaultError::Auth => {
+            crate::cloud::vertex_unauthenticated().body
+        }
+        Provider::VertexGoogle => gemini_fault(kind, status, ctx),
+        // Quota refusals come from Vertex itself (Google's shape); the rest from the model.
+        Provider::VertexAnthropic if kind == FaultError::RateLimit => {
+            gemini_fault(kind, status, ctx)
+        }
+        Provider::VertexAnthropic => anthropic_fault(kind, status, ctx),
+        Provider::GoogleOAuth => crate::oauth::fault_body(kind),
     };
     ErrorReply { status, body }
 }
@@ -400,11 +418,15 @@ pub(crate) fn invalid_request(
             param,
             param.map(|_| "missing_required_parameter"),
         ),
-        Provider::Anthropic => anthropic("invalid_request_error", message, request_id),
-        Provider::Gemini => gemini(400, message, None),
+        Provider::Anthropic | Provider::VertexAnthropic => {
+            anthropic("invalid_request_error", message, request_id)
+        }
+        Provider::Gemini | Provider::VertexGoogle => gemini(400, message, None),
         Provider::Cohere => cohere(message, request_id),
         Provider::Mistral => mistral(message, "invalid_request_error", None),
         Provider::Ollama => json!({ "error": message }),
+        Provider::Bedrock => crate::bedrock::error("ValidationException", message),
+        Provider::GoogleOAuth => crate::oauth::error(400, "invalid_request", message).1,
     };
     ErrorReply { status: 400, body }
 }

@@ -37,6 +37,10 @@ pub struct Fault {
     /// Streams: drop the connection after this many content events; non-stream: after half the body.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cut_after: Option<u64>,
+    /// Bedrock streams: deliver `error` as an exception message inside the 200 stream, right
+    /// after the first content event (`throttlingException`, ...), instead of an HTTP error.
+    #[serde(skip_serializing_if = "is_false")]
+    pub in_stream: bool,
     /// Prompt tokens reported as served from the provider's cache.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cached_tokens: Option<u64>,
@@ -179,10 +183,17 @@ impl ScriptQueue {
 
     /// Takes one use of the first fault matching this request, removing it when used up.
     pub(crate) fn take(&mut self, provider: &str, model: &str) -> Option<Fault> {
-        let index = self
-            .faults
-            .iter()
-            .position(|f| f.matches(provider, model))?;
+        self.take_where(|f| f.matches(provider, model))
+    }
+
+    /// Like [`ScriptQueue::take`], but only faults whose `match_provider` names `provider`
+    /// (the OAuth token endpoint, whose requests must not use up faults meant for the calls).
+    pub(crate) fn take_named(&mut self, provider: &str) -> Option<Fault> {
+        self.take_where(|f| f.match_provider.as_deref() == Some(provider))
+    }
+
+    fn take_where(&mut self, wanted: impl Fn(&Fault) -> bool) -> Option<Fault> {
+        let index = self.faults.iter().position(wanted)?;
         let remaining = self.faults[index].times.unwrap_or(1);
         if remaining <= 1 {
             self.faults.remove(index)

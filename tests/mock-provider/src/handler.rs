@@ -20,7 +20,10 @@ use crate::log::{LogEntry, Tracker};
 use crate::route::{self, Action, Provider, Route};
 use crate::server::State;
 use crate::sse::{self, Event};
-use crate::{anthropic, cohere, gemini, mistral, ollama, openai, responses};
+use crate::{
+    anthropic, bedrock, cloud, cohere, eventstream, gemini, mistral, oauth, ollama, openai,
+    responses,
+};
 
 /// What a successful answer consists of.
 enum Payload {
@@ -29,6 +32,8 @@ enum Payload {
         events: Vec<Event>,
         line_end: &'static str,
     },
+    /// Bedrock's binary `application/vnd.amazon.eventstream`.
+    EventStream(Vec<Event>),
     /// Newline-delimited JSON (Ollama): one event per line.
     Lines(Vec<Event>),
 }
@@ -78,6 +83,11 @@ fn api_key(provider: Provider, headers: &HeaderMap, query: &str) -> Option<Strin
         Provider::Gemini => header(headers, "x-goog-api-key")
             .map(str::to_string)
             .or_else(|| query_param(query, "key")),
+        // Checked by `cloud::precheck` instead.
+        Provider::Bedrock
+        | Provider::VertexGoogle
+        | Provider::VertexAnthropic
+        | Provider::GoogleOAuth => Some("cloud".to_string()),
     };
     key.filter(|k| !k.is_empty())
 }
@@ -132,6 +142,9 @@ fn select_fault(
     if let Some(suffix) = suffix {
         return Fault::from_suffix(suffix).map(Some);
     }
+    if provider == Provider::GoogleOAuth {
+        return Ok(state.script().take_named(provider.as_str()));
+    }
     Ok(state.script().take(provider.as_str(), model))
 }
 
@@ -157,7 +170,17 @@ pub(crate) async fn provider_request(
         .unwrap_or_default();
     let (model, suffix) = split_model(&raw_model);
     let stream = match &route {
-        Some(r) if r.provider == Provider::Gemini => r.path_stream,
+        Some(r)
+            if matches!(
+                r.provider,
+                Provider::Gemini
+                    | Provider::Bedrock
+                    | Provider::VertexGoogle
+                    | Provider::VertexAnthropic
+            ) =>
+        {
+            r.path_stream
+        }
         // Ollama streams unless told `"stream": false`.
         Some(r) if r.provider == Provider::Ollama && r.action == Action::Chat => {
             body.get("stream") != Some(&Value::Bool(false))
@@ -208,7 +231,12 @@ pub(crate) async fn provider_request(
         ));
     };
     let provider = route.provider;
-    if let Some(error) = precheck(&route, &parts.headers, &query, &request_id) {
+    let refused = if provider.is_cloud() {
+        cloud::precheck(provider, parts, &raw, &body, &request_id)
+    } else {
+        precheck(&route, &parts.headers, &query, &request_id)
+    };
+    if let Some(error) = refused {
         return Ok(error_response(tracker, provider, error, None, &request_id));
     }
     let fault = match select_fault(state, &parts.headers, suffix, provider, model) {
@@ -235,6 +263,8 @@ pub(crate) async fn provider_request(
     if let Some(f) = fault {
         match f.error_kind() {
             Some(FaultError::ContentFilter) if provider != Provider::Azure => {}
+            // Sent as an exception message inside the stream (see `answer`).
+            Some(_) if f.in_stream && stream && provider == Provider::Bedrock => {}
             Some(kind) => {
                 let ctx = ErrorContext {
                     model,
@@ -246,6 +276,19 @@ pub(crate) async fn provider_request(
             }
             None => {}
         }
+    }
+    if provider == Provider::GoogleOAuth {
+        let host = header(&parts.headers, "host").unwrap_or("localhost");
+        let target = parts.uri.path_and_query().map_or("/token", |p| p.as_str());
+        let (status, body) = oauth::token(&raw, host, target);
+        return Ok(respond(
+            tracker,
+            Some(provider),
+            status,
+            Payload::Json(body),
+            fault,
+            &request_id,
+        ));
     }
     match answer(state, &route, &body, model, seq, stream, fault, &request_id) {
         Ok(payload) => Ok(respond(
@@ -428,6 +471,53 @@ fn answer(
         (Provider::Ollama, _) => ollama::embed_response(body, model)
             .map(Payload::Json)
             .map_err(|m| invalid(&m, None)),
+        (Provider::Bedrock, _) => {
+            let conv = bedrock::conversation(body).map_err(|m| invalid(&m, None))?;
+            let plan = convo::plan(&conv, fault);
+            let reply = bedrock::Reply { tool_ids: ids };
+            Ok(if stream {
+                let exception = fault.filter(|f| f.in_stream).and_then(Fault::error_kind);
+                Payload::EventStream(bedrock::stream(&plan, &reply, exception))
+            } else {
+                Payload::Json(bedrock::response(&plan, &reply))
+            })
+        }
+        (Provider::VertexGoogle, _) => {
+            let conv = gemini::conversation(body).map_err(|m| invalid(&m, None))?;
+            let plan = convo::plan(&conv, fault);
+            let reply = gemini::Reply {
+                model,
+                seq,
+                tool_ids: ids,
+            };
+            let count = gemini::candidate_count(body);
+            Ok(if stream {
+                Payload::Stream {
+                    events: gemini::stream(&plan, count, &reply),
+                    line_end: "\r\n",
+                }
+            } else {
+                Payload::Json(gemini::response(&plan, count, &reply))
+            })
+        }
+        (Provider::VertexAnthropic, _) => {
+            let conv = anthropic::conversation(body).map_err(|m| invalid(&m, None))?;
+            let plan = convo::plan(&conv, fault);
+            let reply = anthropic::Reply {
+                model,
+                seq,
+                tool_ids: ids,
+            };
+            Ok(if stream {
+                Payload::Stream {
+                    events: anthropic::stream(&plan, &reply),
+                    line_end: "\n",
+                }
+            } else {
+                Payload::Json(anthropic::response(&plan, &reply))
+            })
+        }
+        (Provider::GoogleOAuth, _) => Err(invalid("not a chat endpoint", None)),
     }
 }
 
@@ -470,7 +560,14 @@ fn respond(
     let mut headers = HeaderMap::new();
     match provider {
         Some(Provider::Anthropic) => set(&mut headers, "request-id", request_id),
-        Some(Provider::Gemini | Provider::Ollama) => {}
+        Some(Provider::Bedrock) => set(&mut headers, "x-amzn-requestid", request_id),
+        Some(
+            Provider::Gemini
+            | Provider::Ollama
+            | Provider::VertexGoogle
+            | Provider::VertexAnthropic
+            | Provider::GoogleOAuth,
+        ) => {}
         _ => set(&mut headers, "x-request-id", request_id),
     }
     if let Some(seconds) = fault.and_then(|f| f.retry_after) {
@@ -484,7 +581,16 @@ fn respond(
         set(&mut headers, "retry-after-ms", &ms.to_string());
     }
     let body = match payload {
-        Payload::Json(value) => {
+        Payload::Json(mut value) => {
+            // Bedrock names the error shape in a header, not the body.
+            if let Some(kind) = value
+                .as_object_mut()
+                .and_then(|o| o.remove("__type"))
+                .and_then(|t| t.as_str().map(str::to_string))
+            {
+                let full = format!("{kind}:http://internal.amazon.com/coral/com.amazon.bedrock/");
+                set(&mut headers, "x-amzn-errortype", &full);
+            }
             set(&mut headers, "content-type", "application/json");
             let bytes = Bytes::from(value.to_string());
             let half = bytes.slice(..bytes.len() / 2);
@@ -500,7 +606,7 @@ fn respond(
         }
         Payload::Stream { events, line_end } => {
             let content_type = match provider {
-                Some(Provider::Gemini) => "text/event-stream",
+                Some(Provider::Gemini | Provider::VertexGoogle) => "text/event-stream",
                 _ => "text/event-stream; charset=utf-8",
             };
             set(&mut headers, "content-type", content_type);
@@ -509,6 +615,18 @@ fn respond(
                 .and_then(|f| f.chunk_delay_ms)
                 .map(Duration::from_millis);
             let assembled = sse::assemble(events, shaping, line_end);
+            MockBody::pieces(assembled.pieces, gap, assembled.cut, Some(tracker))
+        }
+        Payload::EventStream(events) => {
+            set(
+                &mut headers,
+                "content-type",
+                "application/vnd.amazon.eventstream",
+            );
+            let gap = shaping
+                .and_then(|f| f.chunk_delay_ms)
+                .map(Duration::from_millis);
+            let assembled = eventstream::assemble(events, shaping);
             MockBody::pieces(assembled.pieces, gap, assembled.cut, Some(tracker))
         }
         Payload::Lines(events) => {

@@ -1,23 +1,29 @@
 //! Fake LLM providers on loopback for tests: OpenAI, Azure OpenAI, Anthropic, Gemini, Cohere,
-//! Mistral and Ollama wire formats over real HTTP/1.1, with deterministic replies, scripted faults and a request log.
+//! Mistral, Ollama, Bedrock and Vertex AI wire formats over real HTTP/1.1, with deterministic
+//! replies, scripted faults and a request log.
 //! See README.md for the endpoints, reply rules and fault fields.
 
 mod anthropic;
+mod bedrock;
 mod body;
+mod cloud;
 mod cohere;
 mod convo;
 mod embed;
 mod errors;
+mod eventstream;
 mod fault;
 mod gemini;
 mod handler;
 mod log;
 mod mistral;
+mod oauth;
 mod ollama;
 mod openai;
 mod responses;
 mod route;
 mod server;
+mod sigv4;
 mod sse;
 
 use std::net::{Ipv4Addr, SocketAddr};
@@ -30,6 +36,7 @@ use tokio::task::JoinHandle;
 pub use embed::{embedding, DEFAULT_DIMENSIONS};
 pub use fault::{Fault, FaultError};
 pub use log::{LogEntry, LOG_CAPACITY};
+pub use sigv4::{TEST_ACCESS_KEY_ID, TEST_SECRET_ACCESS_KEY};
 
 use server::State;
 

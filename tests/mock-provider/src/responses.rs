@@ -53,7 +53,10 @@ pub(crate) fn conversation(body: &Value) -> Result<Conversation, (String, &'stat
     let mut user_text = String::new();
     let mut last = Last::Other;
     for item in &items {
-        let kind = item.get("type").and_then(Value::as_str).unwrap_or("message");
+        let kind = item
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or("message");
         match kind {
             "message" => {
                 let text = item.get("content").map(content_text).unwrap_or_default();

@@ -19,6 +19,14 @@ pub enum Provider {
     Mistral,
     /// Ollama's native API (`/api/chat`, `/api/embed`).
     Ollama,
+    /// Amazon Bedrock Converse / ConverseStream (SigV4 or bearer API key, binary event stream).
+    Bedrock,
+    /// Vertex AI, publisher `google` (Gemini bodies, OAuth bearer token).
+    VertexGoogle,
+    /// Vertex AI, publisher `anthropic` (`rawPredict`, Messages bodies, OAuth bearer token).
+    VertexAnthropic,
+    /// The fake Google OAuth token endpoint (`POST /token`, JWT-bearer grant).
+    GoogleOAuth,
 }
 
 impl Provider {
@@ -32,7 +40,21 @@ impl Provider {
             Provider::Cohere => "cohere",
             Provider::Mistral => "mistral",
             Provider::Ollama => "ollama",
+            Provider::Bedrock => "bedrock",
+            Provider::VertexGoogle | Provider::VertexAnthropic => "vertex",
+            Provider::GoogleOAuth => "google-oauth",
         }
+    }
+
+    /// Whether the cloud module (`cloud.rs`) checks auth for this format.
+    pub fn is_cloud(self) -> bool {
+        matches!(
+            self,
+            Provider::Bedrock
+                | Provider::VertexGoogle
+                | Provider::VertexAnthropic
+                | Provider::GoogleOAuth
+        )
     }
 }
 
@@ -49,6 +71,8 @@ pub enum Action {
     GeminiBatchEmbed,
     /// The OpenAI Responses API (OpenAI `/v1/responses`, Azure `/openai/v1/responses`).
     Responses,
+    /// An OAuth access-token request.
+    Token,
 }
 
 impl Action {
@@ -57,6 +81,7 @@ impl Action {
         match self {
             Action::Chat => "chat",
             Action::Responses => "responses",
+            Action::Token => "token",
             _ => "embeddings",
         }
     }
@@ -98,7 +123,42 @@ pub fn route(method: &Method, path: &str) -> Option<Route> {
         "/mistral/v1/embeddings" => return Some(fixed(Provider::Mistral, Action::Embeddings)),
         "/api/chat" => return Some(fixed(Provider::Ollama, Action::Chat)),
         "/api/embed" => return Some(fixed(Provider::Ollama, Action::Embeddings)),
+        "/token" => return Some(fixed(Provider::GoogleOAuth, Action::Token)),
         _ => {}
+    }
+    if let Some(rest) = path.strip_prefix("/model/") {
+        let (model, op) = rest.rsplit_once('/')?;
+        let stream = match op {
+            "converse" => false,
+            "converse-stream" => true,
+            _ => return None,
+        };
+        return Some(Route {
+            provider: Provider::Bedrock,
+            action: Action::Chat,
+            path_model: Some(percent_decode(model)),
+            path_stream: stream,
+        });
+    }
+    if let Some(rest) = path.strip_prefix("/v1/projects/") {
+        // {project}/locations/{location}/publishers/{publisher}/models/{model}:{method}
+        let (_, rest) = rest.split_once("/locations/")?;
+        let (_, rest) = rest.split_once("/publishers/")?;
+        let (publisher, rest) = rest.split_once("/models/")?;
+        let (model, method) = rest.rsplit_once(':')?;
+        let (provider, stream) = match (publisher, method) {
+            ("google", "generateContent") => (Provider::VertexGoogle, false),
+            ("google", "streamGenerateContent") => (Provider::VertexGoogle, true),
+            ("anthropic", "rawPredict") => (Provider::VertexAnthropic, false),
+            ("anthropic", "streamRawPredict") => (Provider::VertexAnthropic, true),
+            _ => return None,
+        };
+        return Some(Route {
+            provider,
+            action: Action::Chat,
+            path_model: Some(percent_decode(model)),
+            path_stream: stream,
+        });
     }
     if let Some(rest) = path.strip_prefix("/openai/deployments/") {
         let (deployment, op) = rest.split_once('/')?;
@@ -190,6 +250,30 @@ mod tests {
         assert_eq!(
             route(&post, "/api/chat").map(|r| r.provider),
             Some(Provider::Ollama)
+        );
+        let bedrock =
+            route(&post, "/model/anthropic.claude-v1%3A0/converse-stream").expect("bedrock");
+        assert_eq!(bedrock.provider, Provider::Bedrock);
+        assert_eq!(bedrock.path_model.as_deref(), Some("anthropic.claude-v1:0"));
+        assert!(bedrock.path_stream);
+        let vertex = route(
+            &post,
+            "/v1/projects/p1/locations/us-east5/publishers/anthropic/models/claude-x@1:rawPredict",
+        )
+        .expect("vertex");
+        assert_eq!(vertex.provider, Provider::VertexAnthropic);
+        assert_eq!(vertex.path_model.as_deref(), Some("claude-x@1"));
+        assert!(!vertex.path_stream);
+        assert_eq!(
+            route(&post, "/token").map(|r| r.action),
+            Some(Action::Token)
+        );
+        assert_eq!(
+            route(
+                &post,
+                "/v1/projects/p/locations/l/publishers/meta/models/x:rawPredict"
+            ),
+            None
         );
         assert_eq!(route(&post, "/v1beta/models/gem:countTokens"), None);
         assert_eq!(

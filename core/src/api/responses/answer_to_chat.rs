@@ -45,7 +45,10 @@ pub fn failed_error(code: &str, message: &str) -> Error {
 
 /// The finish reason a Response's outcome stands for.
 pub fn finish_reason(r: &ResponseObject) -> FinishReason {
-    match (r.status, r.incomplete_details.as_ref().map(|d| d.reason.as_str())) {
+    match (
+        r.status,
+        r.incomplete_details.as_ref().map(|d| d.reason.as_str()),
+    ) {
         (ResponseStatus::Incomplete, Some("content_filter")) => FinishReason::ContentFilter,
         (ResponseStatus::Incomplete, _) => FinishReason::Length,
         _ if !r.function_calls().is_empty() => FinishReason::ToolCalls,
@@ -156,7 +159,11 @@ mod tests {
         assert_eq!(calls[0].id, "call_1");
         let u = c.usage.expect("usage");
         assert_eq!(
-            (u.prompt_tokens.get(), u.completion_tokens.get(), u.total_tokens.get()),
+            (
+                u.prompt_tokens.get(),
+                u.completion_tokens.get(),
+                u.total_tokens.get()
+            ),
             (5, 7, 12)
         );
         assert_eq!(u.cached_tokens().get(), 2);

@@ -309,12 +309,20 @@ mod tests {
         let kinds: Vec<&str> = items.iter().map(InputItem::kind).collect();
         assert_eq!(
             kinds,
-            ["message", "function_call", "function_call_output", "reasoning"]
+            [
+                "message",
+                "function_call",
+                "function_call_output",
+                "reasoning"
+            ]
         );
         assert_eq!(req.extra["reasoning"], json!({"effort": "low"}));
         let back = serde_json::to_value(&req).expect("serializes");
         assert_eq!(back["input"][0]["type"], "message");
         assert_eq!(back["input"][1]["call_id"], "c1");
-        assert_eq!(back["input"][3], json!({"type": "reasoning", "id": "rs_1", "summary": []}));
+        assert_eq!(
+            back["input"][3],
+            json!({"type": "reasoning", "id": "rs_1", "summary": []})
+        );
     }
 }

@@ -436,7 +436,10 @@ mod tests {
             ..Delta::default()
         };
         b.on_chunk(&chunk().with_delta(0, first, None), &mut out);
-        b.on_chunk(&chunk().with_delta(0, Delta::content("Hel"), None), &mut out);
+        b.on_chunk(
+            &chunk().with_delta(0, Delta::content("Hel"), None),
+            &mut out,
+        );
         b.on_chunk(&chunk().with_delta(0, Delta::content("lo"), None), &mut out);
         b.on_chunk(
             &chunk().with_delta(0, Delta::default(), Some(FinishReason::Stop)),
@@ -532,9 +535,6 @@ mod tests {
             &mut out,
         );
         b.finish(&mut out);
-        assert_eq!(
-            out.last().map(Ev::event_type),
-            Some("response.incomplete")
-        );
+        assert_eq!(out.last().map(Ev::event_type), Some("response.incomplete"));
     }
 }

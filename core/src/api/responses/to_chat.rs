@@ -130,40 +130,47 @@ pub fn to_chat(req: &ResponsesRequest) -> Result<Translated, Error> {
     };
     set("temperature", req.temperature.map(Value::from));
     set("top_p", req.top_p.map(Value::from));
-    set("max_completion_tokens", req.max_output_tokens.map(Value::from));
-    set("parallel_tool_calls", req.parallel_tool_calls.map(Value::from));
+    set(
+        "max_completion_tokens",
+        req.max_output_tokens.map(Value::from),
+    );
+    set(
+        "parallel_tool_calls",
+        req.parallel_tool_calls.map(Value::from),
+    );
     set("user", req.user.clone().map(Value::String));
     if let Some(format) = req.text.as_ref().and_then(|t| t.format.as_ref()) {
-        let rf = match format.kind.as_str() {
-            "text" => json!({"type": "text"}),
-            "json_object" => json!({"type": "json_object"}),
-            "json_schema" => {
-                let Some(name) = &format.name else {
-                    return Err(Error::bad_request(
-                        "text.format.name",
-                        "`text.format.name` is required for `json_schema`",
-                    ));
-                };
-                let mut s = JsonMap::new();
-                s.insert("name".into(), Value::String(name.clone()));
-                if let Some(d) = &format.description {
-                    s.insert("description".into(), Value::String(d.clone()));
+        let rf =
+            match format.kind.as_str() {
+                "text" => json!({"type": "text"}),
+                "json_object" => json!({"type": "json_object"}),
+                "json_schema" => {
+                    let Some(name) = &format.name else {
+                        return Err(Error::bad_request(
+                            "text.format.name",
+                            "`text.format.name` is required for `json_schema`",
+                        ));
+                    };
+                    let mut s = JsonMap::new();
+                    s.insert("name".into(), Value::String(name.clone()));
+                    if let Some(d) = &format.description {
+                        s.insert("description".into(), Value::String(d.clone()));
+                    }
+                    if let Some(schema) = &format.schema {
+                        s.insert("schema".into(), schema.clone());
+                    }
+                    if let Some(strict) = format.strict {
+                        s.insert("strict".into(), Value::Bool(strict));
+                    }
+                    json!({"type": "json_schema", "json_schema": s})
                 }
-                if let Some(schema) = &format.schema {
-                    s.insert("schema".into(), schema.clone());
-                }
-                if let Some(strict) = format.strict {
-                    s.insert("strict".into(), Value::Bool(strict));
-                }
-                json!({"type": "json_schema", "json_schema": s})
-            }
-            other => {
-                return Err(Error::bad_request(
+                other => return Err(Error::bad_request(
                     "text.format.type",
-                    format!("`text.format.type` `{other}` is not one of text, json_object, json_schema"),
-                ))
-            }
-        };
+                    format!(
+                        "`text.format.type` `{other}` is not one of text, json_object, json_schema"
+                    ),
+                )),
+            };
         body.insert("response_format".into(), rf);
     }
     let chat: ChatRequest = crate::api::from_json_value(Value::Object(body))?;
@@ -401,7 +408,10 @@ mod tests {
         );
         let json_object = chat_json(json!({"model": "m", "input": "x",
             "text": {"format": {"type": "json_object"}}, "tool_choice": "required"}));
-        assert_eq!(json_object["response_format"], json!({"type": "json_object"}));
+        assert_eq!(
+            json_object["response_format"],
+            json!({"type": "json_object"})
+        );
         assert_eq!(json_object["tool_choice"], "required");
     }
 
@@ -418,8 +428,10 @@ mod tests {
         assert!(b.message.contains("web_search"), "{}", b.message);
         assert_eq!(t.chat.tools.as_ref().map(Vec::len), Some(1));
 
-        let t = to_chat(&req(json!({"model": "m", "input": "x", "previous_response_id": "resp_1"})))
-            .expect("well-formed");
+        let t = to_chat(&req(
+            json!({"model": "m", "input": "x", "previous_response_id": "resp_1"}),
+        ))
+        .expect("well-formed");
         assert_eq!(
             t.blocker.and_then(|b| b.param),
             Some("previous_response_id".to_string())
@@ -430,8 +442,10 @@ mod tests {
     fn malformed_requests_fail_with_the_field() {
         let e = to_chat(&req(json!({"model": "m"}))).expect_err("no input");
         assert_eq!(e.param.as_deref(), Some("input"));
-        let e = to_chat(&req(json!({"model": "m", "input": [{"role": "robot", "content": "x"}]})))
-            .expect_err("bad role");
+        let e = to_chat(&req(
+            json!({"model": "m", "input": [{"role": "robot", "content": "x"}]}),
+        ))
+        .expect_err("bad role");
         assert_eq!(e.param.as_deref(), Some("input[0].role"));
         let e = to_chat(&req(json!({"model": "m", "input": "x",
             "text": {"format": {"type": "json_schema"}}})))

@@ -31,7 +31,8 @@ pub(crate) fn native_body(
 /// Parses a native Response body into a chat answer.
 pub(crate) fn parse_native(body: &[u8], provider: &str) -> Result<ChatResponse, Error> {
     let value: Value = serde_json::from_slice(body).map_err(|e| {
-        Error::invalid_response(format!("the answer is not a Response: {e}")).with_provider(provider)
+        Error::invalid_response(format!("the answer is not a Response: {e}"))
+            .with_provider(provider)
     })?;
     if let Some(err) = value.get("error").filter(|e| !e.is_null()) {
         if value.get("object").and_then(Value::as_str) != Some("response") {
@@ -39,7 +40,8 @@ pub(crate) fn parse_native(body: &[u8], provider: &str) -> Result<ChatResponse, 
         }
     }
     let resp: ResponseObject = serde_json::from_value(value).map_err(|e| {
-        Error::invalid_response(format!("the answer is not a Response: {e}")).with_provider(provider)
+        Error::invalid_response(format!("the answer is not a Response: {e}"))
+            .with_provider(provider)
     })?;
     response_to_chat(&resp).map_err(|e| e.with_provider(provider))
 }
@@ -251,10 +253,7 @@ mod tests {
         let resp = acc.finish();
         assert_eq!(resp.id, "resp_1");
         assert_eq!(resp.text(), Some("Hi there"));
-        assert_eq!(
-            resp.choices[0].finish_reason,
-            Some(FinishReason::ToolCalls)
-        );
+        assert_eq!(resp.choices[0].finish_reason, Some(FinishReason::ToolCalls));
         let calls = resp.choices[0].message.tool_calls.as_ref().expect("calls");
         assert_eq!(calls[0].function.arguments, "{}");
         assert_eq!(resp.usage.map(|u| u.reasoning_tokens().get()), Some(1));
