@@ -140,37 +140,38 @@ pub fn to_chat(req: &ResponsesRequest) -> Result<Translated, Error> {
     );
     set("user", req.user.clone().map(Value::String));
     if let Some(format) = req.text.as_ref().and_then(|t| t.format.as_ref()) {
-        let rf =
-            match format.kind.as_str() {
-                "text" => json!({"type": "text"}),
-                "json_object" => json!({"type": "json_object"}),
-                "json_schema" => {
-                    let Some(name) = &format.name else {
-                        return Err(Error::bad_request(
-                            "text.format.name",
-                            "`text.format.name` is required for `json_schema`",
-                        ));
-                    };
-                    let mut s = JsonMap::new();
-                    s.insert("name".into(), Value::String(name.clone()));
-                    if let Some(d) = &format.description {
-                        s.insert("description".into(), Value::String(d.clone()));
-                    }
-                    if let Some(schema) = &format.schema {
-                        s.insert("schema".into(), schema.clone());
-                    }
-                    if let Some(strict) = format.strict {
-                        s.insert("strict".into(), Value::Bool(strict));
-                    }
-                    json!({"type": "json_schema", "json_schema": s})
+        let rf = match format.kind.as_str() {
+            "text" => json!({"type": "text"}),
+            "json_object" => json!({"type": "json_object"}),
+            "json_schema" => {
+                let Some(name) = &format.name else {
+                    return Err(Error::bad_request(
+                        "text.format.name",
+                        "`text.format.name` is required for `json_schema`",
+                    ));
+                };
+                let mut s = JsonMap::new();
+                s.insert("name".into(), Value::String(name.clone()));
+                if let Some(d) = &format.description {
+                    s.insert("description".into(), Value::String(d.clone()));
                 }
-                other => return Err(Error::bad_request(
+                if let Some(schema) = &format.schema {
+                    s.insert("schema".into(), schema.clone());
+                }
+                if let Some(strict) = format.strict {
+                    s.insert("strict".into(), Value::Bool(strict));
+                }
+                json!({"type": "json_schema", "json_schema": s})
+            }
+            other => {
+                return Err(Error::bad_request(
                     "text.format.type",
                     format!(
                         "`text.format.type` `{other}` is not one of text, json_object, json_schema"
                     ),
-                )),
-            };
+                ))
+            }
+        };
         body.insert("response_format".into(), rf);
     }
     let chat: ChatRequest = crate::api::from_json_value(Value::Object(body))?;
