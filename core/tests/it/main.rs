@@ -1,7 +1,6 @@
 //! The integration tests in one binary (one link instead of one per file; the tests that set
 //! process environment variables, `secrets` and `zero_config`, keep their own binaries).
 
-mod common;
 mod adapter_anthropic;
 mod adapter_azure;
 mod adapter_bedrock;
@@ -15,6 +14,7 @@ mod aimock_smoke;
 mod auth_sigv4;
 mod cache_upstream;
 mod cloud_providers;
+mod common;
 mod cost_providers;
 mod gateway_cache;
 mod gateway_http;
@@ -22,6 +22,7 @@ mod openai_schema;
 mod resilience_cooldown;
 mod resilience_failover;
 mod resilience_streams;
+mod responses_gateway;
 mod routing_latency;
 mod routing_strategies;
 mod scenarios;

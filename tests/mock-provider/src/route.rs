@@ -69,6 +69,8 @@ pub enum Action {
     GeminiEmbed,
     /// Gemini `:batchEmbedContents` (many inputs).
     GeminiBatchEmbed,
+    /// The OpenAI Responses API (OpenAI `/v1/responses`, Azure `/openai/v1/responses`).
+    Responses,
     /// An OAuth access-token request.
     Token,
 }
@@ -78,6 +80,7 @@ impl Action {
     pub fn endpoint(self) -> &'static str {
         match self {
             Action::Chat => "chat",
+            Action::Responses => "responses",
             Action::Token => "token",
             _ => "embeddings",
         }
@@ -111,6 +114,8 @@ pub fn route(method: &Method, path: &str) -> Option<Route> {
     match path {
         "/v1/chat/completions" => return Some(fixed(Provider::OpenAi, Action::Chat)),
         "/v1/embeddings" => return Some(fixed(Provider::OpenAi, Action::Embeddings)),
+        "/v1/responses" => return Some(fixed(Provider::OpenAi, Action::Responses)),
+        "/openai/v1/responses" => return Some(fixed(Provider::Azure, Action::Responses)),
         "/v1/messages" => return Some(fixed(Provider::Anthropic, Action::Chat)),
         "/v2/chat" => return Some(fixed(Provider::Cohere, Action::Chat)),
         "/v2/embed" => return Some(fixed(Provider::Cohere, Action::Embeddings)),
@@ -271,6 +276,14 @@ mod tests {
             None
         );
         assert_eq!(route(&post, "/v1beta/models/gem:countTokens"), None);
+        assert_eq!(
+            route(&post, "/v1/responses").map(|r| (r.provider, r.action)),
+            Some((Provider::OpenAi, Action::Responses))
+        );
+        assert_eq!(
+            route(&post, "/openai/v1/responses").map(|r| (r.provider, r.action)),
+            Some((Provider::Azure, Action::Responses))
+        );
     }
 
     #[test]
