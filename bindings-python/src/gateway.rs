@@ -5,7 +5,7 @@ use crate::completer::Completer;
 use crate::errors;
 use crate::observer::{on_worker_thread, PyObserver};
 use crate::outcome::{guarded, to_json, Value};
-use crate::stream::NativeStream;
+use crate::stream::{NativeStream, Source};
 use crate::wait;
 use pyo3::prelude::*;
 use serde::de::DeserializeOwned;
@@ -14,6 +14,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::task::Poll;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use switchpoint_core::api::responses::ResponsesRequest;
 use switchpoint_core::api::{from_json_str, ChatRequest, EmbeddingRequest};
 use switchpoint_core::runtime::runtime;
 use switchpoint_core::telemetry::{GroupBy, ObserverId};
@@ -153,13 +154,21 @@ async fn chat(gw: Gateway, request: String, context: String) -> Result<String, E
     to_json(&gw.chat(&req, &ctx).await?)
 }
 
-async fn chat_stream(
-    gw: Gateway,
-    request: String,
-    context: String,
-) -> Result<switchpoint_core::ChatStream, Error> {
+async fn chat_stream(gw: Gateway, request: String, context: String) -> Result<Source, Error> {
     let (req, ctx) = parse::<ChatRequest>(&request, &context)?;
-    gw.chat_stream(&req, &ctx).await
+    gw.chat_stream(&req, &ctx).await.map(Source::Chat)
+}
+
+async fn responses(gw: Gateway, request: String, context: String) -> Result<String, Error> {
+    let (req, ctx) = parse::<ResponsesRequest>(&request, &context)?;
+    to_json(&gw.responses(&req, &ctx).await?)
+}
+
+async fn responses_stream(gw: Gateway, request: String, context: String) -> Result<Source, Error> {
+    let (req, ctx) = parse::<ResponsesRequest>(&request, &context)?;
+    gw.responses_stream(&req, &ctx)
+        .await
+        .map(|s| Source::Responses(Box::new(s)))
 }
 
 async fn embed(gw: Gateway, request: String, context: String) -> Result<String, Error> {
@@ -366,6 +375,24 @@ impl NativeGateway {
             .map(NativeStream::new)
     }
 
+    /// One Responses API call, blocking: request and context JSON in, Response JSON out.
+    fn responses(&self, py: Python<'_>, request: String, context: String) -> PyResult<String> {
+        let gw = self.gateway(py)?;
+        self.block(py, responses(gw, request, context))
+    }
+
+    /// A streamed Responses API call, blocking until the first bytes are in; yields events.
+    fn responses_stream(
+        &self,
+        py: Python<'_>,
+        request: String,
+        context: String,
+    ) -> PyResult<NativeStream> {
+        let gw = self.gateway(py)?;
+        self.block(py, responses_stream(gw, request, context))
+            .map(NativeStream::new)
+    }
+
     /// Embeddings, blocking.
     fn embed(&self, py: Python<'_>, request: String, context: String) -> PyResult<String> {
         let gw = self.gateway(py)?;
@@ -398,6 +425,36 @@ impl NativeGateway {
         let gw = self.gateway(py)?;
         completer.start(py, async move {
             chat_stream(gw, request, context)
+                .await
+                .map(|s| Value::Stream(Box::new(s)))
+        })
+    }
+
+    /// Starts a Responses API call for asyncio.
+    fn responses_async<'py>(
+        &self,
+        py: Python<'py>,
+        completer: &Completer,
+        request: String,
+        context: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let gw = self.gateway(py)?;
+        completer.start(py, async move {
+            responses(gw, request, context).await.map(Value::Json)
+        })
+    }
+
+    /// Starts a streamed Responses API call for asyncio.
+    fn responses_stream_async<'py>(
+        &self,
+        py: Python<'py>,
+        completer: &Completer,
+        request: String,
+        context: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let gw = self.gateway(py)?;
+        completer.start(py, async move {
+            responses_stream(gw, request, context)
                 .await
                 .map(|s| Value::Stream(Box::new(s)))
         })
