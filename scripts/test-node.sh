@@ -16,4 +16,4 @@ npx napi build --platform --js native.js --dts native.d.ts
 
 # One file at a time (the memory and concurrency tests measure the process), and a per-test
 # timeout so a hang fails with a name instead of stalling CI.
-node --test --test-concurrency=1 --test-timeout=180000 --expose-gc tests/
+node --test --test-concurrency=1 --test-timeout=600000 --expose-gc tests/

@@ -118,6 +118,7 @@ impl Completer {
 fn to_python(py: Python<'_>, outcome: Outcome) -> PyResult<(u8, Bound<'_, PyAny>)> {
     Ok(match outcome {
         Ok(Value::Json(s)) => (TAG_JSON, s.into_pyobject(py)?.into_any()),
+        Ok(Value::Tree(v)) => (TAG_JSON, crate::tree::to_py(py, &v)?),
         Ok(Value::Stream(s)) => (
             TAG_STREAM,
             Bound::new(py, NativeStream::new(*s))?.into_any(),

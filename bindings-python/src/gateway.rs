@@ -6,9 +6,11 @@ use crate::errors;
 use crate::observer::{on_worker_thread, PyObserver};
 use crate::outcome::{guarded, to_json, Value};
 use crate::stream::{NativeStream, Source};
+use crate::tree::{to_py, to_tree};
 use crate::wait;
 use pyo3::prelude::*;
 use serde::de::DeserializeOwned;
+use serde_json::Value as JsonTree;
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -136,22 +138,19 @@ impl NativeGateway {
 }
 
 /// A request and its context from the JSON the Python layer produced; errors name the field.
-///
-/// The plain decoder runs first (it is the same schema); only text it rejects is decoded
-/// again with the core's path-aware decoder, for the error every language reports.
 fn parse<R: DeserializeOwned>(request: &str, context: &str) -> Result<(R, RequestContext), Error> {
-    let req = serde_json::from_str::<R>(request).or_else(|_| from_json_str::<R>(request))?;
+    let req = from_json_str::<R>(request)?;
     let ctx = if context.is_empty() {
         RequestContext::default()
     } else {
-        serde_json::from_str(context).or_else(|_| RequestContext::from_json(context))?
+        RequestContext::from_json(context)?
     };
     Ok((req, ctx))
 }
 
-async fn chat(gw: Gateway, request: String, context: String) -> Result<String, Error> {
+async fn chat(gw: Gateway, request: String, context: String) -> Result<JsonTree, Error> {
     let (req, ctx) = parse::<ChatRequest>(&request, &context)?;
-    to_json(&gw.chat(&req, &ctx).await?)
+    to_tree(&gw.chat(&req, &ctx).await?)
 }
 
 async fn chat_stream(gw: Gateway, request: String, context: String) -> Result<Source, Error> {
@@ -159,9 +158,9 @@ async fn chat_stream(gw: Gateway, request: String, context: String) -> Result<So
     gw.chat_stream(&req, &ctx).await.map(Source::Chat)
 }
 
-async fn responses(gw: Gateway, request: String, context: String) -> Result<String, Error> {
+async fn responses(gw: Gateway, request: String, context: String) -> Result<JsonTree, Error> {
     let (req, ctx) = parse::<ResponsesRequest>(&request, &context)?;
-    to_json(&gw.responses(&req, &ctx).await?)
+    to_tree(&gw.responses(&req, &ctx).await?)
 }
 
 async fn responses_stream(gw: Gateway, request: String, context: String) -> Result<Source, Error> {
@@ -171,9 +170,9 @@ async fn responses_stream(gw: Gateway, request: String, context: String) -> Resu
         .map(|s| Source::Responses(Box::new(s)))
 }
 
-async fn embed(gw: Gateway, request: String, context: String) -> Result<String, Error> {
+async fn embed(gw: Gateway, request: String, context: String) -> Result<JsonTree, Error> {
     let (req, ctx) = parse::<EmbeddingRequest>(&request, &context)?;
-    to_json(&gw.embed(&req, &ctx).await?)
+    to_tree(&gw.embed(&req, &ctx).await?)
 }
 
 /// `since` in unix seconds (None: everything) as a wall-clock time; None when it is later
@@ -357,10 +356,16 @@ impl NativeGateway {
         })
     }
 
-    /// One chat completion, blocking: request and context JSON in, response JSON out.
-    fn chat(&self, py: Python<'_>, request: String, context: String) -> PyResult<String> {
+    /// One chat completion, blocking: request and context JSON in, the response as a dict.
+    fn chat<'py>(
+        &self,
+        py: Python<'py>,
+        request: String,
+        context: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let gw = self.gateway(py)?;
-        self.block(py, chat(gw, request, context))
+        let tree = self.block(py, chat(gw, request, context))?;
+        to_py(py, &tree)
     }
 
     /// A streamed chat completion, blocking until the first bytes are in.
@@ -375,10 +380,16 @@ impl NativeGateway {
             .map(NativeStream::new)
     }
 
-    /// One Responses API call, blocking: request and context JSON in, Response JSON out.
-    fn responses(&self, py: Python<'_>, request: String, context: String) -> PyResult<String> {
+    /// One Responses API call, blocking: request and context JSON in, the Response as a dict.
+    fn responses<'py>(
+        &self,
+        py: Python<'py>,
+        request: String,
+        context: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let gw = self.gateway(py)?;
-        self.block(py, responses(gw, request, context))
+        let tree = self.block(py, responses(gw, request, context))?;
+        to_py(py, &tree)
     }
 
     /// A streamed Responses API call, blocking until the first bytes are in; yields events.
@@ -393,10 +404,16 @@ impl NativeGateway {
             .map(NativeStream::new)
     }
 
-    /// Embeddings, blocking.
-    fn embed(&self, py: Python<'_>, request: String, context: String) -> PyResult<String> {
+    /// Embeddings, blocking: the response as a dict.
+    fn embed<'py>(
+        &self,
+        py: Python<'py>,
+        request: String,
+        context: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let gw = self.gateway(py)?;
-        self.block(py, embed(gw, request, context))
+        let tree = self.block(py, embed(gw, request, context))?;
+        to_py(py, &tree)
     }
 
     /// Starts a chat completion for asyncio: its outcome `(tag, value)` when it finished in
@@ -410,7 +427,7 @@ impl NativeGateway {
     ) -> PyResult<Bound<'py, PyAny>> {
         let gw = self.gateway(py)?;
         completer.start(py, async move {
-            chat(gw, request, context).await.map(Value::Json)
+            chat(gw, request, context).await.map(Value::Tree)
         })
     }
 
@@ -440,7 +457,7 @@ impl NativeGateway {
     ) -> PyResult<Bound<'py, PyAny>> {
         let gw = self.gateway(py)?;
         completer.start(py, async move {
-            responses(gw, request, context).await.map(Value::Json)
+            responses(gw, request, context).await.map(Value::Tree)
         })
     }
 
@@ -470,7 +487,7 @@ impl NativeGateway {
     ) -> PyResult<Bound<'py, PyAny>> {
         let gw = self.gateway(py)?;
         completer.start(py, async move {
-            embed(gw, request, context).await.map(Value::Json)
+            embed(gw, request, context).await.map(Value::Tree)
         })
     }
 }

@@ -13,6 +13,7 @@ mod gateway;
 mod observer;
 mod outcome;
 mod stream;
+mod tree;
 mod wait;
 
 /// The extension module: the classes the Python layer wraps, and the error kinds it maps.

@@ -13,6 +13,8 @@ use switchpoint_core::{Error, ErrorKind};
 pub(crate) enum Value {
     /// A response, chunk or event as its OpenAI wire JSON.
     Json(String),
+    /// A response as its wire JSON tree, handed to Python as dicts and lists.
+    Tree(serde_json::Value),
     /// A stream that has started (its first bytes are in); boxed, it is large.
     Stream(Box<Source>),
     /// A stream has no more chunks.

@@ -186,7 +186,7 @@ impl Gateway {
             Some(l) => match self.read_cache(l, req).await {
                 Ok((status, answer)) => {
                     let resp = self.serve_hit(
-                        answer, status, req, ctx, caller, started, start, &route, call,
+                        answer, status, req, ctx, caller, started, start, route, call,
                     );
                     return Ok(resp);
                 }
@@ -586,27 +586,14 @@ impl Gateway {
         caller: Caller,
         started: SystemTime,
         start: Instant,
-        route: &str,
+        route: String,
         call: &'static str,
     ) -> ChatResponse {
         let mut resp = answer.response.clone();
-        let mut facts = settle::hit_facts(&req.model, route, &answer, start);
+        let mut facts = settle::hit_facts(&req.model, &route, &answer, start);
         let mut settle = self.settle(call, req, ctx, caller, started, status, None);
         settle.saved = answer.origin.cost_usd;
-        let meta = AnswerMeta {
-            id: Some(&resp.id),
-            model: Some(&resp.model),
-            finish_reasons: resp
-                .choices
-                .iter()
-                .filter_map(|c| c.finish_reason)
-                .collect(),
-            text: settle
-                .prompt
-                .as_ref()
-                .map(|_| resp.text().unwrap_or("").to_string()),
-        };
-        settle.finish(&mut facts, resp.usage.as_ref(), meta, None);
+        settle.finish_hit(&mut facts, answer, route);
         resp.switchpoint = Some(facts);
         resp
     }

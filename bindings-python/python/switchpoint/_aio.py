@@ -53,7 +53,8 @@ def _completer(loop: asyncio.AbstractEventLoop) -> _LoopCompleter:
 
 async def call(start, *args):  # type: ignore[no-untyped-def]
     """Runs ``start(completer, *args)`` (a native ``*_async`` method) and awaits its outcome:
-    JSON text, a native stream, or None at the end of a stream; errors are raised typed.
+    a response as a dict, JSON text, a native stream, or None at the end of a stream;
+    errors are raised typed.
 
     Work that finished in its first poll (a cache hit, a replayed stream's chunk) comes back
     from ``start`` as ``(tag, value)``: no task, no wake-up, no event-loop round."""

@@ -303,7 +303,7 @@ class Completions:
         if stream:
             body["stream"] = True
             return Stream(self._native.chat_stream(_encode(body), ctx))
-        return ChatCompletion.model_validate(json.loads(self._native.chat(_encode(body), ctx)))
+        return ChatCompletion.model_validate(self._native.chat(_encode(body), ctx))
 
 
 class Chat:
@@ -327,7 +327,7 @@ class Embeddings:
         """Embeddings for one or more inputs."""
         body = {"model": model, "input": input}
         ctx = _split(kwargs, _EMBED_PARAMS, body, "create")
-        return CreateEmbeddingResponse.model_validate(json.loads(self._native.embed(_encode(body), ctx)))
+        return CreateEmbeddingResponse.model_validate(self._native.embed(_encode(body), ctx))
 
 
 def _responses_body(model: object, input: object, kwargs: dict) -> "tuple[dict, str]":  # type: ignore[type-arg]
@@ -357,7 +357,7 @@ class Responses:
         if stream:
             body["stream"] = True
             return Stream(self._native.responses_stream(_encode(body), ctx), ResponseStreamEvent)
-        return Response.model_validate(json.loads(self._native.responses(_encode(body), ctx)))
+        return Response.model_validate(self._native.responses(_encode(body), ctx))
 
 
 _aio = None
@@ -390,8 +390,8 @@ class AsyncCompletions:
             body["stream"] = True
             native_stream = await aio.call(self._native.chat_stream_async, _encode(body), ctx)
             return AsyncStream(native_stream)
-        text = await aio.call(self._native.chat_async, _encode(body), ctx)
-        return ChatCompletion.model_validate(json.loads(text))
+        data = await aio.call(self._native.chat_async, _encode(body), ctx)
+        return ChatCompletion.model_validate(data)
 
 
 class AsyncChat:
@@ -416,8 +416,8 @@ class AsyncEmbeddings:
         body = {"model": model, "input": input}
         ctx = _split(kwargs, _EMBED_PARAMS, body, "create")
         aio = _aio or _aio_module()
-        text = await aio.call(self._native.embed_async, _encode(body), ctx)
-        return CreateEmbeddingResponse.model_validate(json.loads(text))
+        data = await aio.call(self._native.embed_async, _encode(body), ctx)
+        return CreateEmbeddingResponse.model_validate(data)
 
 
 class AsyncResponses:
@@ -437,8 +437,8 @@ class AsyncResponses:
             body["stream"] = True
             native_stream = await aio.call(self._native.responses_stream_async, _encode(body), ctx)
             return AsyncStream(native_stream, ResponseStreamEvent)
-        text = await aio.call(self._native.responses_async, _encode(body), ctx)
-        return Response.model_validate(json.loads(text))
+        data = await aio.call(self._native.responses_async, _encode(body), ctx)
+        return Response.model_validate(data)
 
 
 for _cls in (

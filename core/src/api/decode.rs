@@ -5,6 +5,12 @@ use serde::de::DeserializeOwned;
 
 /// Parses JSON text into `T`; the error names the field path (`messages[1].role`).
 pub fn from_json_str<T: DeserializeOwned>(text: &str) -> Result<T, Error> {
+    // The plain decoder first (the same schema without path bookkeeping, which costs a
+    // request's decode about a third more); only text it rejects is decoded again, for an
+    // error that names the field.
+    if let Ok(value) = serde_json::from_str(text) {
+        return Ok(value);
+    }
     let mut de = serde_json::Deserializer::from_str(text);
     serde_path_to_error::deserialize(&mut de)
         .map_err(|e| path_error(e.path().to_string(), e.inner().to_string()))

@@ -7,11 +7,12 @@ use crate::api::responses::ResponsesRequest;
 use crate::api::{
     ChatChunk, ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, Error,
 };
+use crate::providers::merge_embeddings;
 use crate::providers::openai::responses::{parse_native, ResponsesStreamDecoder};
 use crate::providers::HttpRequest;
 use crate::resilience::{Answer, AttemptDeadlines, Call};
 use crate::transport::{ChunkStream, Upstream};
-use futures_util::StreamExt;
+use futures_util::{StreamExt, TryStreamExt};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -151,7 +152,13 @@ impl Call for StreamCall<'_> {
     }
 }
 
-/// Embeddings.
+/// How many of one call's embeddings requests are in flight at once, when the provider
+/// needs several (one per text for Titan, one per batch for Cohere on Bedrock and Vertex).
+const EMBED_FANOUT: usize = 4;
+
+/// Embeddings: usually one request; several when the provider embeds one text or a bounded
+/// batch per call, sent a few at a time under the attempt's deadline and joined in order. The
+/// first failure fails the attempt (so retries and failover see one typed error).
 #[derive(Debug)]
 pub(crate) struct EmbedCall<'a> {
     pub req: &'a EmbeddingRequest,
@@ -166,15 +173,35 @@ impl Call for EmbedCall<'_> {
         model: &str,
         limits: AttemptDeadlines,
     ) -> impl Future<Output = Result<Answer<EmbeddingResponse>, Error>> + Send {
-        let http = up.adapter.embed_request(self.req, model);
+        let https = up.adapter.embed_requests(self.req, model);
         let model = model.to_string();
         async move {
             let deadline = up.deadline(Instant::now(), left(limits.answer));
-            let answer = up.send(http?, deadline).await?;
-            let sent_at = answer.sent_at;
-            let body = up.body(answer).await?;
-            let waited = sent_at.elapsed();
-            let resp = up.adapter.parse_embed(&body, &model)?;
+            let up = &up;
+            let model = model.as_str();
+            let parts: Vec<(EmbeddingResponse, Instant)> = futures_util::stream::iter(https?)
+                .map(|http| async move {
+                    let answer = up.send(http, deadline).await?;
+                    let sent_at = answer.sent_at;
+                    let body = up.body(answer).await?;
+                    Ok::<_, Error>((up.adapter.parse_embed(&body, model)?, sent_at))
+                })
+                .buffered(EMBED_FANOUT)
+                .try_collect()
+                .await?;
+            let waited = parts
+                .iter()
+                .map(|(_, sent_at)| *sent_at)
+                .min()
+                .map_or(Duration::ZERO, |first| first.elapsed());
+            let resp =
+                merge_embeddings(parts.into_iter().map(|(r, _)| r).collect()).ok_or_else(|| {
+                    Error::new(
+                        crate::api::ErrorKind::Internal,
+                        "the adapter built no embeddings request",
+                    )
+                    .with_provider(&up.name)
+                })?;
             let tokens = Some(resp.usage.total_tokens.get());
             Ok(Answer {
                 output: resp,

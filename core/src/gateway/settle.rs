@@ -141,13 +141,7 @@ impl Settle {
             (true, Some(u)) => TokenSplit::from_usage(u),
             _ => TokenSplit::default(),
         };
-        let content = match (self.telemetry.content_recording(), &self.prompt) {
-            (Some(r), Some(p)) => Some(RecordedContent {
-                prompt: r.redact(p),
-                answer: r.redact(answer.text.as_deref().unwrap_or("")),
-            }),
-            _ => None,
-        };
+        let content = self.content(answer.text.as_deref());
         let ended = SystemTime::now();
         let record = RequestRecord {
             id: answer.id.unwrap_or_default().to_string(),
@@ -177,6 +171,71 @@ impl Settle {
             content,
         };
         self.telemetry.emit(record);
+    }
+}
+
+impl Settle {
+    /// Prompt and answer text for the record, when content recording is on (redacted).
+    fn content(&self, answer: Option<&str>) -> Option<RecordedContent> {
+        match (self.telemetry.content_recording(), &self.prompt) {
+            (Some(r), Some(p)) => Some(RecordedContent {
+                prompt: r.redact(p),
+                answer: r.redact(answer.unwrap_or("")),
+            }),
+            _ => None,
+        }
+    }
+
+    /// Completes a cache hit's facts and queues its record, built on the telemetry worker
+    /// from what the request already owns (the answer is shared, the route name moved), so a
+    /// hit copies no names for its record while the caller waits.
+    pub fn finish_hit(self, facts: &mut Facts, answer: Arc<CachedAnswer>, route: String) {
+        self.annotate(facts, None, None);
+        let (latency_ms, ended) = (facts.latency_ms, SystemTime::now());
+        let telemetry = self.telemetry.clone();
+        telemetry.emit_with(move || self.hit_record(&answer, route, latency_ms, ended));
+    }
+
+    /// A hit's record: who made the answer, no attempt or tokens of its own, the cost saved.
+    fn hit_record(
+        self,
+        answer: &CachedAnswer,
+        route: String,
+        latency_ms: f64,
+        ended: SystemTime,
+    ) -> RequestRecord {
+        let (resp, origin) = (&answer.response, &answer.origin);
+        RequestRecord {
+            id: resp.id.clone(),
+            call: self.call,
+            started_at_ms: crate::telemetry::record::unix_ms(self.started),
+            ended_at_ms: crate::telemetry::record::unix_ms(ended),
+            latency_ms,
+            ttft_ms: None,
+            route,
+            provider: origin.provider.clone(),
+            provider_model: origin.provider_model.clone(),
+            provider_kind: origin.provider_kind.clone(),
+            response_id: Some(resp.id.clone()),
+            response_model: Some(resp.model.clone()),
+            finish_reasons: resp
+                .choices
+                .iter()
+                .filter_map(|c| c.finish_reason)
+                .collect(),
+            attempts: Vec::new(),
+            tokens: TokenSplit::default(),
+            cost: None,
+            cache: CacheOutcome {
+                status: self.cache,
+                saved_usd: self.saved,
+            },
+            content: self.content(resp.text()),
+            model: self.model,
+            caller: self.caller,
+            tags: self.tags,
+            status: Status::Ok,
+        }
     }
 }
 

@@ -9,6 +9,7 @@ pub mod anthropic;
 pub mod azure;
 pub mod bedrock;
 pub mod cohere;
+mod embed_batch;
 pub mod gemini;
 mod http_util;
 mod kind;
@@ -19,6 +20,8 @@ mod presets;
 mod retry_after;
 pub mod vertex;
 
+pub(crate) use embed_batch::batches;
+pub use embed_batch::merge_embeddings;
 pub use http_util::{header_value, json_post, now_unix, HttpRequest};
 pub(crate) use http_util::{system_text, KeyedPost};
 pub use kind::ProviderKind;
@@ -124,6 +127,18 @@ pub trait Adapter: Send + Sync + Debug {
 
     /// Parses a successful embeddings answer.
     fn parse_embed(&self, body: &[u8], model: &str) -> Result<EmbeddingResponse, Error>;
+
+    /// The HTTP requests for one embeddings call, each answered by one body that
+    /// [`Adapter::parse_embed`] reads; the answers are joined in this order
+    /// ([`merge_embeddings`]). One request unless the provider embeds one text (or a bounded
+    /// batch) per call, like Amazon Titan and `gemini-embedding-001` on Vertex AI.
+    fn embed_requests(
+        &self,
+        req: &EmbeddingRequest,
+        model: &str,
+    ) -> Result<Vec<HttpRequest>, Error> {
+        Ok(vec![self.embed_request(req, model)?])
+    }
 
     /// Classifies a non-2xx answer into a typed error carrying the provider's message,
     /// status, code and retry delay.

@@ -50,8 +50,13 @@ pub struct ObserverId(u64);
 
 type Observers = RwLock<Vec<(ObserverId, Arc<dyn Observer>)>>;
 
+/// A record the worker builds itself: the request path moves what it already owns into the
+/// closure (one allocation) instead of copying a dozen strings while the caller waits.
+pub type DeferredRecord = Box<dyn FnOnce() -> RequestRecord + Send>;
+
 enum Msg {
     Record(Box<RequestRecord>),
+    Deferred(DeferredRecord),
     /// Flush every observer, then answer.
     Flush(mpsc::Sender<()>),
     /// Answer once every record queued before it was delivered (no observer flush).
@@ -136,7 +141,18 @@ impl Hub {
     /// Queues a record for the observers; drops it (counted) when the queue is full.
     #[inline]
     pub fn emit(&self, record: RequestRecord) {
-        match self.tx.try_send(Msg::Record(Box::new(record))) {
+        self.queue(Msg::Record(Box::new(record)));
+    }
+
+    /// Queues a record the worker builds (see [`DeferredRecord`]); dropped like `emit`.
+    #[inline]
+    pub fn emit_with(&self, build: DeferredRecord) {
+        self.queue(Msg::Deferred(build));
+    }
+
+    #[inline]
+    fn queue(&self, msg: Msg) {
+        match self.tx.try_send(msg) {
             Ok(()) => {
                 // The worker may take the record (and count it out) before this count goes in,
                 // so the counter can briefly wrap below zero: compare with wrapping arithmetic.
@@ -215,6 +231,16 @@ impl Hub {
     }
 }
 
+/// Hands one record to every observer; a panicking observer is counted, the others still run.
+fn deliver(list: &[Arc<dyn Observer>], record: &RequestRecord, stats: &HubStats) {
+    for o in list {
+        if catch_unwind(AssertUnwindSafe(|| o.on_record(record))).is_err() {
+            stats.observer_panics.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+    stats.delivered.fetch_add(1, Ordering::Relaxed);
+}
+
 fn worker(
     rx: Receiver<Msg>,
     observers: Arc<Observers>,
@@ -236,21 +262,23 @@ fn worker(
             }
             Err(TryRecvError::Disconnected) => break,
         };
-        if matches!(msg, Msg::Record(_)) {
-            queued.fetch_sub(1, Ordering::Relaxed);
-        }
         let list: Vec<Arc<dyn Observer>> = match observers.read() {
             Ok(l) => l.iter().map(|(_, o)| o.clone()).collect(),
             Err(_) => Vec::new(),
         };
         match msg {
             Msg::Record(record) => {
-                for o in &list {
-                    if catch_unwind(AssertUnwindSafe(|| o.on_record(&record))).is_err() {
+                queued.fetch_sub(1, Ordering::Relaxed);
+                deliver(&list, &record, &stats);
+            }
+            Msg::Deferred(build) => {
+                queued.fetch_sub(1, Ordering::Relaxed);
+                match catch_unwind(AssertUnwindSafe(build)) {
+                    Ok(record) => deliver(&list, &record, &stats),
+                    Err(_) => {
                         stats.observer_panics.fetch_add(1, Ordering::Relaxed);
                     }
                 }
-                stats.delivered.fetch_add(1, Ordering::Relaxed);
             }
             Msg::Flush(done) => {
                 for o in &list {

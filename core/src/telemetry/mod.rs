@@ -92,6 +92,12 @@ impl Telemetry {
         self.hub.emit(record);
     }
 
+    /// Queues a record built on the telemetry worker (the cache-hit path's cheap hand-off).
+    #[inline]
+    pub fn emit_with(&self, build: impl FnOnce() -> RequestRecord + Send + 'static) {
+        self.hub.emit_with(Box::new(build));
+    }
+
     /// Adds an observer (a host callback); it receives records emitted from now on.
     pub fn add_observer(&self, observer: Arc<dyn Observer>) -> ObserverId {
         self.hub.add(observer)

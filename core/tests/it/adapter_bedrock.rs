@@ -524,11 +524,12 @@ fn error_code_from_the_body_and_unparseable_bodies() {
 }
 
 #[test]
-fn embeddings_are_refused() {
+fn embeddings_need_an_embedding_model() {
     let req: switchpoint_core::api::EmbeddingRequest =
         serde_json::from_value(json!({"model": "m", "input": "x"})).expect("req");
     let err = adapter()
-        .embed_request(&req, "m")
-        .expect_err("no embeddings");
+        .embed_request(&req, "anthropic.claude-3-haiku-20240307-v1:0")
+        .expect_err("a chat model has no embeddings");
     assert_eq!(err.kind, ErrorKind::BadRequest);
+    assert_eq!(err.param.as_deref(), Some("model"));
 }

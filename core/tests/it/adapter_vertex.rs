@@ -235,12 +235,20 @@ fn errors_of_both_shapes_are_classified() {
 }
 
 #[test]
-fn embeddings_are_refused_naming_the_model() {
+fn claude_models_have_no_embeddings() {
     let req: switchpoint_core::api::EmbeddingRequest =
         serde_json::from_value(json!({"model": "m", "input": "x"})).expect("req");
     let err = adapter(None)
-        .embed_request(&req, "text-embedding-005")
+        .embed_request(&req, "anthropic/claude-haiku-4-5")
         .expect_err("refused");
     assert_eq!(err.kind, ErrorKind::BadRequest);
     assert_eq!(err.param.as_deref(), Some("model"));
+    // Google's text-embedding models go to :predict (tests in adapter_cloud_embed.rs).
+    let ok = adapter(None)
+        .embed_request(&req, "text-embedding-005")
+        .expect("predict");
+    assert!(ok
+        .uri()
+        .path()
+        .ends_with("/publishers/google/models/text-embedding-005:predict"));
 }

@@ -4,6 +4,7 @@
 mod adapter_anthropic;
 mod adapter_azure;
 mod adapter_bedrock;
+mod adapter_cloud_embed;
 mod adapter_cohere;
 mod adapter_gemini;
 mod adapter_mistral;
@@ -13,6 +14,7 @@ mod adapter_vertex;
 mod aimock_smoke;
 mod auth_sigv4;
 mod cache_upstream;
+mod cloud_embeddings;
 mod cloud_providers;
 mod common;
 mod cost_providers;

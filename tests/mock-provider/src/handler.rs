@@ -21,8 +21,8 @@ use crate::route::{self, Action, Provider, Route};
 use crate::server::State;
 use crate::sse::{self, Event};
 use crate::{
-    anthropic, bedrock, cloud, cohere, eventstream, gemini, mistral, oauth, ollama, openai,
-    responses,
+    anthropic, bedrock, cloud, cloud_embed, cohere, eventstream, gemini, mistral, oauth, ollama,
+    openai, responses,
 };
 
 /// What a successful answer consists of.
@@ -469,6 +469,12 @@ fn answer(
             })
         }
         (Provider::Ollama, _) => ollama::embed_response(body, model)
+            .map(Payload::Json)
+            .map_err(|m| invalid(&m, None)),
+        (Provider::Bedrock, Action::BedrockInvoke) => cloud_embed::bedrock_invoke(body, model, seq)
+            .map(Payload::Json)
+            .map_err(|m| invalid(&m, None)),
+        (Provider::VertexGoogle, Action::VertexPredict) => cloud_embed::vertex_predict(body, model)
             .map(Payload::Json)
             .map_err(|m| invalid(&m, None)),
         (Provider::Bedrock, _) => {

@@ -7,6 +7,7 @@ mod anthropic;
 mod bedrock;
 mod body;
 mod cloud;
+mod cloud_embed;
 mod cohere;
 mod convo;
 mod embed;

@@ -71,6 +71,10 @@ pub enum Action {
     GeminiBatchEmbed,
     /// The OpenAI Responses API (OpenAI `/v1/responses`, Azure `/openai/v1/responses`).
     Responses,
+    /// Bedrock `InvokeModel` (`/model/{id}/invoke`) of a Titan or Cohere embedding model.
+    BedrockInvoke,
+    /// Vertex AI `:predict` of a Google text-embedding model.
+    VertexPredict,
     /// An OAuth access-token request.
     Token,
 }
@@ -128,14 +132,15 @@ pub fn route(method: &Method, path: &str) -> Option<Route> {
     }
     if let Some(rest) = path.strip_prefix("/model/") {
         let (model, op) = rest.rsplit_once('/')?;
-        let stream = match op {
-            "converse" => false,
-            "converse-stream" => true,
+        let (action, stream) = match op {
+            "converse" => (Action::Chat, false),
+            "converse-stream" => (Action::Chat, true),
+            "invoke" => (Action::BedrockInvoke, false),
             _ => return None,
         };
         return Some(Route {
             provider: Provider::Bedrock,
-            action: Action::Chat,
+            action,
             path_model: Some(percent_decode(model)),
             path_stream: stream,
         });
@@ -146,16 +151,17 @@ pub fn route(method: &Method, path: &str) -> Option<Route> {
         let (_, rest) = rest.split_once("/publishers/")?;
         let (publisher, rest) = rest.split_once("/models/")?;
         let (model, method) = rest.rsplit_once(':')?;
-        let (provider, stream) = match (publisher, method) {
-            ("google", "generateContent") => (Provider::VertexGoogle, false),
-            ("google", "streamGenerateContent") => (Provider::VertexGoogle, true),
-            ("anthropic", "rawPredict") => (Provider::VertexAnthropic, false),
-            ("anthropic", "streamRawPredict") => (Provider::VertexAnthropic, true),
+        let (provider, action, stream) = match (publisher, method) {
+            ("google", "generateContent") => (Provider::VertexGoogle, Action::Chat, false),
+            ("google", "streamGenerateContent") => (Provider::VertexGoogle, Action::Chat, true),
+            ("google", "predict") => (Provider::VertexGoogle, Action::VertexPredict, false),
+            ("anthropic", "rawPredict") => (Provider::VertexAnthropic, Action::Chat, false),
+            ("anthropic", "streamRawPredict") => (Provider::VertexAnthropic, Action::Chat, true),
             _ => return None,
         };
         return Some(Route {
             provider,
-            action: Action::Chat,
+            action,
             path_model: Some(percent_decode(model)),
             path_stream: stream,
         });
@@ -283,6 +289,32 @@ mod tests {
         assert_eq!(
             route(&post, "/openai/v1/responses").map(|r| (r.provider, r.action)),
             Some((Provider::Azure, Action::Responses))
+        );
+        let invoke = route(&post, "/model/amazon.titan-embed-text-v2%3A0/invoke").expect("invoke");
+        assert_eq!(
+            (invoke.provider, invoke.action, invoke.path_stream),
+            (Provider::Bedrock, Action::BedrockInvoke, false)
+        );
+        assert_eq!(
+            invoke.path_model.as_deref(),
+            Some("amazon.titan-embed-text-v2:0")
+        );
+        assert_eq!(invoke.action.endpoint(), "embeddings");
+        let predict = route(
+            &post,
+            "/v1/projects/p/locations/us-central1/publishers/google/models/text-embedding-005:predict",
+        )
+        .expect("predict");
+        assert_eq!(
+            (predict.provider, predict.action),
+            (Provider::VertexGoogle, Action::VertexPredict)
+        );
+        assert_eq!(
+            route(
+                &post,
+                "/v1/projects/p/locations/l/publishers/anthropic/models/claude:predict"
+            ),
+            None
         );
     }
 

@@ -1,6 +1,7 @@
 //! Amazon Bedrock Runtime: `Converse` (`POST /model/{modelId}/converse`) and `ConverseStream`
 //! (`POST /model/{modelId}/converse-stream`, answered as an `application/vnd.amazon.eventstream`
-//! binary stream).
+//! binary stream) for chat; `InvokeModel` (`POST /model/{modelId}/invoke`) for the Titan and
+//! Cohere embedding models (see `embed.rs`).
 //!
 //! Wire format: the botocore service description `tests/specs/bedrock/service-2.json`
 //! (`ConverseRequest`, `ConverseResponse`, `ConverseStreamOutput`, the error shapes). Requests
@@ -19,7 +20,10 @@
 //! - Usage: `prompt_tokens` = `inputTokens` + `cacheReadInputTokens` +
 //!   `cacheWriteInputTokens`, with cached and cache-creation tokens broken out.
 //! - Converse answers carry no id, so one is made up (`chatcmpl-bedrock-...`).
+//! - Embeddings: one InvokeModel request per Titan text, per 96 Cohere texts; errors are
+//!   classified like Converse's (same rest-json error shapes).
 
+mod embed;
 mod error;
 mod request;
 mod response;
@@ -72,13 +76,25 @@ impl BedrockAdapter {
         Ok(headers)
     }
 
-    /// The error every embeddings call gets: Converse has no embeddings operation.
-    fn no_embeddings(&self) -> Error {
-        Error::bad_request(
-            "model",
-            "Bedrock embeddings (InvokeModel with Titan/Cohere embedding models) are not supported; route embeddings to a provider that has an embeddings API",
-        )
-        .with_provider(&self.settings.name)
+    /// The InvokeModel requests for an embeddings call, one per body.
+    fn invoke_requests(
+        &self,
+        req: &EmbeddingRequest,
+        model: &str,
+    ) -> Result<Vec<HttpRequest>, Error> {
+        let name = &self.settings.name;
+        let url = self.url(model, "invoke");
+        embed::embed_bodies(req, model)
+            .map_err(|e| e.with_provider(name))?
+            .into_iter()
+            .map(|body| {
+                let bytes = serde_json::to_vec(&body).map_err(|e| {
+                    Error::bad_request("input", format!("cannot encode the request: {e}"))
+                        .with_provider(name)
+                })?;
+                json_post(&url, self.headers(false)?, bytes).map_err(|e| e.with_provider(name))
+            })
+            .collect()
     }
 }
 
@@ -133,12 +149,30 @@ impl Adapter for BedrockAdapter {
         Framing::AwsEventStream
     }
 
-    fn embed_request(&self, _req: &EmbeddingRequest, _model: &str) -> Result<HttpRequest, Error> {
-        Err(self.no_embeddings())
+    /// One InvokeModel request; a bad request naming `input` when the model needs several
+    /// (Titan with more than one text), which [`Adapter::embed_requests`] sends instead.
+    fn embed_request(&self, req: &EmbeddingRequest, model: &str) -> Result<HttpRequest, Error> {
+        let mut requests = self.invoke_requests(req, model)?;
+        match requests.len() {
+            1 => Ok(requests.remove(0)),
+            n => Err(Error::bad_request(
+                "input",
+                format!("`{model}` embeds these inputs in {n} InvokeModel calls; send them with embed_requests"),
+            )
+            .with_provider(&self.settings.name)),
+        }
     }
 
-    fn parse_embed(&self, _body: &[u8], _model: &str) -> Result<EmbeddingResponse, Error> {
-        Err(self.no_embeddings())
+    fn embed_requests(
+        &self,
+        req: &EmbeddingRequest,
+        model: &str,
+    ) -> Result<Vec<HttpRequest>, Error> {
+        self.invoke_requests(req, model)
+    }
+
+    fn parse_embed(&self, body: &[u8], model: &str) -> Result<EmbeddingResponse, Error> {
+        embed::parse_embed(body, model).map_err(|e| e.with_provider(&self.settings.name))
     }
 
     fn parse_error(&self, status: u16, headers: &HeaderMap, body: &[u8]) -> Error {

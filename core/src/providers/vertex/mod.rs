@@ -13,9 +13,13 @@
 //!   arrive in Anthropic's shape (from the model) or Google's (from Vertex itself: quota,
 //!   auth), and each is classified by its own parser.
 //!
+//! Embeddings (Google publisher only): `:predict` with `instances`/`parameters`, translated in
+//! `embed.rs`; errors in Google's shape, classified by the Gemini parser.
+//!
 //! The publisher is chosen per model: an explicit `publishers/{p}/models/{m}` or `{p}/{m}`
 //! prefix (`google`, `anthropic`), else `claude*` models are Anthropic's and the rest Google's.
 
+mod embed;
 mod publisher;
 
 pub use publisher::Publisher;
@@ -99,13 +103,35 @@ impl VertexAdapter {
         })
     }
 
-    /// The error every embeddings call gets.
-    fn no_embeddings(&self) -> Error {
-        Error::bad_request(
-            "model",
-            "Vertex AI embeddings (the :predict method) are not supported; route embeddings to the gemini provider or another embeddings API",
-        )
-        .with_provider(&self.settings.name)
+    /// The `:predict` requests for an embeddings call (Google's text-embedding models only).
+    fn predict_requests(
+        &self,
+        req: &EmbeddingRequest,
+        model: &str,
+    ) -> Result<Vec<HttpRequest>, Error> {
+        let name = &self.settings.name;
+        let id = match Publisher::of(model) {
+            (Publisher::Google, id) => id,
+            (Publisher::Anthropic, _) => {
+                return Err(Error::bad_request(
+                    "model",
+                    format!("`{model}` is a Claude model; Vertex AI embeddings come from Google's text-embedding models (text-embedding-005, gemini-embedding-001, ...)"),
+                )
+                .with_provider(name))
+            }
+        };
+        let url = self.url(Publisher::Google, id, "predict");
+        embed::predict_bodies(req, id)
+            .map_err(|e| e.with_provider(name))?
+            .into_iter()
+            .map(|body| {
+                let bytes = serde_json::to_vec(&body).map_err(|e| {
+                    Error::bad_request("input", format!("cannot encode the request: {e}"))
+                        .with_provider(name)
+                })?;
+                self.post(&url, bytes)
+            })
+            .collect()
     }
 }
 
@@ -161,12 +187,32 @@ impl Adapter for VertexAdapter {
         }
     }
 
-    fn embed_request(&self, _req: &EmbeddingRequest, _model: &str) -> Result<HttpRequest, Error> {
-        Err(self.no_embeddings())
+    /// One `:predict` request; a bad request naming `input` when the inputs need several
+    /// (more than one for `gemini-embedding-*`, more than 250 otherwise), which
+    /// [`Adapter::embed_requests`] sends instead.
+    fn embed_request(&self, req: &EmbeddingRequest, model: &str) -> Result<HttpRequest, Error> {
+        let mut requests = self.predict_requests(req, model)?;
+        match requests.len() {
+            1 => Ok(requests.remove(0)),
+            n => Err(Error::bad_request(
+                "input",
+                format!("`{model}` embeds these inputs in {n} :predict calls; send them with embed_requests"),
+            )
+            .with_provider(&self.settings.name)),
+        }
     }
 
-    fn parse_embed(&self, _body: &[u8], _model: &str) -> Result<EmbeddingResponse, Error> {
-        Err(self.no_embeddings())
+    fn embed_requests(
+        &self,
+        req: &EmbeddingRequest,
+        model: &str,
+    ) -> Result<Vec<HttpRequest>, Error> {
+        self.predict_requests(req, model)
+    }
+
+    fn parse_embed(&self, body: &[u8], model: &str) -> Result<EmbeddingResponse, Error> {
+        let (_, id) = Publisher::of(model);
+        embed::parse_predict(body, id).map_err(|e| e.with_provider(&self.settings.name))
     }
 
     /// Anthropic-shaped bodies (`"type": "error"`) go to the Anthropic parser, everything
