@@ -518,6 +518,276 @@ export interface CreateEmbeddingResponse<Vector extends number[] | string = numb
 }
 
 // ---------------------------------------------------------------------------------------
+// The Responses API
+// ---------------------------------------------------------------------------------------
+
+/** A content part of a Responses input message. */
+export type ResponseInputContent =
+  | { type: 'input_text'; text: string }
+  | { type: 'input_image'; image_url?: string; file_id?: string; detail?: 'auto' | 'low' | 'high' }
+  | { type: 'input_file'; file_id?: string; file_data?: string; filename?: string }
+  | { type: 'output_text'; text: string }
+  | { type: 'refusal'; refusal: string }
+
+/** A message item of a Responses `input`. */
+export interface ResponseInputMessage {
+  type?: 'message'
+  role: 'user' | 'assistant' | 'system' | 'developer'
+  content: string | ResponseInputContent[]
+}
+
+/** A call the model made (from an earlier Response's `output`), passed back in `input`. */
+export interface ResponseFunctionCallInput {
+  type: 'function_call'
+  call_id: string
+  name: string
+  /** JSON text. */
+  arguments: string
+  id?: string
+  status?: 'in_progress' | 'completed' | 'incomplete'
+}
+
+/** The caller's result for a function call. */
+export interface ResponseFunctionCallOutputInput {
+  type: 'function_call_output'
+  call_id: string
+  output: string | ResponseInputContent[]
+}
+
+/** One item of a Responses `input`; other item types go to native providers untouched. */
+export type ResponseInputItem =
+  | ResponseInputMessage
+  | ResponseFunctionCallInput
+  | ResponseFunctionCallOutputInput
+  | ResponseOutputMessage
+  | (JsonObject & { type: string })
+
+/** A function the model may call (Responses tools are flat: no nested `function`). */
+export interface ResponseFunctionTool {
+  type: 'function'
+  name: string
+  description?: string | null
+  parameters?: JsonObject | null
+  strict?: boolean | null
+}
+
+/** A tool: a function, or a built-in tool for native providers (`web_search`, ...). */
+export type ResponseTool = ResponseFunctionTool | (JsonObject & { type: string })
+
+/** Whether the model may, must or must not call a tool, or which one. */
+export type ResponseToolChoice = 'none' | 'auto' | 'required' | { type: 'function'; name: string } | JsonObject
+
+/** `text.format`: plain text, a JSON object, or JSON matching a schema. */
+export type ResponseTextFormat =
+  | { type: 'text' }
+  | { type: 'json_object' }
+  | { type: 'json_schema'; name: string; schema: JsonObject; description?: string; strict?: boolean | null }
+
+/** The fields of a Responses request, streamed or not. */
+export interface ResponseCreateParamsBase extends Omit<SwitchpointRequestFields, 'metadata'> {
+  /** A configured model name, an alias, or `provider/model`. */
+  model: string
+  /** One user text, or a list of items. */
+  input?: string | ResponseInputItem[]
+  /** A system (developer) message put before the input. */
+  instructions?: string | null
+  tools?: ResponseTool[]
+  tool_choice?: ResponseToolChoice
+  parallel_tool_calls?: boolean | null
+  temperature?: number | null
+  top_p?: number | null
+  max_output_tokens?: number | null
+  text?: { format?: ResponseTextFormat; verbosity?: 'low' | 'medium' | 'high' | null }
+  /** Native providers only (server-side state); translated targets refuse it. */
+  previous_response_id?: string | null
+  store?: boolean | null
+  /** Sent to the provider, echoed in the Response, and recorded by the gateway. */
+  metadata?: { [key: string]: string } | null
+  /** The end user; sent to the provider and used by the gateway for per-user accounting. */
+  user?: string
+  reasoning?: { effort?: 'minimal' | 'low' | 'medium' | 'high' | null; summary?: string | null } | null
+  include?: string[] | null
+  truncation?: 'auto' | 'disabled' | null
+  background?: boolean | null
+  max_tool_calls?: number | null
+  prompt_cache_key?: string
+  safety_identifier?: string
+  service_tier?: 'auto' | 'default' | 'flex' | 'scale' | 'priority' | null
+  top_logprobs?: number | null
+}
+
+/** A Responses request answered in one piece. */
+export interface ResponseCreateParamsNonStreaming extends ResponseCreateParamsBase {
+  stream?: false | null
+}
+
+/** A Responses request answered as a stream of events. */
+export interface ResponseCreateParamsStreaming extends ResponseCreateParamsBase {
+  stream: true
+}
+
+/** A Responses request. */
+export type ResponseCreateParams = ResponseCreateParamsNonStreaming | ResponseCreateParamsStreaming
+
+/** A text part of an output message. */
+export interface ResponseOutputText {
+  type: 'output_text'
+  text: string
+  annotations: JsonObject[]
+  logprobs?: JsonObject[]
+}
+
+/** A refusal part of an output message. */
+export interface ResponseOutputRefusal {
+  type: 'refusal'
+  refusal: string
+}
+
+/** The assistant's message item. */
+export interface ResponseOutputMessage {
+  type: 'message'
+  id: string
+  role: 'assistant'
+  status: 'in_progress' | 'completed' | 'incomplete'
+  content: Array<ResponseOutputText | ResponseOutputRefusal>
+}
+
+/** A function call item; answer it with a `function_call_output` item of the same `call_id`. */
+export interface ResponseFunctionToolCall {
+  type: 'function_call'
+  id?: string
+  call_id: string
+  name: string
+  /** JSON text. */
+  arguments: string
+  status?: 'in_progress' | 'completed' | 'incomplete'
+}
+
+/** An output item. */
+export type ResponseOutputItem = ResponseOutputMessage | ResponseFunctionToolCall
+
+/** Token usage of a Response. */
+export interface ResponseUsage {
+  /** All input tokens, cached ones included. */
+  input_tokens: number
+  input_tokens_details: {
+    cached_tokens: number
+    /** Input tokens written to the provider's prompt cache (switchpoint; Anthropic). */
+    cache_write_tokens?: number
+  }
+  /** All output tokens, reasoning ones included. */
+  output_tokens: number
+  output_tokens_details: { reasoning_tokens: number }
+  total_tokens: number
+}
+
+/** A Responses API answer, plus the gateway's facts. */
+export interface Response {
+  id: string
+  object: 'response'
+  created_at: number
+  status: 'completed' | 'failed' | 'in_progress' | 'cancelled' | 'queued' | 'incomplete'
+  model: string
+  output: ResponseOutputItem[]
+  /** The text of every `output_text` part, joined (set by `responses.create`, as in `openai`). */
+  output_text: string
+  usage?: ResponseUsage
+  incomplete_details: { reason: 'max_output_tokens' | 'content_filter' } | null
+  error: { code: string; message: string } | null
+  instructions: string | null
+  tools: ResponseTool[]
+  tool_choice: ResponseToolChoice
+  temperature: number | null
+  top_p: number | null
+  max_output_tokens: number | null
+  parallel_tool_calls: boolean
+  metadata: { [key: string]: string }
+  previous_response_id?: string | null
+  text?: JsonObject
+  user?: string
+  store?: boolean
+  /** What the gateway did: provider, attempts, cache, cost, latency. */
+  switchpoint?: SwitchpointFacts
+}
+
+/** A Response as stream events carry it (no `output_text`). */
+export type StreamedResponse = Omit<Response, 'output_text'>
+
+/** One event of a streamed Response, told apart by `type`. */
+export type ResponseStreamEvent =
+  | { type: 'response.created' | 'response.in_progress'; response: StreamedResponse; sequence_number: number }
+  | {
+      /** The final Response (usage and the gateway's facts). */
+      type: 'response.completed' | 'response.incomplete' | 'response.failed'
+      response: StreamedResponse
+      sequence_number: number
+    }
+  | {
+      type: 'response.output_item.added' | 'response.output_item.done'
+      output_index: number
+      item: ResponseOutputItem
+      sequence_number: number
+    }
+  | {
+      type: 'response.content_part.added' | 'response.content_part.done'
+      item_id: string
+      output_index: number
+      content_index: number
+      part: ResponseOutputText | ResponseOutputRefusal
+      sequence_number: number
+    }
+  | {
+      type: 'response.output_text.delta'
+      item_id: string
+      output_index: number
+      content_index: number
+      delta: string
+      logprobs: JsonObject[]
+      sequence_number: number
+    }
+  | {
+      type: 'response.output_text.done'
+      item_id: string
+      output_index: number
+      content_index: number
+      text: string
+      logprobs: JsonObject[]
+      sequence_number: number
+    }
+  | {
+      type: 'response.refusal.delta'
+      item_id: string
+      output_index: number
+      content_index: number
+      delta: string
+      sequence_number: number
+    }
+  | {
+      type: 'response.refusal.done'
+      item_id: string
+      output_index: number
+      content_index: number
+      refusal: string
+      sequence_number: number
+    }
+  | {
+      type: 'response.function_call_arguments.delta'
+      item_id: string
+      output_index: number
+      delta: string
+      sequence_number: number
+    }
+  | {
+      type: 'response.function_call_arguments.done'
+      item_id: string
+      output_index: number
+      name: string
+      arguments: string
+      sequence_number: number
+    }
+  | { type: 'error'; code: string | null; message: string; param: string | null; sequence_number: number }
+
+// ---------------------------------------------------------------------------------------
 // Streams
 // ---------------------------------------------------------------------------------------
 
@@ -547,6 +817,33 @@ export declare class ChatCompletionStream implements AsyncIterable<ChatCompletio
   tee(): [ChatCompletionChunkIterator, ChatCompletionChunkIterator]
 }
 
+/** An async iterator over Responses events that also stops the stream when left early. */
+export interface ResponseStreamEventIterator extends AsyncIterableIterator<ResponseStreamEvent> {
+  next(): Promise<IteratorResult<ResponseStreamEvent, undefined>>
+  return(value?: undefined): Promise<IteratorResult<ResponseStreamEvent, undefined>>
+}
+
+/**
+ * A streamed Response: `for await (const event of stream)`, `response.created` first and
+ * `response.completed` (or `.incomplete`) last; a failure after the start yields
+ * `response.failed` and then throws the typed error. Leaving early or aborting cancels the
+ * upstream request.
+ */
+export declare class ResponseStream implements AsyncIterable<ResponseStreamEvent> {
+  private constructor()
+  /** Aborting it stops the stream; the loop then throws `APIUserAbortError`. */
+  readonly controller: AbortController
+  /** The gateway's facts once the stream ended, else null. */
+  readonly switchpoint: SwitchpointFacts | null
+  /** The next event, or `{ done: true }` at the end; throws the stream's error if it failed. */
+  next(): Promise<IteratorResult<ResponseStreamEvent, undefined>>
+  /** Stops the stream early and cancels the upstream request. */
+  return(value?: undefined): Promise<IteratorResult<ResponseStreamEvent, undefined>>
+  [Symbol.asyncIterator](): ResponseStreamEventIterator
+  /** Two readers over the same events; the upstream is cancelled once both stopped. */
+  tee(): [ResponseStreamEventIterator, ResponseStreamEventIterator]
+}
+
 // ---------------------------------------------------------------------------------------
 // The gateway
 // ---------------------------------------------------------------------------------------
@@ -569,6 +866,12 @@ export interface ProviderConfig {
   api_version?: string
   headers?: { [name: string]: string }
   timeouts?: TimeoutsConfig
+  /**
+   * How Responses API calls reach this provider: `native` (its own `/responses`; `openai`
+   * and `azure_openai` only) or `translate` (through chat completions). Default: native on
+   * api.openai.com and Azure OpenAI hosts, translate elsewhere.
+   */
+  responses?: 'native' | 'translate'
 }
 
 /** A model name applications use, mapped to a provider's model. */
@@ -790,6 +1093,16 @@ export declare class Chat {
   readonly completions: Completions
 }
 
+/** `gw.responses`: the OpenAI Responses API over every provider. */
+export declare class Responses {
+  private constructor()
+  /** A Response, with `output_text` set. */
+  create(body: ResponseCreateParamsNonStreaming, options?: RequestOptions): Promise<Response>
+  /** A streamed Response; resolves once the provider answered. */
+  create(body: ResponseCreateParamsStreaming, options?: RequestOptions): Promise<ResponseStream>
+  create(body: ResponseCreateParams, options?: RequestOptions): Promise<Response | ResponseStream>
+}
+
 /** `gw.embeddings`. */
 export declare class Embeddings {
   private constructor()
@@ -815,6 +1128,8 @@ export declare class Gateway {
   constructor(options?: GatewayOptions)
   readonly chat: Chat
   readonly embeddings: Embeddings
+  /** The Responses API: `gw.responses.create({ model, input, ... })`. */
+  readonly responses: Responses
   /** A gateway from a YAML or JSON config file. */
   static fromFile(path: string): Gateway
   /** A gateway from a config object or YAML/JSON config text. */

@@ -1,6 +1,7 @@
 'use strict'
 // switchpoint for Node: the `openai` package's surface (`gw.chat.completions.create`,
-// `gw.embeddings.create`, streams as async iterables, typed errors) over an in-process
+// `gw.responses.create`, `gw.embeddings.create`, streams as async iterables, typed errors)
+// over an in-process
 // gateway. This file only converts values and maps errors; the native addon (native.js,
 // built by napi-rs) runs every call on the core's runtime, off the event loop.
 
@@ -122,6 +123,11 @@ const CONTEXT_FIELDS = [
   ['metadata', 'metadata'],
 ]
 
+const NO_FIELDS = new Set()
+
+/** Context fields a Responses request also sends to the provider. */
+const RESPONSES_SHARED = new Set(['metadata'])
+
 /** The `cache` option's fields -> the core's `RequestContext.cache` field names. */
 const CACHE_FIELDS = new Map([
   ['noRead', 'no_read'],
@@ -158,9 +164,11 @@ function encodeCache(cache) {
 
 /**
  * Splits a create() body into the request JSON and the context JSON (or null). `user` is
- * both: it reaches the provider (as with the `openai` package) and identifies the caller.
+ * both: it reaches the provider (as with the `openai` package) and identifies the caller;
+ * so are the fields named in `shared` (the Responses API's `metadata`, which the provider
+ * receives and the Response echoes).
  */
-function encode(body, options) {
+function encode(body, options, shared = NO_FIELDS) {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
     throw new BadRequestError('invalid request: the body must be an object', { param: '' })
   }
@@ -168,8 +176,10 @@ function encode(body, options) {
   let context = null
   for (const [field, ctxField] of CONTEXT_FIELDS) {
     if (body[field] !== undefined) {
-      if (request === body) request = { ...body }
-      delete request[field]
+      if (!shared.has(field)) {
+        if (request === body) request = { ...body }
+        delete request[field]
+      }
       context ??= {}
       context[ctxField] = body[field]
     }
@@ -222,9 +232,9 @@ function decode(outcome) {
  * native call answers at once when it needed no I/O (a cache hit, a refused request), else
  * with a promise.
  */
-function callJson(method, body, options) {
+function callJson(method, body, options, shared) {
   try {
-    const [request, context] = encode(body, options)
+    const [request, context] = encode(body, options, shared)
     const signal = options?.signal
     const { promise, detach } = start(signal, (token) => method(request, context, token))
     if (!(promise instanceof Promise)) {
@@ -388,11 +398,23 @@ class ChatCompletionStream {
   }
 }
 
-function callStream(gateway, body, options) {
+/**
+ * A streamed Response (`gw.responses.create({ ..., stream: true })`): an async iterable of
+ * Responses events (`response.created`, `response.output_text.delta`, ...,
+ * `response.completed`), each with its `type` and `sequence_number`. Leaving early or
+ * aborting cancels the upstream request, as with chat streams.
+ */
+class ResponseStream extends ChatCompletionStream {}
+
+/**
+ * Opens a stream with the native `open(request, context, token)` and wraps it in `Stream`
+ * (`ChatCompletionStream` or `ResponseStream`).
+ */
+function callStream(open, Stream, body, options, shared) {
   try {
-    const [request, context] = encode(body, options)
+    const [request, context] = encode(body, options, shared)
     const signal = options?.signal
-    const { promise, detach } = start(signal, (token) => gateway.chatStream(request, context, token))
+    const { promise, detach } = start(signal, (token) => open(request, context, token))
     return promise.then(
       (outcome) => {
         if (outcome instanceof native.NativeStream) {
@@ -401,7 +423,7 @@ function callStream(gateway, body, options) {
             detach()
             throw abortError()
           }
-          return new ChatCompletionStream(outcome, signal, detach)
+          return new Stream(outcome, signal, detach)
         }
         detach()
         throw toError(outcome)
@@ -434,7 +456,9 @@ class Completions {
    * `ChatCompletionStream` once the provider answered.
    */
   create(body, options) {
-    if (body != null && body.stream === true) return callStream(this.#native, body, options)
+    if (body != null && body.stream === true) {
+      return callStream((r, c, t) => this.#native.chatStream(r, c, t), ChatCompletionStream, body, options)
+    }
     return callJson((r, c, t) => this.#native.chat(r, c, t), body, options)
   }
 }
@@ -444,6 +468,51 @@ class Chat {
   /** @internal */
   constructor(nativeGateway) {
     this.completions = new Completions(nativeGateway)
+  }
+}
+
+/**
+ * The text of every `output_text` part of every `message` item, joined: the `output_text`
+ * the `openai` package adds to a Response.
+ */
+function outputText(response) {
+  const texts = []
+  for (const item of response.output ?? []) {
+    if (item.type !== 'message') continue
+    for (const part of item.content ?? []) {
+      if (part.type === 'output_text') texts.push(part.text ?? '')
+    }
+  }
+  return texts.join('')
+}
+
+/**
+ * `gw.responses`: the OpenAI Responses API over every provider (passed through to
+ * providers that have it, translated to chat completions for the others).
+ */
+class Responses {
+  #native
+
+  /** @internal */
+  constructor(nativeGateway) {
+    this.#native = nativeGateway
+  }
+
+  /**
+   * Creates a Response (with `output_text` set, as in the `openai` package). With
+   * `stream: true` the promise resolves to a `ResponseStream` of events once the provider
+   * answered.
+   */
+  create(body, options) {
+    if (body != null && body.stream === true) {
+      const open = (r, c, t) => this.#native.responsesStream(r, c, t)
+      return callStream(open, ResponseStream, body, options, RESPONSES_SHARED)
+    }
+    const call = (r, c, t) => this.#native.responses(r, c, t)
+    return callJson(call, body, options, RESPONSES_SHARED).then((response) => {
+      response.output_text = outputText(response)
+      return response
+    })
   }
 }
 
@@ -496,7 +565,8 @@ function nativeGateway(options) {
 
 /**
  * An LLM gateway inside this process, used like the `openai` client:
- * `gw.chat.completions.create({...})`, `gw.embeddings.create({...})`.
+ * `gw.chat.completions.create({...})`, `gw.responses.create({...})`,
+ * `gw.embeddings.create({...})`.
  */
 class Gateway {
   #native
@@ -514,6 +584,8 @@ class Gateway {
     this.chat = new Chat(inner)
     /** Embeddings. */
     this.embeddings = new Embeddings(inner)
+    /** The Responses API. */
+    this.responses = new Responses(inner)
   }
 
   /** A gateway from a YAML or JSON config file. */
@@ -702,8 +774,10 @@ Object.assign(Gateway, errorClasses, { SwitchpointError, APIError: SwitchpointEr
 module.exports = {
   Gateway,
   ChatCompletionStream,
+  ResponseStream,
   Chat,
   Completions,
+  Responses,
   Embeddings,
   SwitchpointError,
   APIError: SwitchpointError,

@@ -45,6 +45,16 @@ export declare class Gateway {
   /** A streamed chat completion; resolves to a [`NativeStream`] once the provider answered. */
   chatStream(request: string, context?: string | undefined | null, cancel?: CancelToken | undefined | null): Promise<NativeStream | NativeError>
   /**
+   * One Responses API call: the Response's JSON text (or the error) at once when the
+   * call needed no I/O, else a promise of it.
+   */
+  responses(request: string, context?: string | undefined | null, cancel?: CancelToken | undefined | null): string | NativeError | Promise<string | NativeError>
+  /**
+   * A streamed Responses API call; resolves to a [`NativeStream`] of events once the
+   * provider answered.
+   */
+  responsesStream(request: string, context?: string | undefined | null, cancel?: CancelToken | undefined | null): Promise<NativeStream | NativeError>
+  /**
    * Embeddings: the response's JSON text (or the error) at once when the call needed no
    * I/O, else a promise of it.
    */
@@ -71,12 +81,12 @@ export declare class Gateway {
 }
 
 /**
- * The native half of `ChatCompletionStream`: `next()` resolves to the next chunk's JSON
- * text, or null once the stream ended.
+ * The native half of `ChatCompletionStream` and `ResponseStream`: `next()` resolves to the
+ * next chunk's (or event's) JSON text, or null once the stream ended.
  */
 export declare class NativeStream {
   /**
-   * The next chunk as JSON text, null at the end; rejects (resolves to an error) when the
+   * The next chunk (or event) as JSON text, null at the end; rejects (resolves to an error) when the
    * stream fails, after which it is over.
    */
   next(): Promise<string | null | NativeError>

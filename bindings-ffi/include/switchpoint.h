@@ -137,7 +137,8 @@ typedef enum {
 typedef struct sp_gateway sp_gateway;
 
 /**
- * A stream being read chunk by chunk. Opaque: from `sp_stream_open`, freed with
+ * A stream being read chunk by chunk (or event by event). Opaque: from `sp_stream_open` or
+ * `sp_responses_stream_open`, freed with
  * `sp_stream_close`. Use it from one thread at a time (calls on it are serialized).
  */
 typedef struct sp_stream sp_stream;
@@ -204,8 +205,9 @@ typedef void (*sp_done_cb)(void *user_data,
 
 /**
  * Called once per chunk of a stream with the chunk as JSON (an OpenAI
- * `chat.completion.chunk`). Return 0 to continue; any other value stops the stream, which
- * closes the upstream request.
+ * `chat.completion.chunk`; for `sp_responses_stream`, a Responses stream event whose `type`
+ * names it). Return 0 to continue; any other value stops the stream, which closes the
+ * upstream request.
  *
  * Ownership: `chunk_json` is borrowed and valid only during the call; copy what you keep.
  */
@@ -279,6 +281,19 @@ sp_status sp_embed_async(const sp_gateway *gw,
                          const char *context_json,
                          sp_done_cb on_done,
                          void *user_data);
+
+/**
+ * Starts a Responses API call and returns at once; the contract is `sp_chat_async`'s, with
+ * the Response `sp_responses` returns.
+ *
+ * # Safety
+ * `gw` is a live gateway; strings are NUL-terminated; `on_done` is a valid function.
+ */
+sp_status sp_responses_async(const sp_gateway *gw,
+                             const char *request_json,
+                             const char *context_json,
+                             sp_done_cb on_done,
+                             void *user_data);
 
 /**
  * The error of the last failed call made on this thread, or NULL when the last call
@@ -377,6 +392,31 @@ sp_status sp_chat(const sp_gateway *gw,
                   char **out_response_json);
 
 /**
+ * One OpenAI Responses API call, blocking the calling thread until the answer arrives.
+ *
+ * `request_json` is a Responses request (`model`, `input` as a string or items,
+ * `instructions`, `tools`, `tool_choice`, `text`, `max_output_tokens`, ...; `stream` is
+ * ignored, see `sp_responses_stream`). Providers with a native Responses API (OpenAI,
+ * Azure OpenAI; config `responses: native | translate`) get it whole, the others its chat
+ * translation; fields chat cannot express are `SP_BAD_REQUEST` on those, naming the field.
+ * `context_json` as for `sp_chat`.
+ *
+ * Ownership: inputs are borrowed. On `SP_OK`, `*out_response_json` receives the Response
+ * (`"object": "response"`, `output` items, `usage`, plus the gateway's facts under
+ * "switchpoint"), freed with `sp_string_free`; on failure it is NULL and `sp_last_error()`
+ * has the detail.
+ *
+ * Blocking: not allowed inside a callback (returns `SP_INVALID_ARGUMENT` there).
+ *
+ * # Safety
+ * `gw` is a live gateway; strings are NUL-terminated; `out_response_json` is writable.
+ */
+sp_status sp_responses(const sp_gateway *gw,
+                       const char *request_json,
+                       const char *context_json,
+                       char **out_response_json);
+
+/**
  * Embeddings for one or more inputs, blocking the calling thread.
  *
  * `request_json` is an OpenAI embeddings request; `context_json` as for `sp_chat`.
@@ -451,6 +491,26 @@ sp_status sp_chat_stream(const sp_gateway *gw,
                          char **out_facts_json);
 
 /**
+ * Streams a Responses API call, calling `on_event` for every event (`response.created`,
+ * `response.output_text.delta`, ..., `response.completed`, each with its `type` and
+ * `sequence_number`); returns when the stream has ended, failed or been stopped.
+ *
+ * `request_json` is a Responses request (`model`, `input`, `instructions`, `tools`, ...;
+ * `stream` is ignored). Everything else is `sp_chat_stream`'s contract: the same callback
+ * rules, statuses (a failure after the start delivers `response.failed` first and then
+ * returns the error) and facts.
+ *
+ * # Safety
+ * `gw` is a live gateway; strings are NUL-terminated; `out_facts_json` is NULL or writable.
+ */
+sp_status sp_responses_stream(const sp_gateway *gw,
+                              const char *request_json,
+                              const char *context_json,
+                              sp_chunk_cb on_event,
+                              void *user_data,
+                              char **out_facts_json);
+
+/**
  * Opens a streamed chat completion for pull-style reading. Errors before the first chunk
  * (bad request, 401, 429, ...) are reported here.
  *
@@ -468,9 +528,23 @@ sp_status sp_stream_open(const sp_gateway *gw,
                          sp_stream **out_stream);
 
 /**
- * Waits for the next chunk.
+ * Opens a streamed Responses API call for pull-style reading: `sp_stream_next` then gives
+ * one event's JSON per call (`response.created` first, `response.completed` or
+ * `response.incomplete` last; a failure after the start gives `response.failed` and then
+ * the error). Otherwise `sp_stream_open`'s contract.
  *
- * On `SP_OK`, `*out_chunk_json` receives the next chunk as JSON (free it with
+ * # Safety
+ * `gw` is a live gateway; strings are NUL-terminated; `out_stream` is writable.
+ */
+sp_status sp_responses_stream_open(const sp_gateway *gw,
+                                   const char *request_json,
+                                   const char *context_json,
+                                   sp_stream **out_stream);
+
+/**
+ * Waits for the next chunk (or Responses event).
+ *
+ * On `SP_OK`, `*out_chunk_json` receives the next chunk (event) as JSON (free it with
  * `sp_string_free`), or NULL when the stream has ended. On an error (a cut connection, a
  * malformed event) `*out_chunk_json` is NULL, `sp_last_error()` has the detail, and the
  * stream is over: later calls return `SP_OK` with NULL.
@@ -497,7 +571,8 @@ sp_status sp_stream_facts(const sp_stream *stream, char **out_facts_json);
  * Closes a stream and frees it. Closing before the end cancels the upstream request (the
  * provider sees the connection close). NULL is ignored. May be called inside a callback.
  *
- * Ownership: takes back a stream from `sp_stream_open`; do not use it afterwards.
+ * Ownership: takes back a stream from `sp_stream_open` or `sp_responses_stream_open`; do not
+ * use it afterwards.
  *
  * # Safety
  * `stream` is NULL or a stream from this library not yet closed.

@@ -9,6 +9,7 @@ use futures_util::FutureExt;
 use std::ffi::{c_char, c_void};
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
+use switchpoint_core::api::responses::ResponsesRequest;
 use switchpoint_core::api::{ChatRequest, EmbeddingRequest};
 use switchpoint_core::runtime::runtime;
 
@@ -136,6 +137,36 @@ pub unsafe extern "C" fn sp_embed_async(
         let ctx = parse_context(unsafe { opt_str(context_json, "context_json") }?)?;
         spawn(on_done, UserData(user_data), async move {
             let resp = gw.embed(&req, &ctx).await?;
+            to_json(&resp)
+        });
+        Ok(())
+    })
+}
+
+/// Starts a Responses API call and returns at once; the contract is `sp_chat_async`'s, with
+/// the Response `sp_responses` returns.
+///
+/// # Safety
+/// `gw` is a live gateway; strings are NUL-terminated; `on_done` is a valid function.
+#[no_mangle]
+pub unsafe extern "C" fn sp_responses_async(
+    gw: *const sp_gateway,
+    request_json: *const c_char,
+    context_json: *const c_char,
+    on_done: sp_done_cb,
+    user_data: *mut c_void,
+) -> sp_status {
+    call(|| {
+        let gw = arg_ref(gw, "gw")?.gw.clone();
+        let on_done =
+            on_done.ok_or_else(|| Failure::InvalidArgument("`on_done` is NULL".into()))?;
+        // SAFETY: per the function's contract.
+        let req: ResponsesRequest =
+            parse_request(unsafe { arg_str(request_json, "request_json") }?)?;
+        // SAFETY: per the function's contract.
+        let ctx = parse_context(unsafe { opt_str(context_json, "context_json") }?)?;
+        spawn(on_done, UserData(user_data), async move {
+            let resp = gw.responses(&req, &ctx).await?;
             to_json(&resp)
         });
         Ok(())

@@ -1,4 +1,5 @@
-//! The gateway handle and the blocking calls: `sp_gateway_*`, `sp_chat`, `sp_embed`.
+//! The gateway handle and the blocking calls: `sp_gateway_*`, `sp_chat`, `sp_responses`,
+//! `sp_embed`.
 
 use crate::boundary::{
     arg_ref, arg_str, block_on, call, call_void, give_string, opt_str, out_ptr, to_json,
@@ -7,6 +8,7 @@ use crate::c_error::Failure;
 use crate::c_status::sp_status;
 use crate::observer::HostObservers;
 use std::ffi::c_char;
+use switchpoint_core::api::responses::ResponsesRequest;
 use switchpoint_core::api::{from_json_str, ChatRequest, EmbeddingRequest};
 use switchpoint_core::runtime::runtime;
 use switchpoint_core::{Error, Gateway, RequestContext};
@@ -181,6 +183,46 @@ pub unsafe extern "C" fn sp_chat(
         // SAFETY: per the function's contract.
         let ctx = parse_context(unsafe { opt_str(context_json, "context_json") }?)?;
         let resp = block_on("sp_chat", gw.gw.chat(&req, &ctx))??;
+        *out = give_string(&to_json(&resp)?);
+        Ok(())
+    })
+}
+
+/// One OpenAI Responses API call, blocking the calling thread until the answer arrives.
+///
+/// `request_json` is a Responses request (`model`, `input` as a string or items,
+/// `instructions`, `tools`, `tool_choice`, `text`, `max_output_tokens`, ...; `stream` is
+/// ignored, see `sp_responses_stream`). Providers with a native Responses API (OpenAI,
+/// Azure OpenAI; config `responses: native | translate`) get it whole, the others its chat
+/// translation; fields chat cannot express are `SP_BAD_REQUEST` on those, naming the field.
+/// `context_json` as for `sp_chat`.
+///
+/// Ownership: inputs are borrowed. On `SP_OK`, `*out_response_json` receives the Response
+/// (`"object": "response"`, `output` items, `usage`, plus the gateway's facts under
+/// "switchpoint"), freed with `sp_string_free`; on failure it is NULL and `sp_last_error()`
+/// has the detail.
+///
+/// Blocking: not allowed inside a callback (returns `SP_INVALID_ARGUMENT` there).
+///
+/// # Safety
+/// `gw` is a live gateway; strings are NUL-terminated; `out_response_json` is writable.
+#[no_mangle]
+pub unsafe extern "C" fn sp_responses(
+    gw: *const sp_gateway,
+    request_json: *const c_char,
+    context_json: *const c_char,
+    out_response_json: *mut *mut c_char,
+) -> sp_status {
+    call(|| {
+        // SAFETY: per the function's contract.
+        let out = unsafe { out_ptr(out_response_json, "out_response_json") }?;
+        let gw = arg_ref(gw, "gw")?;
+        let req: ResponsesRequest =
+            // SAFETY: per the function's contract.
+            parse_request(unsafe { arg_str(request_json, "request_json") }?)?;
+        // SAFETY: per the function's contract.
+        let ctx = parse_context(unsafe { opt_str(context_json, "context_json") }?)?;
+        let resp = block_on("sp_responses", gw.gw.responses(&req, &ctx))??;
         *out = give_string(&to_json(&resp)?);
         Ok(())
     })

@@ -14,10 +14,11 @@ use std::fmt;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
-use switchpoint_core::api::{from_json_str, ChatRequest, EmbeddingRequest};
+use switchpoint_core::api::responses::ResponsesRequest;
+use switchpoint_core::api::{from_json_str, ChatRequest, EmbeddingRequest, Facts};
 use switchpoint_core::runtime::runtime;
 use switchpoint_core::telemetry::GroupBy;
-use switchpoint_core::{Error, ErrorKind, RequestContext};
+use switchpoint_core::{ChatStream, Error, ErrorKind, RequestContext, ResponseStream};
 use tokio::sync::watch;
 
 macro_rules! error_enum {
@@ -287,6 +288,20 @@ impl Gateway {
         on_runtime(async move { json(&gw.chat(&req, &ctx).await?) }).await
     }
 
+    /// One OpenAI Responses API call: Responses request JSON (and optional context JSON) in,
+    /// Response JSON out (plus the gateway's facts under "switchpoint"). Providers with a
+    /// native Responses API get it whole, the others its chat translation.
+    pub async fn responses(
+        &self,
+        request_json: String,
+        context_json: Option<String>,
+    ) -> Result<String, SwitchpointError> {
+        let req: ResponsesRequest = from_json_str(&request_json)?;
+        let ctx = context(context_json)?;
+        let gw = self.gw.clone();
+        on_runtime(async move { json(&gw.responses(&req, &ctx).await?) }).await
+    }
+
     /// Embeddings: request JSON in, response JSON out.
     pub async fn embed(
         &self,
@@ -366,31 +381,81 @@ impl Gateway {
     ) -> Result<Arc<StreamHandle>, SwitchpointError> {
         let req: ChatRequest = from_json_str(&request_json)?;
         let ctx = context(context_json)?;
-        let (tx, rx) = watch::channel(false);
         let gw = self.gw.clone();
-        runtime().spawn(async move {
-            let outcome = AssertUnwindSafe(pump(gw, req, ctx, listener.as_ref(), rx.clone()))
-                .catch_unwind()
-                .await;
-            match outcome {
-                Ok(Ok(facts)) => listener.on_done(facts),
-                Ok(Err(e)) => listener.on_error(e),
-                Err(payload) => listener.on_error(internal(panic_message(payload.as_ref()))),
-            }
-            // Release the foreign listener first, then report the stream finished: a caller
-            // that waits for `is_finished()` knows the library holds nothing of its own.
-            drop(listener);
-            drop(rx);
-        });
-        Ok(Arc::new(StreamHandle { cancel: tx }))
+        Ok(start_stream(
+            async move { gw.chat_stream(&req, &ctx).await },
+            listener,
+        ))
+    }
+
+    /// Starts a streamed Responses API call and returns at once. Each event (JSON with its
+    /// `type`: `response.created`, `response.output_text.delta`, ..., `response.completed`)
+    /// goes to `listener.on_chunk`; then exactly one of `on_done` or `on_error` (a failure
+    /// after the start delivers `response.failed` first). A bad request or context is
+    /// raised here instead, and the listener is never called.
+    pub fn responses_stream(
+        &self,
+        request_json: String,
+        context_json: Option<String>,
+        listener: Arc<dyn ChunkListener>,
+    ) -> Result<Arc<StreamHandle>, SwitchpointError> {
+        let req: ResponsesRequest = from_json_str(&request_json)?;
+        let ctx = context(context_json)?;
+        let gw = self.gw.clone();
+        Ok(start_stream(
+            async move { gw.responses_stream(&req, &ctx).await },
+            listener,
+        ))
     }
 }
 
-/// Moves chunks from the core's stream to the listener until the end, an error or a cancel.
-async fn pump(
-    gw: switchpoint_core::Gateway,
-    req: ChatRequest,
-    ctx: RequestContext,
+/// A core stream the listener can be fed from: its items serialize to the wire JSON.
+trait Streamed: futures_util::Stream<Item = Result<Self::Json, Error>> + Unpin + Send {
+    type Json: serde::Serialize;
+    fn facts(&self) -> &Facts;
+}
+
+impl Streamed for ChatStream {
+    type Json = switchpoint_core::api::ChatChunk;
+    fn facts(&self) -> &Facts {
+        ChatStream::facts(self)
+    }
+}
+
+impl Streamed for ResponseStream {
+    type Json = switchpoint_core::api::responses::ResponseStreamEvent;
+    fn facts(&self) -> &Facts {
+        ResponseStream::facts(self)
+    }
+}
+
+/// Runs the stream `open` opens on the runtime, feeding `listener`; returns the handle that
+/// cancels it.
+fn start_stream<S: Streamed + 'static>(
+    open: impl std::future::Future<Output = Result<S, Error>> + Send + 'static,
+    listener: Arc<dyn ChunkListener>,
+) -> Arc<StreamHandle> {
+    let (tx, rx) = watch::channel(false);
+    runtime().spawn(async move {
+        let outcome = AssertUnwindSafe(pump(open, listener.as_ref(), rx.clone()))
+            .catch_unwind()
+            .await;
+        match outcome {
+            Ok(Ok(facts)) => listener.on_done(facts),
+            Ok(Err(e)) => listener.on_error(e),
+            Err(payload) => listener.on_error(internal(panic_message(payload.as_ref()))),
+        }
+        // Release the foreign listener first, then report the stream finished: a caller
+        // that waits for `is_finished()` knows the library holds nothing of its own.
+        drop(listener);
+        drop(rx);
+    });
+    Arc::new(StreamHandle { cancel: tx })
+}
+
+/// Moves items from the core's stream to the listener until the end, an error or a cancel.
+async fn pump<S: Streamed>(
+    open: impl std::future::Future<Output = Result<S, Error>>,
     listener: &dyn ChunkListener,
     mut cancel: watch::Receiver<bool>,
 ) -> Result<String, SwitchpointError> {
@@ -398,7 +463,7 @@ async fn pump(
         Error::new(ErrorKind::Cancelled, "the stream was cancelled").into()
     };
     let mut stream = tokio::select! {
-        s = gw.chat_stream(&req, &ctx) => s?,
+        s = open => s?,
         _ = cancel_requested(&mut cancel) => return Err(cancelled()),
     };
     loop {

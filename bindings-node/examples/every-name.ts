@@ -26,6 +26,8 @@ import {
   PolicyDeniedError,
   RateLimitError,
   RateLimitExceededError,
+  Responses,
+  ResponseStream,
   SwitchpointError,
 } from 'switchpoint'
 import type {
@@ -97,6 +99,7 @@ const zeroConfig: Gateway = Gateway.fromEnv()
 const chat: Chat = gw.chat
 const completions: Completions = chat.completions
 const embeddings: Embeddings = gw.embeddings
+const responses: Responses = gw.responses
 
 const schema: FunctionParameters = { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] }
 const fn: FunctionDefinition = { name: 'get_weather', description: 'Weather for a city', parameters: schema, strict: true }
@@ -177,6 +180,11 @@ async function main(): Promise<void> {
   const result = await completions.create(either)
   if (result instanceof ChatCompletionStream) await result.return()
   else console.log(result.id)
+
+  // The Responses API in full: examples/responses.ts.
+  const answer = await responses.create({ model: 'gpt', input: 'hi', stream: Math.random() > 0.5 })
+  if (answer instanceof ResponseStream) await answer.return()
+  else console.log(answer.output_text)
 
   const params: EmbeddingCreateParams = { model: 'embed', input: ['a', 'b'], dimensions: 4 }
   const vectors: CreateEmbeddingResponse = await embeddings.create(params)

@@ -1,10 +1,12 @@
-//! The gateway class: built from config, answering chat, stream and embeddings calls.
+//! The gateway class: built from config, answering chat, stream, Responses and embeddings
+//! calls.
 
 use crate::cancel::CancelToken;
-use crate::stream::NativeStream;
+use crate::stream::{NativeStream, Source};
 use crate::task::{guard_sync, now_or_spawn, spawn_promise, throw, NowOrLater};
 use napi::bindgen_prelude::{Env, Object, Result};
 use napi_derive::napi;
+use switchpoint_core::api::responses::ResponsesRequest;
 use switchpoint_core::api::{from_json_str, ChatRequest, EmbeddingRequest};
 use switchpoint_core::{Error, RequestContext};
 
@@ -103,7 +105,49 @@ impl Gateway {
                 let req: ChatRequest = from_json_str(&request)?;
                 let ctx = parse_context(context.as_deref())?;
                 let stream = gw.chat_stream(&req, &ctx).await?;
-                Ok(NativeStream::new(stream))
+                Ok(NativeStream::new(Source::Chat(stream)))
+            })
+        })
+    }
+
+    /// One Responses API call: the Response's JSON text (or the error) at once when the
+    /// call needed no I/O, else a promise of it.
+    #[napi(ts_return_type = "string | NativeError | Promise<string | NativeError>")]
+    pub fn responses<'env>(
+        &self,
+        env: &'env Env,
+        request: String,
+        context: Option<String>,
+        cancel: Option<&CancelToken>,
+    ) -> Result<NowOrLater<'env, String>> {
+        guard_sync(env, || {
+            let gw = self.inner.clone();
+            now_or_spawn(env, cancel.map(CancelToken::token), async move {
+                let req: ResponsesRequest = from_json_str(&request)?;
+                let ctx = parse_context(context.as_deref())?;
+                let resp = gw.responses(&req, &ctx).await?;
+                to_json(&resp)
+            })
+        })
+    }
+
+    /// A streamed Responses API call; resolves to a [`NativeStream`] of events once the
+    /// provider answered.
+    #[napi(ts_return_type = "Promise<NativeStream | NativeError>")]
+    pub fn responses_stream<'env>(
+        &self,
+        env: &'env Env,
+        request: String,
+        context: Option<String>,
+        cancel: Option<&CancelToken>,
+    ) -> Result<Object<'env>> {
+        guard_sync(env, || {
+            let gw = self.inner.clone();
+            spawn_promise(env, cancel.map(CancelToken::token), async move {
+                let req: ResponsesRequest = from_json_str(&request)?;
+                let ctx = parse_context(context.as_deref())?;
+                let stream = gw.responses_stream(&req, &ctx).await?;
+                Ok(NativeStream::new(Source::Responses(Box::new(stream))))
             })
         })
     }

@@ -1,4 +1,5 @@
-//! A streamed answer JS pulls chunk by chunk; closing or dropping it cancels the upstream.
+//! A streamed answer JS pulls item by item (chat chunks or Responses events); closing or
+//! dropping it cancels the upstream.
 
 use crate::gateway::to_json;
 use crate::task::{guard_sync, spawn_promise};
@@ -6,11 +7,40 @@ use futures_util::StreamExt;
 use napi::bindgen_prelude::{Env, Object, Result};
 use napi_derive::napi;
 use std::sync::{Arc, Mutex};
-use switchpoint_core::ChatStream;
+use switchpoint_core::api::Facts;
+use switchpoint_core::{ChatStream, Error, ResponseStream};
 use tokio_util::sync::CancellationToken;
 
-/// The native half of `ChatCompletionStream`: `next()` resolves to the next chunk's JSON
-/// text, or null once the stream ended.
+/// A core stream: chat chunks or Responses API events. The Responses stream is boxed (it is
+/// the larger one); the chat stream stays inline so opening one costs no extra allocation,
+/// hence the size difference the lint would flag.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+pub(crate) enum Source {
+    Chat(ChatStream),
+    Responses(Box<ResponseStream>),
+}
+
+impl Source {
+    /// The next item as its wire JSON; None at the end.
+    async fn next_json(&mut self) -> Option<std::result::Result<String, Error>> {
+        match self {
+            Source::Chat(s) => s.next().await.map(|r| r.and_then(|c| to_json(&c))),
+            Source::Responses(s) => s.next().await.map(|r| r.and_then(|e| to_json(&e))),
+        }
+    }
+
+    /// What the gateway did so far.
+    fn facts(&self) -> &Facts {
+        match self {
+            Source::Chat(s) => s.facts(),
+            Source::Responses(s) => s.facts(),
+        }
+    }
+}
+
+/// The native half of `ChatCompletionStream` and `ResponseStream`: `next()` resolves to the
+/// next chunk's (or event's) JSON text, or null once the stream ended.
 #[napi]
 #[derive(Debug)]
 pub struct NativeStream {
@@ -21,7 +51,7 @@ pub struct NativeStream {
 struct Shared {
     /// The core stream; `None` once it ended, failed or was closed (dropping it cancels the
     /// upstream request).
-    stream: tokio::sync::Mutex<Option<ChatStream>>,
+    stream: tokio::sync::Mutex<Option<Source>>,
     /// Fired by `close()`: a pending `next()` stops waiting at once.
     closed: CancellationToken,
     /// The gateway's facts as JSON, once the stream ended.
@@ -29,7 +59,7 @@ struct Shared {
 }
 
 impl NativeStream {
-    pub(crate) fn new(stream: ChatStream) -> Self {
+    pub(crate) fn new(stream: Source) -> Self {
         NativeStream {
             shared: Arc::new(Shared {
                 stream: tokio::sync::Mutex::new(Some(stream)),
@@ -42,7 +72,7 @@ impl NativeStream {
 
 #[napi]
 impl NativeStream {
-    /// The next chunk as JSON text, null at the end; rejects (resolves to an error) when the
+    /// The next chunk (or event) as JSON text, null at the end; rejects (resolves to an error) when the
     /// stream fails, after which it is over.
     #[napi(ts_return_type = "Promise<string | null | NativeError>")]
     pub fn next<'env>(&self, env: &'env Env) -> Result<Object<'env>> {
@@ -54,9 +84,9 @@ impl NativeStream {
                 let Some(stream) = slot.as_mut() else {
                     return Ok(None);
                 };
-                let item = stream.next().await;
+                let item = stream.next_json().await;
                 match item {
-                    Some(Ok(chunk)) => to_json(&chunk).map(Some),
+                    Some(Ok(json)) => Ok(Some(json)),
                     Some(Err(e)) => {
                         finish(&shared, &mut slot);
                         Err(e)
@@ -95,7 +125,7 @@ impl Drop for NativeStream {
 }
 
 /// Records the facts and drops the core stream after its last item.
-fn finish(shared: &Shared, slot: &mut Option<ChatStream>) {
+fn finish(shared: &Shared, slot: &mut Option<Source>) {
     if let Some(stream) = slot.take() {
         let facts = serde_json::to_string(stream.facts()).ok();
         match shared.facts.lock() {

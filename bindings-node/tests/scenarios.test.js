@@ -22,6 +22,33 @@ test.before(async () => {
 })
 test.after(() => mock.stop())
 
+/**
+ * A Responses step (tests/scenarios/README.md): the Response with `output_text` (for a
+ * stream: the final event's Response, its `output_text` the joined text deltas), the number
+ * of events and their types.
+ */
+async function runResponses(gw, body) {
+  if (body.stream !== true) {
+    return { response: await gw.responses.create(body), chunks: 0, events: [] }
+  }
+  const stream = await gw.responses.create(body)
+  const events = []
+  let text = ''
+  let final = null
+  try {
+    for await (const event of stream) {
+      events.push(event.type)
+      if (event.type === 'response.output_text.delta') text += event.delta
+      if (event.type === 'response.completed' || event.type === 'response.incomplete') final = event.response
+    }
+  } catch (e) {
+    if (!(e instanceof SwitchpointError)) throw e
+    return { error: e, chunks: events.length, events }
+  }
+  assert.ok(final !== null, `no final Response among ${events.join(', ')}`)
+  return { response: { ...final, output_text: text }, chunks: events.length, events }
+}
+
 /** Runs one step; resolves to {response} or {error} plus the number of chunks received. */
 async function runStep(gw, step) {
   const body = step.call === 'usage' ? {} : { ...step.request, ...contextFields(step.context) }
@@ -51,6 +78,8 @@ async function runStep(gw, step) {
         return { response: await gw.embeddings.create(body), chunks }
       case 'usage':
         return { response: gw.usage(usageOptions(step.request)), chunks }
+      case 'responses':
+        return await runResponses(gw, body)
       default:
         throw new Error(`unknown call ${step.call}`)
     }
@@ -88,6 +117,16 @@ for (const file of files) {
       }
       if (expect.chunks?.min !== undefined) {
         assert.ok(outcome.chunks >= expect.chunks.min, `${label}: expected at least ${expect.chunks.min} chunks, got ${outcome.chunks}`)
+      }
+      if (expect.events !== undefined) {
+        // The listed event types occur in this order (others may come between).
+        const types = outcome.events ?? []
+        let at = 0
+        for (const want of expect.events) {
+          while (at < types.length && types[at] !== want) at++
+          assert.ok(at < types.length, `${label}: expected event ${want} (in order) among ${types.join(', ')}`)
+          at++
+        }
       }
       if (expect.upstream !== undefined) {
         const log = await mock.log()

@@ -20,7 +20,7 @@ function runTsc(args) {
   })
 }
 
-test('tsc --strict --noEmit passes on examples/every-name.ts and examples/observability.ts', { timeout: 120_000 }, async () => {
+test('tsc --strict --noEmit passes on examples/every-name.ts, observability.ts and responses.ts', { timeout: 120_000 }, async () => {
   const result = await runTsc(['-p', 'tsconfig.json', '--strict', '--noEmit'])
   assert.equal(result.code, 0, result.out)
 })
@@ -35,6 +35,8 @@ test('tsc rejects misuse of the cache, usage and record types', { timeout: 120_0
     `gw.onRecord((r) => r.error_kind)`,
     `const n: number = gw.usage()[0]!.cost_usd`,
     `const b: boolean = gw.flushTelemetry()`,
+    `gw.responses.create({ model: 'm', input: 'x', max_output_token: 5 })`,
+    `gw.responses.create({ model: 'm', input: 'x' }).then((r) => r.output_txt)`,
   ]
   const file = path.join(root, 'examples', `.misuse-${process.pid}.ts`)
   const lines = [`import { Gateway } from 'switchpoint'`, `const gw = new Gateway()`, ...bad]
@@ -58,9 +60,12 @@ test('tsc rejects misuse of the cache, usage and record types', { timeout: 120_0
 test('index.d.ts declares every runtime export, and the example imports every one', () => {
   const dts = fs.readFileSync(path.join(root, 'index.d.ts'), 'utf8')
   const example = fs.readFileSync(path.join(root, 'examples', 'every-name.ts'), 'utf8')
-  const examples = example + fs.readFileSync(path.join(root, 'examples', 'observability.ts'), 'utf8')
+  const examples = ['observability.ts', 'responses.ts'].reduce(
+    (text, name) => text + fs.readFileSync(path.join(root, 'examples', name), 'utf8'),
+    example,
+  )
   const runtime = Object.keys(require('..')).filter((name) => !name.startsWith('__'))
-  assert.equal(runtime.length, 24)
+  assert.equal(runtime.length, 26)
   for (const name of runtime) {
     const declared =
       new RegExp(`export declare class ${name}\\b`).test(dts) || new RegExp(`export \\{ \\w+ as ${name} \\}`).test(dts)

@@ -26,6 +26,7 @@ from switchpoint import (
     AsyncCompletions,
     AsyncEmbeddings,
     AsyncGateway,
+    AsyncResponses,
     AsyncStream,
     AttemptFact,
     AuthenticationError,
@@ -72,6 +73,19 @@ from switchpoint import (
     RecordSubscription,
     RecordTokens,
     RequestRecord,
+    Response,
+    ResponseError,
+    ResponseFunctionToolCall,
+    ResponseIncompleteDetails,
+    ResponseInputTokensDetails,
+    ResponseOutputItem,
+    ResponseOutputMessage,
+    ResponseOutputRefusal,
+    ResponseOutputText,
+    ResponseOutputTokensDetails,
+    Responses,
+    ResponseStreamEvent,
+    ResponseUsage,
     Stream,
     SwitchpointError,
     SwitchpointFacts,
@@ -114,10 +128,12 @@ def config(mock: str) -> Dict[str, object]:
         "cache": {"enabled": True},
         "providers": {
             "oai": {"kind": "openai", "base_url": f"{mock}/v1", "api_key": "sk-typed"},
+            "oai_native": {"kind": "openai", "base_url": f"{mock}/v1", "api_key": "sk-typed", "responses": "native"},
             "claude": {"kind": "anthropic", "base_url": mock, "api_key": "sk-ant-typed"},
         },
         "models": {
             "gpt": {"provider": "oai", "model": "gpt-4o-mini"},
+            "gpt-native": {"provider": "oai_native", "model": "gpt-4o-mini"},
             "sonnet": {"provider": "claude", "model": "claude-sonnet-4-5"},
             "embed": {"provider": "oai", "model": "text-embedding-3-small"},
         },
@@ -240,6 +256,59 @@ def blocking(mock: str) -> None:
     telemetry(gw)
 
 
+RESPONSES_TOOL: Dict[str, object] = {
+    "type": "function",
+    "name": "get_weather",
+    "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+}
+
+
+def describe_item(item: ResponseOutputMessage | ResponseFunctionToolCall | ResponseOutputItem) -> str:
+    if isinstance(item, ResponseOutputMessage):
+        parts: List[str] = []
+        for part in item.content:
+            if isinstance(part, ResponseOutputRefusal):
+                parts.append(f"refusal {part.refusal}")
+            else:
+                text_part: ResponseOutputText = part
+                parts.append(text_part.text)
+        return f"message {item.status} {' '.join(parts)}"
+    if isinstance(item, ResponseFunctionToolCall):
+        return f"function_call {item.name} {item.arguments}"
+    return f"item {item.type}"
+
+
+def describe_response(r: Response) -> str:
+    usage: Optional[ResponseUsage] = r.usage
+    if usage is not None:
+        cached: ResponseInputTokensDetails = usage.input_tokens_details
+        reasoning: ResponseOutputTokensDetails = usage.output_tokens_details
+        tokens = f"{usage.input_tokens}+{usage.output_tokens} (cached {cached.cached_tokens}, reasoning {reasoning.reasoning_tokens})"
+    else:
+        tokens = "no usage"
+    incomplete: Optional[ResponseIncompleteDetails] = r.incomplete_details
+    error: Optional[ResponseError] = r.error
+    why = incomplete.reason if incomplete is not None else (error.code if error is not None else "-")
+    return f"{r.status} {why} {tokens} {r.output_text!r}"
+
+
+def responses_api(mock: str) -> None:
+    gw = Gateway(config=config(mock))
+    responses: Responses = gw.responses
+    for model in ("sonnet", "gpt-native"):
+        r: Response = responses.create(model=model, input="typed responses", instructions="Be brief.")
+        print(model, describe_response(r), [describe_item(i) for i in r.output])
+    called = responses.create(model="sonnet", input="get_weather Oslo", tools=[RESPONSES_TOOL])
+    print([describe_item(i) for i in called.output])
+    events: Stream[ResponseStreamEvent] = responses.create(model="gpt-native", input="e f", stream=True)
+    with events:
+        for event in events:
+            if event.type == "response.output_text.delta":
+                print("delta", event.delta)
+            elif event.response is not None and event.type == "response.completed":
+                print("completed", describe_response(event.response))
+
+
 async def asynchronous(mock: str) -> None:
     async with AsyncGateway(config=config(mock)) as gw:
         chat: AsyncChat = gw.chat
@@ -252,6 +321,12 @@ async def asynchronous(mock: str) -> None:
         async with stream:
             async for chunk in stream:
                 print(chunk.choices[0].delta.content if chunk.choices else None)
+        responses: AsyncResponses = gw.responses
+        answer: Response = await responses.create(model="sonnet", input="async responses")
+        events: AsyncStream[ResponseStreamEvent] = await responses.create(model="gpt-native", input="g", stream=True)
+        async with events:
+            kinds = [event.type async for event in events]
+        print(answer.output_text, kinds[0], kinds[-1])
         embeddings: AsyncEmbeddings = gw.embeddings
         with gw.on_record(lambda record: None):
             flushed: bool = await gw.flush_telemetry()
@@ -264,4 +339,5 @@ async def asynchronous(mock: str) -> None:
 if __name__ == "__main__":
     url = os.environ["MOCK_URL"]
     blocking(url)
+    responses_api(url)
     asyncio.run(asynchronous(url))

@@ -120,6 +120,7 @@ fn to_python(py: Python<'_>, outcome: Outcome) -> PyResult<(u8, Bound<'_, PyAny>
         Ok(Value::Json(s)) => (TAG_JSON, s.into_pyobject(py)?.into_any()),
         Ok(Value::Chat(r)) => (TAG_JSON, crate::tree::to_py(py, &*r)?),
         Ok(Value::Embeddings(r)) => (TAG_JSON, crate::tree::to_py(py, &*r)?),
+        Ok(Value::Responses(r)) => (TAG_JSON, crate::tree::to_py(py, &*r)?),
         Ok(Value::Stream(s)) => (
             TAG_STREAM,
             Bound::new(py, NativeStream::new(*s))?.into_any(),

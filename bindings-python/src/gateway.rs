@@ -5,7 +5,7 @@ use crate::completer::Completer;
 use crate::errors;
 use crate::observer::{on_worker_thread, PyObserver};
 use crate::outcome::{guarded, to_json, Value};
-use crate::stream::NativeStream;
+use crate::stream::{NativeStream, Source};
 use crate::tree::to_py;
 use crate::wait;
 use pyo3::prelude::*;
@@ -15,6 +15,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::task::Poll;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use switchpoint_core::api::responses::{ResponseObject, ResponsesRequest};
 use switchpoint_core::api::{
     from_json_str, ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse,
 };
@@ -153,13 +154,21 @@ async fn chat(gw: Gateway, request: String, context: String) -> Result<ChatRespo
     gw.chat(&req, &ctx).await
 }
 
-async fn chat_stream(
-    gw: Gateway,
-    request: String,
-    context: String,
-) -> Result<switchpoint_core::ChatStream, Error> {
+async fn chat_stream(gw: Gateway, request: String, context: String) -> Result<Source, Error> {
     let (req, ctx) = parse::<ChatRequest>(&request, &context)?;
-    gw.chat_stream(&req, &ctx).await
+    gw.chat_stream(&req, &ctx).await.map(Source::Chat)
+}
+
+async fn responses(gw: Gateway, request: String, context: String) -> Result<ResponseObject, Error> {
+    let (req, ctx) = parse::<ResponsesRequest>(&request, &context)?;
+    gw.responses(&req, &ctx).await
+}
+
+async fn responses_stream(gw: Gateway, request: String, context: String) -> Result<Source, Error> {
+    let (req, ctx) = parse::<ResponsesRequest>(&request, &context)?;
+    gw.responses_stream(&req, &ctx)
+        .await
+        .map(|s| Source::Responses(Box::new(s)))
 }
 
 async fn embed(gw: Gateway, request: String, context: String) -> Result<EmbeddingResponse, Error> {
@@ -372,6 +381,30 @@ impl NativeGateway {
             .map(NativeStream::new)
     }
 
+    /// One Responses API call, blocking: request and context JSON in, the Response as a dict.
+    fn responses<'py>(
+        &self,
+        py: Python<'py>,
+        request: String,
+        context: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let gw = self.gateway(py)?;
+        let resp = self.block(py, responses(gw, request, context))?;
+        to_py(py, &resp)
+    }
+
+    /// A streamed Responses API call, blocking until the first bytes are in; yields events.
+    fn responses_stream(
+        &self,
+        py: Python<'_>,
+        request: String,
+        context: String,
+    ) -> PyResult<NativeStream> {
+        let gw = self.gateway(py)?;
+        self.block(py, responses_stream(gw, request, context))
+            .map(NativeStream::new)
+    }
+
     /// Embeddings, blocking: the response as a dict.
     fn embed<'py>(
         &self,
@@ -412,6 +445,38 @@ impl NativeGateway {
         let gw = self.gateway(py)?;
         completer.start(py, async move {
             chat_stream(gw, request, context)
+                .await
+                .map(|s| Value::Stream(Box::new(s)))
+        })
+    }
+
+    /// Starts a Responses API call for asyncio.
+    fn responses_async<'py>(
+        &self,
+        py: Python<'py>,
+        completer: &Completer,
+        request: String,
+        context: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let gw = self.gateway(py)?;
+        completer.start(py, async move {
+            responses(gw, request, context)
+                .await
+                .map(|r| Value::Responses(Box::new(r)))
+        })
+    }
+
+    /// Starts a streamed Responses API call for asyncio.
+    fn responses_stream_async<'py>(
+        &self,
+        py: Python<'py>,
+        completer: &Completer,
+        request: String,
+        context: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let gw = self.gateway(py)?;
+        completer.start(py, async move {
+            responses_stream(gw, request, context)
                 .await
                 .map(|s| Value::Stream(Box::new(s)))
         })

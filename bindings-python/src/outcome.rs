@@ -1,24 +1,28 @@
 //! What a finished piece of work hands back to Python, and the guard that keeps a panic from
 //! becoming a lost answer.
 
+use crate::stream::Source;
 use futures_util::FutureExt;
 use serde::Serialize;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
+use switchpoint_core::api::responses::ResponseObject;
 use switchpoint_core::api::{ChatResponse, EmbeddingResponse};
-use switchpoint_core::{ChatStream, Error, ErrorKind};
+use switchpoint_core::{Error, ErrorKind};
 
 /// A successful result, in the form Python receives it.
 #[derive(Debug)]
 pub(crate) enum Value {
-    /// A response or chunk as its OpenAI wire JSON.
+    /// A response, chunk or event as its OpenAI wire JSON.
     Json(String),
     /// A chat completion, handed to Python as the dicts and lists of its wire JSON.
     Chat(Box<ChatResponse>),
     /// An embeddings answer, likewise.
     Embeddings(Box<EmbeddingResponse>),
+    /// A Responses API answer, likewise.
+    Responses(Box<ResponseObject>),
     /// A stream that has started (its first bytes are in); boxed, it is large.
-    Stream(Box<ChatStream>),
+    Stream(Box<Source>),
     /// A stream has no more chunks.
     End,
 }

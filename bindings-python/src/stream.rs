@@ -1,4 +1,5 @@
-//! A streamed chat answer owned by Python: chunks one at a time, blocking or through asyncio.
+//! A streamed answer owned by Python (chat chunks or Responses events), one item at a time,
+//! blocking or through asyncio.
 //!
 //! The core stream lives behind an async mutex shared with the runtime, so it is only ever
 //! polled and dropped inside the runtime. Closing (or garbage collection) hands the drop to a
@@ -13,10 +14,38 @@ use pyo3::prelude::*;
 use std::sync::Arc;
 use switchpoint_core::api::Facts;
 use switchpoint_core::runtime::runtime;
-use switchpoint_core::{ChatStream, Error};
+use switchpoint_core::{ChatStream, Error, ResponseStream};
 use tokio::sync::Mutex;
 
-/// A chat stream in progress (`switchpoint._native.Stream`).
+/// A core stream: chat chunks or Responses API events. The Responses stream is boxed (it is
+/// the larger one); the chat stream stays inline so opening one costs no extra allocation,
+/// hence the size difference the lint would flag.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+pub(crate) enum Source {
+    Chat(ChatStream),
+    Responses(Box<ResponseStream>),
+}
+
+impl Source {
+    /// The next item as its wire JSON; None at the end.
+    async fn next_json(&mut self) -> Option<Result<String, Error>> {
+        match self {
+            Source::Chat(s) => s.next().await.map(|r| r.and_then(|c| to_json(&c))),
+            Source::Responses(s) => s.next().await.map(|r| r.and_then(|e| to_json(&e))),
+        }
+    }
+
+    /// What the gateway did so far.
+    fn facts(&self) -> &Facts {
+        match self {
+            Source::Chat(s) => s.facts(),
+            Source::Responses(s) => s.facts(),
+        }
+    }
+}
+
+/// A stream in progress (`switchpoint._native.Stream`).
 #[pyclass(frozen, name = "Stream", module = "switchpoint._native")]
 #[derive(Debug)]
 pub struct NativeStream {
@@ -27,25 +56,19 @@ pub struct NativeStream {
 
 #[derive(Debug)]
 struct State {
-    stream: Option<ChatStream>,
+    stream: Option<Source>,
     /// The gateway's facts, kept once the stream is finished and dropped.
     facts: Option<Facts>,
 }
 
 impl State {
-    /// The next chunk's JSON, or None at the end; ending (or failing) drops the stream.
+    /// The next item's JSON, or None at the end; ending (or failing) drops the stream.
     async fn next(&mut self) -> Result<Option<String>, Error> {
         let Some(stream) = self.stream.as_mut() else {
             return Ok(None);
         };
-        match stream.next().await {
-            Some(Ok(chunk)) => match to_json(&chunk) {
-                Ok(json) => Ok(Some(json)),
-                Err(e) => {
-                    self.finish();
-                    Err(e)
-                }
-            },
+        match stream.next_json().await {
+            Some(Ok(json)) => Ok(Some(json)),
             Some(Err(e)) => {
                 self.finish();
                 Err(e)
@@ -67,7 +90,7 @@ impl State {
 
 impl NativeStream {
     /// Wraps a started core stream.
-    pub(crate) fn new(stream: ChatStream) -> Self {
+    pub(crate) fn new(stream: Source) -> Self {
         NativeStream {
             state: Arc::new(Mutex::new(State {
                 stream: Some(stream),
@@ -96,7 +119,7 @@ impl NativeStream {
 
 #[pymethods]
 impl NativeStream {
-    /// The next chunk's JSON, or None when the stream has ended; waits with the GIL released.
+    /// The next item's JSON, or None when the stream has ended; waits with the GIL released.
     fn next(&self, py: Python<'_>) -> PyResult<Option<String>> {
         wait::ensure_outside_runtime(py)?;
         let rt = runtime();
@@ -117,7 +140,7 @@ impl NativeStream {
         }
     }
 
-    /// Starts fetching the next chunk for asyncio: the outcome at once when the chunk is
+    /// Starts fetching the next item for asyncio: the outcome at once when the item is
     /// already there (a replayed stream), else the task whose outcome arrives through
     /// `completer`.
     fn next_async<'py>(

@@ -4,8 +4,9 @@ Same rules as the Rust runner (core/tests/scenarios.rs): the log and script queu
 before each step, faults are pushed to the script queue, and expected values match by the
 subset rules of tests/scenarios/README.md. Requests go through the public surface
 (`gw.chat.completions.create(**request, **context)`, cache controls included as the `cache=`
-keyword; usage queries as `gw.usage(since=..., group_by=...)`), so the Python argument
-handling is what is tested, not a private shortcut.
+keyword; `gw.responses.create(...)` for Responses steps; usage queries as
+`gw.usage(since=..., group_by=...)`), so the Python argument handling is what is tested, not a
+private shortcut.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import pytest
 import switchpoint
@@ -121,8 +122,36 @@ class Assembler:
         return out
 
 
-#: The response (a usage query's rows for `usage`), the error, and the chunks received.
-Outcome = Tuple[Optional[Any], Optional[switchpoint.SwitchpointError], int]
+#: The response (a usage query's rows for `usage`), the error, the chunks (or Responses
+#: events) received, and the Responses events' types in order.
+Outcome = Tuple[Optional[Any], Optional[switchpoint.SwitchpointError], int, List[str]]
+
+
+class EventFolder:
+    """What a Responses stream step is matched on (tests/scenarios/README.md): the final
+    event's Response with ``output_text`` from the text deltas, and the event types."""
+
+    def __init__(self) -> None:
+        self.types: List[str] = []
+        self.text = ""
+        self.final: Optional[Dict[str, Any]] = None
+
+    def push(self, event: switchpoint.ResponseStreamEvent) -> None:
+        self.types.append(event.type)
+        if event.type == "response.output_text.delta":
+            self.text += event.delta or ""
+        if event.type in ("response.completed", "response.incomplete", "response.failed"):
+            assert event.response is not None
+            self.final = event.response.to_dict()
+
+    def outcome(self) -> Outcome:
+        assert self.final is not None, f"no final Response among {self.types}"
+        return {**self.final, "output_text": self.text}, None, len(self.types), self.types
+
+
+def _whole(r: switchpoint.Response) -> Outcome:
+    """A non-streamed Response as its wire JSON plus the SDK's ``output_text``."""
+    return {**r.to_dict(), "output_text": r.output_text}, None, 0, []
 
 
 def _error_json(e: switchpoint.SwitchpointError) -> Dict[str, Any]:
@@ -145,8 +174,24 @@ def run_usage(gw: "switchpoint.Gateway | switchpoint.AsyncGateway", step: Dict[s
     try:
         rows = gw.usage(since=query.get("since", 0), group_by=query.get("group_by", "total"))
     except switchpoint.SwitchpointError as e:
-        return None, e, 0
-    return [r.to_dict() for r in rows], None, 0
+        return None, e, 0, []
+    return [r.to_dict() for r in rows], None, 0, []
+
+
+def run_responses_sync(gw: switchpoint.Gateway, kwargs: Dict[str, Any]) -> Outcome:
+    if not kwargs.get("stream"):
+        try:
+            return _whole(gw.responses.create(**kwargs))
+        except switchpoint.SwitchpointError as e:
+            return None, e, 0, []
+    folder = EventFolder()
+    try:
+        with gw.responses.create(**kwargs) as stream:
+            for event in stream:
+                folder.push(event)
+    except switchpoint.SwitchpointError as e:
+        return None, e, len(folder.types), folder.types
+    return folder.outcome()
 
 
 def run_sync(gw: switchpoint.Gateway, step: Dict[str, Any]) -> Outcome:
@@ -154,28 +199,46 @@ def run_sync(gw: switchpoint.Gateway, step: Dict[str, Any]) -> Outcome:
     call = step["call"]
     if call == "usage":
         return run_usage(gw, step)
+    if call == "responses":
+        return run_responses_sync(gw, kwargs)
     try:
         if call == "chat":
-            return gw.chat.completions.create(**kwargs).to_dict(), None, 0
+            return gw.chat.completions.create(**kwargs).to_dict(), None, 0, []
         if call == "embed":
-            return gw.embeddings.create(**kwargs).to_dict(), None, 0
+            return gw.embeddings.create(**kwargs).to_dict(), None, 0, []
         assert call == "chat_stream", call
         kwargs["stream"] = True
         stream = gw.chat.completions.create(**kwargs)
     except switchpoint.SwitchpointError as e:
-        return None, e, 0
+        return None, e, 0, []
     acc, count = Assembler(), 0
     try:
         for chunk in stream:
             count += 1
             acc.push(chunk)
     except switchpoint.SwitchpointError as e:
-        return None, e, count
+        return None, e, count, []
     resp = acc.finish()
     facts = stream.switchpoint
     assert facts is not None
     resp["switchpoint"] = facts.to_dict()
-    return resp, None, count
+    return resp, None, count, []
+
+
+async def run_responses_async(gw: switchpoint.AsyncGateway, kwargs: Dict[str, Any]) -> Outcome:
+    if not kwargs.get("stream"):
+        try:
+            return _whole(await gw.responses.create(**kwargs))
+        except switchpoint.SwitchpointError as e:
+            return None, e, 0, []
+    folder = EventFolder()
+    try:
+        async with await gw.responses.create(**kwargs) as stream:
+            async for event in stream:
+                folder.push(event)
+    except switchpoint.SwitchpointError as e:
+        return None, e, len(folder.types), folder.types
+    return folder.outcome()
 
 
 async def run_async(gw: switchpoint.AsyncGateway, step: Dict[str, Any]) -> Outcome:
@@ -183,15 +246,17 @@ async def run_async(gw: switchpoint.AsyncGateway, step: Dict[str, Any]) -> Outco
     call = step["call"]
     if call == "usage":
         return run_usage(gw, step)
+    if call == "responses":
+        return await run_responses_async(gw, kwargs)
     try:
         if call == "chat":
-            return (await gw.chat.completions.create(**kwargs)).to_dict(), None, 0
+            return (await gw.chat.completions.create(**kwargs)).to_dict(), None, 0, []
         if call == "embed":
-            return (await gw.embeddings.create(**kwargs)).to_dict(), None, 0
+            return (await gw.embeddings.create(**kwargs)).to_dict(), None, 0, []
         kwargs["stream"] = True
         stream = await gw.chat.completions.create(**kwargs)
     except switchpoint.SwitchpointError as e:
-        return None, e, 0
+        return None, e, 0, []
     acc, count = Assembler(), 0
     try:
         async with stream:
@@ -199,16 +264,16 @@ async def run_async(gw: switchpoint.AsyncGateway, step: Dict[str, Any]) -> Outco
                 count += 1
                 acc.push(chunk)
     except switchpoint.SwitchpointError as e:
-        return None, e, count
+        return None, e, count, []
     resp = acc.finish()
     facts = stream.switchpoint
     assert facts is not None
     resp["switchpoint"] = facts.to_dict()
-    return resp, None, count
+    return resp, None, count, []
 
 
 def check(label: str, step: Dict[str, Any], outcome: Outcome, mock: Mock) -> None:
-    resp, err, chunks = outcome
+    resp, err, chunks, events = outcome
     expect = step["expect"]
     if "response" in expect:
         assert err is None, f"{label}: expected a response, got error {err!r}"
@@ -224,6 +289,10 @@ def check(label: str, step: Dict[str, Any], outcome: Outcome, mock: Mock) -> Non
     minimum = (expect.get("chunks") or {}).get("min")
     if minimum is not None:
         assert chunks >= minimum, f"{label}: expected at least {minimum} chunks, got {chunks}"
+    if "events" in expect:
+        rest = iter(events)
+        for want in expect["events"]:
+            assert any(t == want for t in rest), f"{label}: expected event {want} (in order) among {events}"
     if "upstream" in expect:
         # `"upstream": null` asserts that no provider was called (null matches absent).
         log = mock.log()
@@ -240,6 +309,8 @@ def test_scenarios_exist() -> None:
     # Issue 7's scenarios: cache hits, cost per provider, usage queries.
     names = {p.stem for p in SCENARIOS}
     assert {"cache_hits", "cost_providers", "usage_queries"} <= names
+    # Issue 9's Responses API scenario.
+    assert "responses" in names
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])

@@ -53,6 +53,9 @@ def test_mypy_catches_misuse(tmp_path: Path) -> None:
         "gw.usage(group_by='teams')\n"
         "spent: float = gw.usage()[0].cost_usd\n"
         "gw.on_record(lambda record: record.cost.totl)\n"
+        "gw.responses.create(model='m', input='x').output_txt\n"
+        "e: switchpoint.Response = gw.responses.create(model='m', input='x', stream=True)\n"
+        "gw.responses.create(model='m', input='x', max_output_token=5)\n"
     )
     result = _mypy("--strict", str(bad))
     out = result.stdout
@@ -65,6 +68,9 @@ def test_mypy_catches_misuse(tmp_path: Path) -> None:
     assert 'Argument "group_by" to "usage" of "Gateway" has incompatible type' in out
     assert '(expression has type "Decimal", variable has type "float")' in out
     assert 'Item "RecordCost" of "RecordCost | None" has no attribute "totl"' in out
+    assert '"Response" has no attribute "output_txt"' in out
+    assert "Stream[ResponseStreamEvent]" in out
+    assert "max_output_token" in out
 
 
 def test_stubtest_finds_the_stubs_match() -> None:

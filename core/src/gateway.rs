@@ -7,11 +7,13 @@
 mod calls;
 mod chat_stream;
 mod context;
+mod responses;
 mod settle;
 mod stream;
 
 pub use chat_stream::ChatStream;
 pub use context::RequestContext;
+pub use responses::ResponseStream;
 
 use crate::api::{
     validate_chat, validate_embed, AttemptFact, ChatRequest, ChatResponse, EmbeddingRequest,
@@ -27,7 +29,7 @@ use crate::routing::{Features, Route, Router, Selected, TargetHealth};
 use crate::telemetry::{
     price_tables, CacheStatus, Caller, GroupBy, Observer, ObserverId, Telemetry, UsageRow,
 };
-use calls::{ChatCall, EmbedCall, StreamCall};
+use calls::{ChatCall, EmbedCall, NativeResponses, StreamCall};
 use chat_stream::Source;
 use futures_util::{FutureExt, StreamExt};
 use settle::{AnswerMeta, PricingNames, Settle};
@@ -153,13 +155,29 @@ impl Gateway {
         req: &ChatRequest,
         ctx: &RequestContext,
     ) -> Result<ChatResponse, Error> {
+        self.chat_via(req, ctx, None).await
+    }
+
+    /// A chat completion, or a Responses call riding on one (`native`: sent whole to
+    /// targets with a native Responses API, see [`Gateway::responses`]).
+    pub(crate) async fn chat_via(
+        &self,
+        req: &ChatRequest,
+        ctx: &RequestContext,
+        native: Option<Arc<NativeResponses>>,
+    ) -> Result<ChatResponse, Error> {
+        let call = if native.is_some() {
+            "responses"
+        } else {
+            "chat"
+        };
         let start = Instant::now();
         let started = SystemTime::now();
         let features = Features::of(req);
         let admitted = self
             .admit_chat(req)
             .and_then(|()| self.route(&req.model, ctx, &features));
-        let sel = self.or_refused("chat", &req.model, ctx, started, start, admitted)?;
+        let sel = self.or_refused(call, &req.model, ctx, started, start, admitted)?;
         let caller = settle::caller(ctx);
         let route = sel.route.name.clone();
         // Stage 2 (cache): the exact cache, then the semantic one, then single-flight.
@@ -167,8 +185,9 @@ impl Gateway {
         let (status, embedding) = match &lookup {
             Some(l) => match self.read_cache(l, req).await {
                 Ok((status, answer)) => {
-                    let resp =
-                        self.serve_hit(answer, status, req, ctx, caller, started, start, route);
+                    let resp = self.serve_hit(
+                        answer, status, req, ctx, caller, started, start, route, call,
+                    );
                     return Ok(resp);
                 }
                 Err(embedding) => (Self::miss_status(l), embedding),
@@ -177,19 +196,28 @@ impl Gateway {
         };
         let (result, role) = match (&self.inner.cache, &lookup) {
             (Some(cache), Some(l)) if l.control.may_read() => {
-                let (gw, req2, ctx2) = (self.clone(), req.clone(), ctx.clone());
-                let call =
-                    move || async move { gw.execute_chat(&req2, &ctx2, sel, start).await }.boxed();
-                cache.flights().run(l.key, call).await
+                let (gw, req2, ctx2, n2) = (self.clone(), req.clone(), ctx.clone(), native.clone());
+                let run = move || {
+                    async move {
+                        gw.execute_chat(&req2, &ctx2, sel, start, n2.as_deref())
+                            .await
+                    }
+                    .boxed()
+                };
+                cache.flights().run(l.key, run).await
             }
-            _ => (self.execute_chat(req, ctx, sel, start).await, Role::Leader),
+            _ => (
+                self.execute_chat(req, ctx, sel, start, native.as_deref())
+                    .await,
+                Role::Leader,
+            ),
         };
         let status = if role == Role::Follower {
             CacheStatus::Coalesced
         } else {
             status
         };
-        let settle = self.settle("chat", req, ctx, caller, started, status, None);
+        let settle = self.settle(call, req, ctx, caller, started, status, None);
         match result {
             Ok(mut resp) => {
                 let mut facts = resp.switchpoint.take().unwrap_or_default();
@@ -236,11 +264,12 @@ impl Gateway {
         ctx: &RequestContext,
         sel: Selected,
         start: Instant,
+        native: Option<&NativeResponses>,
     ) -> Result<ChatResponse, Error> {
         let features = Features::of(req);
         let deadline = deadline(start, ctx, &sel.route);
         let mut ex = Executor::new(&self.inner.router, ctx, features, deadline);
-        let served = ex.run(&ChatCall { req }, sel).await?;
+        let served = ex.run(&ChatCall { req, native }, sel).await?;
         let mut facts = new_facts(&req.model, &served, ex.via, ex.attempts);
         let Served { mut output, .. } = served;
         settle(&mut facts, start);
@@ -257,13 +286,28 @@ impl Gateway {
         req: &ChatRequest,
         ctx: &RequestContext,
     ) -> Result<ChatStream, Error> {
+        self.chat_stream_via(req, ctx, None).await
+    }
+
+    /// A chat stream, or a Responses stream riding on one (see [`Gateway::chat_via`]).
+    pub(crate) async fn chat_stream_via(
+        &self,
+        req: &ChatRequest,
+        ctx: &RequestContext,
+        native: Option<Arc<NativeResponses>>,
+    ) -> Result<ChatStream, Error> {
+        let call = if native.is_some() {
+            "responses_stream"
+        } else {
+            "chat_stream"
+        };
         let start = Instant::now();
         let started = SystemTime::now();
         let features = Features::of(req);
         let admitted = self
             .admit_chat(req)
             .and_then(|()| self.route(&req.model, ctx, &features));
-        let sel = self.or_refused("chat_stream", &req.model, ctx, started, start, admitted)?;
+        let sel = self.or_refused(call, &req.model, ctx, started, start, admitted)?;
         let caller = settle::caller(ctx);
         let route = sel.route.name.clone();
         let wants_usage = req.wants_stream_usage();
@@ -272,8 +316,7 @@ impl Gateway {
             Some(l) => match self.read_cache(l, req).await {
                 Ok((status, answer)) => {
                     let facts = settle::hit_facts(&req.model, &route, &answer, start);
-                    let mut settle =
-                        self.settle("chat_stream", req, ctx, caller, started, status, None);
+                    let mut settle = self.settle(call, req, ctx, caller, started, status, None);
                     settle.saved = answer.origin.cost_usd;
                     let chunks = replay::replay_stream(answer).map(Ok).boxed();
                     return Ok(ChatStream::new(
@@ -289,8 +332,10 @@ impl Gateway {
             None => (CacheStatus::Off, None),
         };
         let (Some(cache), Some(l)) = (&self.inner.cache, lookup) else {
-            let up = self.open_stream(req, ctx, sel, start).await;
-            let settle = self.settle("chat_stream", req, ctx, caller, started, status, None);
+            let up = self
+                .open_stream(req, ctx, sel, start, native.as_deref())
+                .await;
+            let settle = self.settle(call, req, ctx, caller, started, status, None);
             return match up {
                 Ok(up) => {
                     let facts = up.facts().clone();
@@ -320,10 +365,12 @@ impl Gateway {
             h.update(&n.to_le_bytes());
             CacheKey(*h.finalize().as_bytes())
         };
-        let (gw, req2, ctx2) = (self.clone(), req.clone(), ctx.clone());
+        let (gw, req2, ctx2, n2) = (self.clone(), req.clone(), ctx.clone(), native.clone());
         let open = move || {
             async move {
-                let up = gw.open_stream(&req2, &ctx2, sel, start).await?;
+                let up = gw
+                    .open_stream(&req2, &ctx2, sel, start, n2.as_deref())
+                    .await?;
                 // The first chunk carries the upstream call's facts to every reader.
                 let mut facts = Some(up.facts().clone());
                 let s = up.map(move |item| {
@@ -339,15 +386,7 @@ impl Gateway {
             .boxed()
         };
         let (gw, req2) = (self.clone(), req.clone());
-        let settle_names = self.settle(
-            "chat_stream",
-            req,
-            ctx,
-            Caller::default(),
-            started,
-            status,
-            None,
-        );
+        let settle_names = self.settle(call, req, ctx, Caller::default(), started, status, None);
         let store: Box<dyn FnOnce(Vec<crate::api::ChatChunk>) + Send> = Box::new(move |chunks| {
             let Some(cache) = &gw.inner.cache else { return };
             let facts = chunks
@@ -366,7 +405,7 @@ impl Gateway {
         } else {
             status
         };
-        let settle = self.settle("chat_stream", req, ctx, caller, started, status, None);
+        let settle = self.settle(call, req, ctx, caller, started, status, None);
         if let Err(e) = reader.opened().await {
             let mut facts = failed_facts(req, &route, start, &e);
             settle.finish(&mut facts, None, AnswerMeta::default(), Some(e.kind));
@@ -393,18 +432,22 @@ impl Gateway {
         ctx: &RequestContext,
         sel: Selected,
         start: Instant,
+        native: Option<&NativeResponses>,
     ) -> Result<stream::UpstreamStream, Error> {
         let features = Features::of(req);
         let deadline = deadline(start, ctx, &sel.route);
         let mut ex = Executor::new(&self.inner.router, ctx, features, deadline);
-        let served = ex.run(&StreamCall { req }, sel).await?;
+        let served = ex.run(&StreamCall { req, native }, sel).await?;
         let mut facts = new_facts(&req.model, &served, ex.via, ex.attempts);
         facts.overhead_us = overhead(start, &facts.attempts);
         let resume = served
             .route
             .policy
             .stream_resume
-            .then(|| stream::ResumeCtx {
+            // A Responses stream is not resumed: the resumed request would be chat-only.
+            .then_some(())
+            .filter(|()| native.is_none())
+            .map(|()| stream::ResumeCtx {
                 gateway: self.clone(),
                 req: req.clone(),
                 ctx: ctx.clone(),
@@ -544,10 +587,11 @@ impl Gateway {
         started: SystemTime,
         start: Instant,
         route: String,
+        call: &'static str,
     ) -> ChatResponse {
         let mut resp = answer.response.clone();
         let mut facts = settle::hit_facts(&req.model, &route, &answer, start);
-        let mut settle = self.settle("chat", req, ctx, caller, started, status, None);
+        let mut settle = self.settle(call, req, ctx, caller, started, status, None);
         settle.saved = answer.origin.cost_usd;
         settle.finish_hit(&mut facts, answer, route);
         resp.switchpoint = Some(facts);

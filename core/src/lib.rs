@@ -19,5 +19,5 @@ pub mod transport;
 pub use api::{
     ChatChunk, ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, Error, ErrorKind,
 };
-pub use gateway::{ChatStream, Gateway, RequestContext};
+pub use gateway::{ChatStream, Gateway, RequestContext, ResponseStream};
 pub use routing::TargetHealth;

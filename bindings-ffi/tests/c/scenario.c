@@ -200,7 +200,11 @@ typedef struct {
     cJSON *response; /* on success */
     cJSON *error;    /* on failure: the error JSON */
     int chunks;
+    cJSON *events;   /* Responses streams: the event types in order (else NULL) */
 } outcome;
+
+/* What a step calls: chat completions, embeddings or the Responses API. */
+typedef enum { KIND_CHAT, KIND_EMBED, KIND_RESPONSES } call_kind;
 
 static cJSON *last_error_json(void) {
     const sp_error *e = sp_last_error();
@@ -234,13 +238,14 @@ static void on_done(void *user_data, sp_status status, const char *response_json
     pthread_mutex_unlock(&l->mu);
 }
 
-static outcome run_async(const sp_gateway *gw, int embed, const char *req, const char *ctx) {
+static outcome run_async(const sp_gateway *gw, call_kind kind, const char *req, const char *ctx) {
     outcome o = {0};
     latch l = {.done = 0};
     pthread_mutex_init(&l.mu, NULL);
     pthread_cond_init(&l.cv, NULL);
-    sp_status st = embed ? sp_embed_async(gw, req, ctx, on_done, &l)
-                         : sp_chat_async(gw, req, ctx, on_done, &l);
+    sp_status st = kind == KIND_EMBED       ? sp_embed_async(gw, req, ctx, on_done, &l)
+                   : kind == KIND_RESPONSES ? sp_responses_async(gw, req, ctx, on_done, &l)
+                                            : sp_chat_async(gw, req, ctx, on_done, &l);
     if (st != SP_OK) {
         o.error = last_error_json();
     } else {
@@ -259,10 +264,13 @@ static outcome run_async(const sp_gateway *gw, int embed, const char *req, const
     return o;
 }
 
-static outcome run_blocking(const sp_gateway *gw, int embed, const char *req, const char *ctx) {
+static outcome run_blocking(const sp_gateway *gw, call_kind kind, const char *req,
+                            const char *ctx) {
     outcome o = {0};
     char *out = NULL;
-    sp_status st = embed ? sp_embed(gw, req, ctx, &out) : sp_chat(gw, req, ctx, &out);
+    sp_status st = kind == KIND_EMBED       ? sp_embed(gw, req, ctx, &out)
+                   : kind == KIND_RESPONSES ? sp_responses(gw, req, ctx, &out)
+                                            : sp_chat(gw, req, ctx, &out);
     if (st == SP_OK)
         o.response = cJSON_Parse(out);
     else
@@ -311,6 +319,135 @@ static outcome run_stream(const sp_gateway *gw, stream_mode mode, const char *re
     }
     sp_string_free(facts);
     return o;
+}
+
+/* ---------- Responses steps (tests/scenarios/README.md "Responses steps") ---------- */
+
+/* The text of every output_text part of every message item of a Response, joined. */
+static char *output_text(const cJSON *response) {
+    size_t cap = 1, len = 0;
+    char *out = calloc(1, cap);
+    const cJSON *item;
+    cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(response, "output")) {
+        const cJSON *type = cJSON_GetObjectItemCaseSensitive(item, "type");
+        if (!cJSON_IsString(type) || strcmp(type->valuestring, "message") != 0) continue;
+        const cJSON *part;
+        cJSON_ArrayForEach(part, cJSON_GetObjectItemCaseSensitive(item, "content")) {
+            const cJSON *ptype = cJSON_GetObjectItemCaseSensitive(part, "type");
+            const cJSON *text = cJSON_GetObjectItemCaseSensitive(part, "text");
+            if (!cJSON_IsString(ptype) || strcmp(ptype->valuestring, "output_text") != 0 ||
+                !cJSON_IsString(text))
+                continue;
+            size_t n = strlen(text->valuestring);
+            cap = len + n + 1;
+            out = realloc(out, cap);
+            memcpy(out + len, text->valuestring, n + 1);
+            len += n;
+        }
+    }
+    return out;
+}
+
+/* A whole Response step's outcome: the Response with `output_text` added. */
+static outcome with_output_text(outcome o) {
+    if (o.response) {
+        char *text = output_text(o.response);
+        cJSON_AddStringToObject(o.response, "output_text", text);
+        free(text);
+    }
+    return o;
+}
+
+/* Folds Responses events: their types, the text deltas, and the final Response. */
+typedef struct {
+    cJSON *types;
+    cJSON *final;
+    char *text;
+    size_t len;
+} event_folder;
+
+static void fold_event(event_folder *f, const char *event_json) {
+    cJSON *event = cJSON_Parse(event_json);
+    if (event == NULL) return;
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(event, "type");
+    const char *t = cJSON_IsString(type) ? type->valuestring : "";
+    cJSON_AddItemToArray(f->types, cJSON_CreateString(t));
+    const cJSON *delta = cJSON_GetObjectItemCaseSensitive(event, "delta");
+    if (strcmp(t, "response.output_text.delta") == 0 && cJSON_IsString(delta)) {
+        size_t n = strlen(delta->valuestring);
+        f->text = realloc(f->text, f->len + n + 1);
+        memcpy(f->text + f->len, delta->valuestring, n + 1);
+        f->len += n;
+    }
+    if (strcmp(t, "response.completed") == 0 || strcmp(t, "response.incomplete") == 0) {
+        cJSON_Delete(f->final);
+        f->final = cJSON_DetachItemFromObjectCaseSensitive(event, "response");
+    }
+    cJSON_Delete(event);
+}
+
+static int on_event(void *user_data, const char *event_json) {
+    fold_event((event_folder *)user_data, event_json);
+    return 0;
+}
+
+static outcome run_responses_stream(const sp_gateway *gw, stream_mode mode, const char *req,
+                                    const char *ctx) {
+    outcome o = {0};
+    event_folder f = {.types = cJSON_CreateArray(), .final = NULL, .text = calloc(1, 1), .len = 0};
+    if (mode == STREAM_CALLBACK) {
+        if (sp_responses_stream(gw, req, ctx, on_event, &f, NULL) != SP_OK)
+            o.error = last_error_json();
+    } else {
+        sp_stream *s = NULL;
+        if (sp_responses_stream_open(gw, req, ctx, &s) != SP_OK) {
+            o.error = last_error_json();
+        } else {
+            for (;;) {
+                char *event = NULL;
+                if (sp_stream_next(s, &event) != SP_OK) {
+                    o.error = last_error_json();
+                    break;
+                }
+                if (event == NULL) break;
+                fold_event(&f, event);
+                sp_string_free(event);
+            }
+            sp_stream_close(s);
+        }
+    }
+    o.chunks = cJSON_GetArraySize(f.types);
+    o.events = f.types;
+    if (o.error == NULL && f.final == NULL) {
+        o.error = cJSON_CreateObject();
+        cJSON_AddStringToObject(o.error, "message", "the stream ended without a final Response");
+    } else if (o.error == NULL) {
+        cJSON_AddStringToObject(f.final, "output_text", f.text);
+        o.response = f.final;
+        f.final = NULL;
+    }
+    cJSON_Delete(f.final);
+    free(f.text);
+    return o;
+}
+
+/* The listed event types occur in `got` in this order (others may come between). */
+static int events_in_order(const cJSON *want, const cJSON *got, char *err, size_t errlen) {
+    int at = 0, n = got ? cJSON_GetArraySize(got) : 0;
+    const cJSON *w;
+    cJSON_ArrayForEach(w, want) {
+        while (at < n && strcmp(cJSON_GetArrayItem(got, at)->valuestring, w->valuestring) != 0)
+            at++;
+        if (at >= n) {
+            char *s = got ? cJSON_PrintUnformatted(got) : NULL;
+            snprintf(err, errlen, "expected event %s (in order) among %.1500s", w->valuestring,
+                     s ? s : "[]");
+            free(s);
+            return 0;
+        }
+        at++;
+    }
+    return 1;
 }
 
 /* A usage query step: `request` is {"group_by", "since"}, both optional (total, 0). */
@@ -421,6 +558,8 @@ static int check_step(const cJSON *step, const outcome *o, const mock_provider *
         snprintf(err, errlen, "expected at least %d chunks, got %d", min->valueint, o->chunks);
         return 0;
     }
+    const cJSON *events = cJSON_GetObjectItemCaseSensitive(expect, "events");
+    if (events && !events_in_order(events, o->events, err, errlen)) return 0;
     const cJSON *up = cJSON_GetObjectItemCaseSensitive(expect, "upstream");
     if (up) {
         cJSON *last = last_log_entry(mock, up);
@@ -472,27 +611,37 @@ int play_scenario(const char *file, const mock_provider *mock, stream_mode smode
         const cJSON *c = cJSON_GetObjectItemCaseSensitive(step, "context");
         char *ctx = c ? cJSON_PrintUnformatted(c) : NULL;
         outcome o;
+        const cJSON *stream_flag = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(step, "request"), "stream");
+        int responses = strcmp(call, "responses") == 0;
+        int streamed = strcmp(call, "chat_stream") == 0 || (responses && cJSON_IsTrue(stream_flag));
         if (strcmp(call, "chat_stream") == 0) {
             o = run_stream(gw, smode, req, ctx);
+        } else if (responses && streamed) {
+            o = run_responses_stream(gw, smode, req, ctx);
         } else if (strcmp(call, "usage") == 0) {
             o = run_usage(gw, cJSON_GetObjectItemCaseSensitive(step, "request"));
         } else {
-            int embed = strcmp(call, "embed") == 0;
-            o = cmode == CALL_ASYNC ? run_async(gw, embed, req, ctx)
-                                    : run_blocking(gw, embed, req, ctx);
+            call_kind kind = responses                      ? KIND_RESPONSES
+                             : strcmp(call, "embed") == 0 ? KIND_EMBED
+                                                          : KIND_CHAT;
+            o = cmode == CALL_ASYNC ? run_async(gw, kind, req, ctx)
+                                    : run_blocking(gw, kind, req, ctx);
+            if (responses) o = with_output_text(o);
         }
         char err[2048] = "";
         if (!check_step(step, &o, mock, err, sizeof err)) {
             printf("FAIL %s step %d (%s) [%s]: %s\n", base, i, name,
-                   strcmp(call, "chat_stream") == 0   ? (smode == STREAM_PULL ? "pull" : "callback")
-                   : strcmp(call, "usage") == 0       ? "usage"
-                   : cmode == CALL_ASYNC              ? "async"
-                                                      : "blocking",
+                   streamed                      ? (smode == STREAM_PULL ? "pull" : "callback")
+                   : strcmp(call, "usage") == 0 ? "usage"
+                   : cmode == CALL_ASYNC        ? "async"
+                                                : "blocking",
                    err);
             failures++;
         }
         cJSON_Delete(o.response);
         cJSON_Delete(o.error);
+        cJSON_Delete(o.events);
         free(req);
         free(ctx);
         i++;

@@ -678,6 +678,75 @@ static void test_health(void) {
     sp_gateway_free(gw);
 }
 
+/* The Responses API beyond the scenarios: a stream stopped by its callback and a pull stream
+ * closed early both close the upstream; the first pull event is response.created; NULL and
+ * malformed arguments are refused. The gateway here is native to OpenAI's /responses. */
+static void test_responses(void) {
+    char cfg[512];
+    snprintf(cfg, sizeof cfg,
+             "{\"providers\":{\"oai\":{\"kind\":\"openai\",\"base_url\":\"%s/v1\","
+             "\"api_key\":\"sk-test\",\"responses\":\"native\"}},"
+             "\"models\":{\"gpt\":{\"provider\":\"oai\",\"model\":\"gpt-4o\"}}}",
+             mock.url);
+    sp_gateway *gw = NULL;
+    CHECK(sp_gateway_new_from_json(cfg, &gw) == SP_OK, "responses config");
+    if (!gw) return;
+    const char *req =
+        "{\"model\":\"gpt\",\"input\":\"one two three four five six seven eight nine ten\"}";
+
+    char *out = NULL;
+    mock_reset(&mock);
+    CHECK(sp_responses(gw, req, "{\"user\":\"u-c\"}", &out) == SP_OK, "sp_responses");
+    cJSON *r = cJSON_Parse(out);
+    CHECK(str_at(r, "object", -1, NULL, NULL) && strcmp(str_at(r, "object", -1, NULL, NULL), "response") == 0,
+          "object: %s", out);
+    CHECK(str_at(r, "output", 0, "type", NULL) && strcmp(str_at(r, "output", 0, "type", NULL), "message") == 0,
+          "output[0]: %s", out);
+    CHECK(str_at(r, "switchpoint", -1, "provider", NULL) &&
+              strcmp(str_at(r, "switchpoint", -1, "provider", NULL), "oai") == 0,
+          "facts: %s", out);
+    cJSON_Delete(r);
+    sp_string_free(out);
+
+    mock_reset(&mock);
+    mock_push_script(&mock, "[{\"chunk_delay_ms\":100}]");
+    int seen = 0;
+    char *facts = NULL;
+    sp_status st = sp_responses_stream(gw, req, NULL, stop_after_two, &seen, &facts);
+    CHECK(st == SP_CANCELLED, "stopped Responses stream returned %s", sp_status_name(st));
+    CHECK(seen == 2, "callback saw %d events after asking to stop at 2", seen);
+    CHECK(facts != NULL && strstr(facts, "\"provider\":\"oai\"") != NULL, "facts: %s",
+          facts ? facts : "(null)");
+    sp_string_free(facts);
+    CHECK(upstream_closed_early(), "stopping a Responses stream did not close the upstream");
+
+    mock_reset(&mock);
+    mock_push_script(&mock, "[{\"chunk_delay_ms\":100}]");
+    sp_stream *s = NULL;
+    CHECK(sp_responses_stream_open(gw, req, NULL, &s) == SP_OK, "open a Responses stream");
+    char *event = NULL;
+    CHECK(s && sp_stream_next(s, &event) == SP_OK && event != NULL, "first event");
+    cJSON *e = cJSON_Parse(event);
+    CHECK(str_at(e, "type", -1, NULL, NULL) && strcmp(str_at(e, "type", -1, NULL, NULL), "response.created") == 0,
+          "first event: %s", event ? event : "(null)");
+    cJSON_Delete(e);
+    sp_string_free(event);
+    sp_stream_close(s);
+    CHECK(upstream_closed_early(), "closing a Responses pull stream did not close the upstream");
+
+    expect_error(sp_responses(gw, NULL, NULL, &out), SP_INVALID_ARGUMENT, "invalid_argument",
+                 NULL, "`request_json` is NULL", "NULL request");
+    expect_error(sp_responses(gw, req, NULL, NULL), SP_INVALID_ARGUMENT, "invalid_argument", NULL,
+                 "`out_response_json` (out-parameter) is NULL", "NULL out");
+    expect_error(sp_responses(gw, "{\"model\":\"gpt\"}", NULL, &out), SP_BAD_REQUEST,
+                 "bad_request", "input", NULL, "no input");
+    expect_error(sp_responses_stream(gw, req, NULL, NULL, NULL, NULL), SP_INVALID_ARGUMENT,
+                 "invalid_argument", NULL, "`on_event` is NULL", "NULL on_event");
+    expect_error(sp_responses_stream_open(gw, "{\"model\":1}", NULL, &s), SP_BAD_REQUEST,
+                 "bad_request", "model", NULL, "model is not a string");
+    sp_gateway_free(gw);
+}
+
 int main(int argc, char **argv) {
     if (argc < 3) {
         fprintf(stderr, "usage: %s MOCK_PROVIDER_BINARY SCENARIO_DIR [quick]\n", argv[0]);
@@ -696,6 +765,7 @@ int main(int argc, char **argv) {
     test_stream_stopped_by_callback(gw);
     test_pull_stream_closed_early(gw);
     test_pull_stream_to_the_end(gw);
+    test_responses();
     test_every_error_kind(gw);
     test_last_error_is_thread_local();
     test_bad_inputs(gw);

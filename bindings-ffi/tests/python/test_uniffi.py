@@ -64,11 +64,18 @@ CONFIG = json.dumps(
     {
         "providers": {
             "oai": {"kind": "openai", "base_url": MOCK + "/v1", "api_key": "sk-test"},
+            "native": {
+                "kind": "openai",
+                "base_url": MOCK + "/v1",
+                "api_key": "sk-test",
+                "responses": "native",
+            },
             "claude": {"kind": "anthropic", "base_url": MOCK, "api_key": "sk-ant"},
             "bad": {"kind": "openai", "base_url": MOCK + "/v1", "api_key": "bad-key"},
         },
         "models": {
             "gpt": {"provider": "oai", "model": "gpt-4o-mini"},
+            "gpt-native": {"provider": "native", "model": "gpt-4o"},
             "sonnet": {"provider": "claude", "model": "claude-sonnet-4-5"},
             "embed": {"provider": "oai", "model": "text-embedding-3-small"},
             "locked": {"provider": "bad", "model": "gpt-4o-mini"},
@@ -440,11 +447,44 @@ def test_telemetry():
     boom_sub.remove()
 
 
+def test_responses(gw):
+    reset()
+    resp = json.loads(
+        asyncio.run(
+            gw.responses(
+                json.dumps({"model": "sonnet", "input": "hello responses"}), None
+            )
+        )
+    )
+    check(resp["object"] == "response", f"responses object {resp}")
+    text = resp["output"][0]["content"][0]["text"]
+    check(text == "hello responses", f"responses text {text!r}")
+    check(mock("GET", "/_mock/log")[-1]["path"] == "/v1/messages", "translated path")
+    reset()
+    c = Collector()
+    req = json.dumps({"model": "gpt-native", "input": "one two three", "stream": True})
+    handles.append(gw.responses_stream(req, None, c))
+    check(c.ended.wait(10), "responses stream ended")
+    check(c.error is None, f"responses stream error {c.error!r}")
+    types = [e["type"] for e in c.chunks]
+    check(
+        types[0] == "response.created" and types[-1] == "response.completed",
+        f"event types {types}",
+    )
+    deltas = "".join(
+        e["delta"] for e in c.chunks if e["type"] == "response.output_text.delta"
+    )
+    check(deltas == "one two three", f"deltas {deltas!r}")
+    check(mock("GET", "/_mock/log")[-1]["path"] == "/v1/responses", "native path")
+    check(c.facts["provider"] == "native", f"responses facts {c.facts}")
+
+
 def main():
     gw = sp.Gateway.from_text(CONFIG)
     test_chat(gw)
     test_stream(gw)
     test_stream_cancel(gw)
+    test_responses(gw)
     test_errors(gw)
     test_telemetry()
     deadline = time.monotonic() + 10

@@ -4,6 +4,7 @@
     gw = switchpoint.Gateway(config={"providers": {...}, "models": {...}})
     r = gw.chat.completions.create(model="gpt", messages=[{"role": "user", "content": "hi"}])
     print(r.choices[0].message.content, r.switchpoint.provider, r.switchpoint.cost)
+    print(gw.responses.create(model="gpt", input="hi", instructions="be brief").output_text)
     print(gw.usage(group_by="user"), gw.metrics_text())
 
 ``Gateway`` blocks (releasing the GIL), ``AsyncGateway`` awaits; both share one Rust core.
@@ -14,11 +15,13 @@ from ._client import (
     AsyncCompletions,
     AsyncEmbeddings,
     AsyncGateway,
+    AsyncResponses,
     Chat,
     Completions,
     Embeddings,
     Gateway,
     RecordSubscription,
+    Responses,
 )
 from ._exceptions import (
     APIConnectionError,
@@ -69,6 +72,18 @@ from ._models import (
     RecordCost,
     RecordTokens,
     RequestRecord,
+    Response,
+    ResponseError,
+    ResponseFunctionToolCall,
+    ResponseIncompleteDetails,
+    ResponseInputTokensDetails,
+    ResponseOutputItem,
+    ResponseOutputMessage,
+    ResponseOutputRefusal,
+    ResponseOutputText,
+    ResponseOutputTokensDetails,
+    ResponseStreamEvent,
+    ResponseUsage,
     SwitchpointFacts,
     TargetHealth,
     UsageRow,
@@ -87,6 +102,8 @@ __all__ = [
     "AsyncChat",
     "AsyncCompletions",
     "AsyncEmbeddings",
+    "Responses",
+    "AsyncResponses",
     "Stream",
     "AsyncStream",
     "NOT_GIVEN",
@@ -113,6 +130,19 @@ __all__ = [
     "TargetHealth",
     "AttemptFact",
     "CostFact",
+    # the Responses API
+    "Response",
+    "ResponseOutputMessage",
+    "ResponseOutputText",
+    "ResponseOutputRefusal",
+    "ResponseFunctionToolCall",
+    "ResponseOutputItem",
+    "ResponseUsage",
+    "ResponseInputTokensDetails",
+    "ResponseOutputTokensDetails",
+    "ResponseError",
+    "ResponseIncompleteDetails",
+    "ResponseStreamEvent",
     # telemetry
     "UsageRow",
     "RequestRecord",

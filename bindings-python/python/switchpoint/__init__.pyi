@@ -34,6 +34,8 @@ __all__ = [
     "AsyncChat",
     "AsyncCompletions",
     "AsyncEmbeddings",
+    "Responses",
+    "AsyncResponses",
     "Stream",
     "AsyncStream",
     "NOT_GIVEN",
@@ -59,6 +61,18 @@ __all__ = [
     "TargetHealth",
     "AttemptFact",
     "CostFact",
+    "Response",
+    "ResponseOutputMessage",
+    "ResponseOutputText",
+    "ResponseOutputRefusal",
+    "ResponseFunctionToolCall",
+    "ResponseOutputItem",
+    "ResponseUsage",
+    "ResponseInputTokensDetails",
+    "ResponseOutputTokensDetails",
+    "ResponseError",
+    "ResponseIncompleteDetails",
+    "ResponseStreamEvent",
     "UsageRow",
     "RequestRecord",
     "RecordTokens",
@@ -104,6 +118,11 @@ NOT_GIVEN: NotGiven
 
 #: A message in ``messages``: the OpenAI wire dict, or a message object from a response.
 _MessageParam: TypeAlias = Union[Mapping[str, Any], "ChatCompletionMessage"]
+#: Responses ``input``: one user text, or a list of input items (messages, ``function_call``
+#: and ``function_call_output`` items, ...) as wire dicts or output items from a Response.
+_ResponsesInput: TypeAlias = Union[
+    str, Iterable[Union[Mapping[str, Any], "ResponseOutputMessage", "ResponseFunctionToolCall"]]
+]
 #: Embeddings input: a text, texts, tokens or lists of tokens.
 _EmbeddingInput: TypeAlias = Union[str, Sequence[str], Sequence[int], Sequence[Sequence[int]]]
 #: A gateway config: a dict, YAML/JSON text, a file path, or None for zero-config.
@@ -330,6 +349,128 @@ class CreateEmbeddingResponse(BaseModel):
     switchpoint: SwitchpointFacts
 
 # ---------------------------------------------------------------------------------------------
+# The Responses API
+
+class ResponseOutputText(BaseModel):
+    type: Literal["output_text"]
+    text: str
+    annotations: List[Dict[str, Any]]
+    logprobs: Optional[List[Dict[str, Any]]]
+
+class ResponseOutputRefusal(BaseModel):
+    type: Literal["refusal"]
+    refusal: str
+
+class ResponseOutputMessage(BaseModel):
+    """An assistant ``message`` output item."""
+
+    id: str
+    type: Literal["message"]
+    role: Literal["assistant"]
+    status: Literal["in_progress", "completed", "incomplete"]
+    content: List[Union[ResponseOutputText, ResponseOutputRefusal]]
+
+class ResponseFunctionToolCall(BaseModel):
+    """A ``function_call`` output item; answer it with a ``function_call_output`` item."""
+
+    id: Optional[str]
+    type: Literal["function_call"]
+    call_id: str
+    name: str
+    #: JSON text.
+    arguments: str
+    status: Optional[Literal["in_progress", "completed", "incomplete"]]
+
+class ResponseOutputItem(BaseModel):
+    """Any other output item; its fields read as attributes."""
+
+    id: Optional[str]
+    type: str
+    def __getattr__(self, name: str) -> Any: ...
+
+_OutputItem: TypeAlias = Union[ResponseOutputMessage, ResponseFunctionToolCall, ResponseOutputItem]
+
+class ResponseInputTokensDetails(BaseModel):
+    cached_tokens: int
+    #: Input tokens written to the provider's prompt cache (switchpoint).
+    cache_write_tokens: Optional[int]
+
+class ResponseOutputTokensDetails(BaseModel):
+    reasoning_tokens: int
+
+class ResponseUsage(BaseModel):
+    input_tokens: int
+    input_tokens_details: ResponseInputTokensDetails
+    output_tokens: int
+    output_tokens_details: ResponseOutputTokensDetails
+    total_tokens: int
+
+class ResponseError(BaseModel):
+    code: str
+    message: str
+
+class ResponseIncompleteDetails(BaseModel):
+    reason: Literal["max_output_tokens", "content_filter"]
+
+class Response(BaseModel):
+    """A Responses API answer, plus the gateway's facts under ``switchpoint``."""
+
+    id: str
+    object: Literal["response"]
+    created_at: float
+    status: Literal["completed", "failed", "in_progress", "cancelled", "queued", "incomplete"]
+    model: str
+    output: List[_OutputItem]
+    usage: Optional[ResponseUsage]
+    incomplete_details: Optional[ResponseIncompleteDetails]
+    error: Optional[ResponseError]
+    instructions: Optional[str]
+    tools: List[Dict[str, Any]]
+    tool_choice: Union[str, Dict[str, Any], None]
+    temperature: Optional[float]
+    top_p: Optional[float]
+    max_output_tokens: Optional[int]
+    parallel_tool_calls: bool
+    metadata: Optional[Dict[str, str]]
+    previous_response_id: Optional[str]
+    text: Optional[Dict[str, Any]]
+    user: Optional[str]
+    store: Optional[bool]
+    #: The gateway's facts (set on answers and on the final stream event's Response).
+    switchpoint: Optional[SwitchpointFacts]
+    @property
+    def output_text(self) -> str:
+        """The text of every ``output_text`` part of every message item, joined."""
+
+class ResponseStreamEvent(BaseModel):
+    """One event of a streamed Response; ``type`` says which fields it has."""
+
+    type: str
+    sequence_number: int
+    #: ``response.created`` / ``.in_progress`` / ``.completed`` / ``.incomplete`` / ``.failed``.
+    response: Optional[Response]
+    output_index: Optional[int]
+    #: ``response.output_item.added`` / ``.done``.
+    item: Optional[_OutputItem]
+    item_id: Optional[str]
+    content_index: Optional[int]
+    #: ``response.content_part.added`` / ``.done``.
+    part: Optional[Union[ResponseOutputText, ResponseOutputRefusal]]
+    #: Text, refusal or argument fragments of ``*.delta`` events.
+    delta: Optional[str]
+    #: ``response.output_text.done``.
+    text: Optional[str]
+    refusal: Optional[str]
+    #: ``response.function_call_arguments.done``.
+    name: Optional[str]
+    arguments: Optional[str]
+    logprobs: Optional[List[Dict[str, Any]]]
+    #: ``error`` events.
+    code: Optional[str]
+    message: Optional[str]
+    param: Optional[str]
+
+# ---------------------------------------------------------------------------------------------
 # Telemetry
 
 class UsageRow(BaseModel):
@@ -436,9 +577,9 @@ class RecordSubscription:
 _T = TypeVar("_T")
 
 class Stream(Generic[_T]):
-    """A blocking iterator of chunks; leaving early cancels the upstream request."""
+    """A blocking iterator of chunks or events; leaving early cancels the upstream request."""
 
-    def __init__(self, native: _native.Stream) -> None: ...
+    def __init__(self, native: _native.Stream, cast: Any = ...) -> None: ...
     def __iter__(self) -> Self: ...
     def __next__(self) -> _T: ...
     def close(self) -> None: ...
@@ -448,9 +589,9 @@ class Stream(Generic[_T]):
     def __exit__(self, *exc: object) -> None: ...
 
 class AsyncStream(Generic[_T]):
-    """An async iterator of chunks; leaving early cancels the upstream request."""
+    """An async iterator of chunks or events; leaving early cancels the upstream request."""
 
-    def __init__(self, native: _native.Stream) -> None: ...
+    def __init__(self, native: _native.Stream, cast: Any = ...) -> None: ...
     def __aiter__(self) -> Self: ...
     async def __anext__(self) -> _T: ...
     async def close(self) -> None: ...
@@ -639,11 +780,151 @@ class Embeddings:
     ) -> CreateEmbeddingResponse:
         """Embeddings for one or more inputs."""
 
+class Responses:
+    """``gw.responses``: the OpenAI Responses API over every provider."""
+    def __init__(self, native: _native.Gateway) -> None: ...
+    @overload
+    def create(
+        self,
+        *,
+        model: str,
+        stream: Literal[False] = ...,
+        input: Union[_ResponsesInput, NotGiven] = ...,
+        background: Union[Optional[bool], NotGiven] = ...,
+        context_management: Union[Optional[Iterable[Mapping[str, Any]]], NotGiven] = ...,
+        conversation: Union[Union[str, Mapping[str, Any], None], NotGiven] = ...,
+        include: Union[Optional[Sequence[str]], NotGiven] = ...,
+        instructions: Union[Optional[str], NotGiven] = ...,
+        max_output_tokens: Union[Optional[int], NotGiven] = ...,
+        max_tool_calls: Union[Optional[int], NotGiven] = ...,
+        moderation: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        parallel_tool_calls: Union[Optional[bool], NotGiven] = ...,
+        previous_response_id: Union[Optional[str], NotGiven] = ...,
+        prompt: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        prompt_cache_key: Union[Optional[str], NotGiven] = ...,
+        prompt_cache_options: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        prompt_cache_retention: Union[Optional[str], NotGiven] = ...,
+        reasoning: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        safety_identifier: Union[Optional[str], NotGiven] = ...,
+        service_tier: Union[Optional[str], NotGiven] = ...,
+        store: Union[Optional[bool], NotGiven] = ...,
+        stream_options: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        temperature: Union[Optional[float], NotGiven] = ...,
+        text: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        tool_choice: Union[Union[str, Mapping[str, Any], None], NotGiven] = ...,
+        tools: Union[Optional[Iterable[Mapping[str, Any]]], NotGiven] = ...,
+        top_logprobs: Union[Optional[int], NotGiven] = ...,
+        top_p: Union[Optional[float], NotGiven] = ...,
+        truncation: Union[Optional[Literal["auto", "disabled"]], NotGiven] = ...,
+        extra_body: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        user: Union[Optional[str], NotGiven] = ...,
+        tags: Union[Optional[Sequence[str]], NotGiven] = ...,
+        metadata: Union[Optional[Mapping[str, str]], NotGiven] = ...,
+        api_key: Union[Optional[str], NotGiven] = ...,
+        team: Union[Optional[str], NotGiven] = ...,
+        tier: Union[Optional[str], NotGiven] = ...,
+        timeout: Union[Optional[float], NotGiven] = ...,
+        cache: Union[Optional[_CacheOptions], NotGiven] = ...,
+        extra_headers: Union[Optional[Mapping[str, str]], NotGiven] = ...,
+        extra_query: Union[Optional[Mapping[str, object]], NotGiven] = ...,
+    ) -> Response: ...
+    @overload
+    def create(
+        self,
+        *,
+        model: str,
+        stream: Literal[True],
+        input: Union[_ResponsesInput, NotGiven] = ...,
+        background: Union[Optional[bool], NotGiven] = ...,
+        context_management: Union[Optional[Iterable[Mapping[str, Any]]], NotGiven] = ...,
+        conversation: Union[Union[str, Mapping[str, Any], None], NotGiven] = ...,
+        include: Union[Optional[Sequence[str]], NotGiven] = ...,
+        instructions: Union[Optional[str], NotGiven] = ...,
+        max_output_tokens: Union[Optional[int], NotGiven] = ...,
+        max_tool_calls: Union[Optional[int], NotGiven] = ...,
+        moderation: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        parallel_tool_calls: Union[Optional[bool], NotGiven] = ...,
+        previous_response_id: Union[Optional[str], NotGiven] = ...,
+        prompt: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        prompt_cache_key: Union[Optional[str], NotGiven] = ...,
+        prompt_cache_options: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        prompt_cache_retention: Union[Optional[str], NotGiven] = ...,
+        reasoning: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        safety_identifier: Union[Optional[str], NotGiven] = ...,
+        service_tier: Union[Optional[str], NotGiven] = ...,
+        store: Union[Optional[bool], NotGiven] = ...,
+        stream_options: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        temperature: Union[Optional[float], NotGiven] = ...,
+        text: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        tool_choice: Union[Union[str, Mapping[str, Any], None], NotGiven] = ...,
+        tools: Union[Optional[Iterable[Mapping[str, Any]]], NotGiven] = ...,
+        top_logprobs: Union[Optional[int], NotGiven] = ...,
+        top_p: Union[Optional[float], NotGiven] = ...,
+        truncation: Union[Optional[Literal["auto", "disabled"]], NotGiven] = ...,
+        extra_body: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        user: Union[Optional[str], NotGiven] = ...,
+        tags: Union[Optional[Sequence[str]], NotGiven] = ...,
+        metadata: Union[Optional[Mapping[str, str]], NotGiven] = ...,
+        api_key: Union[Optional[str], NotGiven] = ...,
+        team: Union[Optional[str], NotGiven] = ...,
+        tier: Union[Optional[str], NotGiven] = ...,
+        timeout: Union[Optional[float], NotGiven] = ...,
+        cache: Union[Optional[_CacheOptions], NotGiven] = ...,
+        extra_headers: Union[Optional[Mapping[str, str]], NotGiven] = ...,
+        extra_query: Union[Optional[Mapping[str, object]], NotGiven] = ...,
+    ) -> Stream[ResponseStreamEvent]: ...
+    @overload
+    def create(
+        self,
+        *,
+        model: str,
+        stream: bool,
+        input: Union[_ResponsesInput, NotGiven] = ...,
+        background: Union[Optional[bool], NotGiven] = ...,
+        context_management: Union[Optional[Iterable[Mapping[str, Any]]], NotGiven] = ...,
+        conversation: Union[Union[str, Mapping[str, Any], None], NotGiven] = ...,
+        include: Union[Optional[Sequence[str]], NotGiven] = ...,
+        instructions: Union[Optional[str], NotGiven] = ...,
+        max_output_tokens: Union[Optional[int], NotGiven] = ...,
+        max_tool_calls: Union[Optional[int], NotGiven] = ...,
+        moderation: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        parallel_tool_calls: Union[Optional[bool], NotGiven] = ...,
+        previous_response_id: Union[Optional[str], NotGiven] = ...,
+        prompt: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        prompt_cache_key: Union[Optional[str], NotGiven] = ...,
+        prompt_cache_options: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        prompt_cache_retention: Union[Optional[str], NotGiven] = ...,
+        reasoning: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        safety_identifier: Union[Optional[str], NotGiven] = ...,
+        service_tier: Union[Optional[str], NotGiven] = ...,
+        store: Union[Optional[bool], NotGiven] = ...,
+        stream_options: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        temperature: Union[Optional[float], NotGiven] = ...,
+        text: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        tool_choice: Union[Union[str, Mapping[str, Any], None], NotGiven] = ...,
+        tools: Union[Optional[Iterable[Mapping[str, Any]]], NotGiven] = ...,
+        top_logprobs: Union[Optional[int], NotGiven] = ...,
+        top_p: Union[Optional[float], NotGiven] = ...,
+        truncation: Union[Optional[Literal["auto", "disabled"]], NotGiven] = ...,
+        extra_body: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        user: Union[Optional[str], NotGiven] = ...,
+        tags: Union[Optional[Sequence[str]], NotGiven] = ...,
+        metadata: Union[Optional[Mapping[str, str]], NotGiven] = ...,
+        api_key: Union[Optional[str], NotGiven] = ...,
+        team: Union[Optional[str], NotGiven] = ...,
+        tier: Union[Optional[str], NotGiven] = ...,
+        timeout: Union[Optional[float], NotGiven] = ...,
+        cache: Union[Optional[_CacheOptions], NotGiven] = ...,
+        extra_headers: Union[Optional[Mapping[str, str]], NotGiven] = ...,
+        extra_query: Union[Optional[Mapping[str, object]], NotGiven] = ...,
+    ) -> Union[Response, Stream[ResponseStreamEvent]]: ...
+
 class Gateway:
     """The blocking gateway; safe to share between threads."""
 
     chat: Chat
     embeddings: Embeddings
+    responses: Responses
     def __init__(self, config: _Config = None) -> None: ...
     @classmethod
     def from_file(cls, path: Union[str, "os.PathLike[str]"]) -> Self: ...
@@ -835,11 +1116,151 @@ class AsyncEmbeddings:
     ) -> CreateEmbeddingResponse:
         """Embeddings for one or more inputs."""
 
+class AsyncResponses:
+    """``gw.responses`` of an AsyncGateway."""
+    def __init__(self, native: _native.Gateway) -> None: ...
+    @overload
+    async def create(
+        self,
+        *,
+        model: str,
+        stream: Literal[False] = ...,
+        input: Union[_ResponsesInput, NotGiven] = ...,
+        background: Union[Optional[bool], NotGiven] = ...,
+        context_management: Union[Optional[Iterable[Mapping[str, Any]]], NotGiven] = ...,
+        conversation: Union[Union[str, Mapping[str, Any], None], NotGiven] = ...,
+        include: Union[Optional[Sequence[str]], NotGiven] = ...,
+        instructions: Union[Optional[str], NotGiven] = ...,
+        max_output_tokens: Union[Optional[int], NotGiven] = ...,
+        max_tool_calls: Union[Optional[int], NotGiven] = ...,
+        moderation: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        parallel_tool_calls: Union[Optional[bool], NotGiven] = ...,
+        previous_response_id: Union[Optional[str], NotGiven] = ...,
+        prompt: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        prompt_cache_key: Union[Optional[str], NotGiven] = ...,
+        prompt_cache_options: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        prompt_cache_retention: Union[Optional[str], NotGiven] = ...,
+        reasoning: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        safety_identifier: Union[Optional[str], NotGiven] = ...,
+        service_tier: Union[Optional[str], NotGiven] = ...,
+        store: Union[Optional[bool], NotGiven] = ...,
+        stream_options: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        temperature: Union[Optional[float], NotGiven] = ...,
+        text: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        tool_choice: Union[Union[str, Mapping[str, Any], None], NotGiven] = ...,
+        tools: Union[Optional[Iterable[Mapping[str, Any]]], NotGiven] = ...,
+        top_logprobs: Union[Optional[int], NotGiven] = ...,
+        top_p: Union[Optional[float], NotGiven] = ...,
+        truncation: Union[Optional[Literal["auto", "disabled"]], NotGiven] = ...,
+        extra_body: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        user: Union[Optional[str], NotGiven] = ...,
+        tags: Union[Optional[Sequence[str]], NotGiven] = ...,
+        metadata: Union[Optional[Mapping[str, str]], NotGiven] = ...,
+        api_key: Union[Optional[str], NotGiven] = ...,
+        team: Union[Optional[str], NotGiven] = ...,
+        tier: Union[Optional[str], NotGiven] = ...,
+        timeout: Union[Optional[float], NotGiven] = ...,
+        cache: Union[Optional[_CacheOptions], NotGiven] = ...,
+        extra_headers: Union[Optional[Mapping[str, str]], NotGiven] = ...,
+        extra_query: Union[Optional[Mapping[str, object]], NotGiven] = ...,
+    ) -> Response: ...
+    @overload
+    async def create(
+        self,
+        *,
+        model: str,
+        stream: Literal[True],
+        input: Union[_ResponsesInput, NotGiven] = ...,
+        background: Union[Optional[bool], NotGiven] = ...,
+        context_management: Union[Optional[Iterable[Mapping[str, Any]]], NotGiven] = ...,
+        conversation: Union[Union[str, Mapping[str, Any], None], NotGiven] = ...,
+        include: Union[Optional[Sequence[str]], NotGiven] = ...,
+        instructions: Union[Optional[str], NotGiven] = ...,
+        max_output_tokens: Union[Optional[int], NotGiven] = ...,
+        max_tool_calls: Union[Optional[int], NotGiven] = ...,
+        moderation: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        parallel_tool_calls: Union[Optional[bool], NotGiven] = ...,
+        previous_response_id: Union[Optional[str], NotGiven] = ...,
+        prompt: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        prompt_cache_key: Union[Optional[str], NotGiven] = ...,
+        prompt_cache_options: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        prompt_cache_retention: Union[Optional[str], NotGiven] = ...,
+        reasoning: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        safety_identifier: Union[Optional[str], NotGiven] = ...,
+        service_tier: Union[Optional[str], NotGiven] = ...,
+        store: Union[Optional[bool], NotGiven] = ...,
+        stream_options: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        temperature: Union[Optional[float], NotGiven] = ...,
+        text: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        tool_choice: Union[Union[str, Mapping[str, Any], None], NotGiven] = ...,
+        tools: Union[Optional[Iterable[Mapping[str, Any]]], NotGiven] = ...,
+        top_logprobs: Union[Optional[int], NotGiven] = ...,
+        top_p: Union[Optional[float], NotGiven] = ...,
+        truncation: Union[Optional[Literal["auto", "disabled"]], NotGiven] = ...,
+        extra_body: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        user: Union[Optional[str], NotGiven] = ...,
+        tags: Union[Optional[Sequence[str]], NotGiven] = ...,
+        metadata: Union[Optional[Mapping[str, str]], NotGiven] = ...,
+        api_key: Union[Optional[str], NotGiven] = ...,
+        team: Union[Optional[str], NotGiven] = ...,
+        tier: Union[Optional[str], NotGiven] = ...,
+        timeout: Union[Optional[float], NotGiven] = ...,
+        cache: Union[Optional[_CacheOptions], NotGiven] = ...,
+        extra_headers: Union[Optional[Mapping[str, str]], NotGiven] = ...,
+        extra_query: Union[Optional[Mapping[str, object]], NotGiven] = ...,
+    ) -> AsyncStream[ResponseStreamEvent]: ...
+    @overload
+    async def create(
+        self,
+        *,
+        model: str,
+        stream: bool,
+        input: Union[_ResponsesInput, NotGiven] = ...,
+        background: Union[Optional[bool], NotGiven] = ...,
+        context_management: Union[Optional[Iterable[Mapping[str, Any]]], NotGiven] = ...,
+        conversation: Union[Union[str, Mapping[str, Any], None], NotGiven] = ...,
+        include: Union[Optional[Sequence[str]], NotGiven] = ...,
+        instructions: Union[Optional[str], NotGiven] = ...,
+        max_output_tokens: Union[Optional[int], NotGiven] = ...,
+        max_tool_calls: Union[Optional[int], NotGiven] = ...,
+        moderation: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        parallel_tool_calls: Union[Optional[bool], NotGiven] = ...,
+        previous_response_id: Union[Optional[str], NotGiven] = ...,
+        prompt: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        prompt_cache_key: Union[Optional[str], NotGiven] = ...,
+        prompt_cache_options: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        prompt_cache_retention: Union[Optional[str], NotGiven] = ...,
+        reasoning: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        safety_identifier: Union[Optional[str], NotGiven] = ...,
+        service_tier: Union[Optional[str], NotGiven] = ...,
+        store: Union[Optional[bool], NotGiven] = ...,
+        stream_options: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        temperature: Union[Optional[float], NotGiven] = ...,
+        text: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        tool_choice: Union[Union[str, Mapping[str, Any], None], NotGiven] = ...,
+        tools: Union[Optional[Iterable[Mapping[str, Any]]], NotGiven] = ...,
+        top_logprobs: Union[Optional[int], NotGiven] = ...,
+        top_p: Union[Optional[float], NotGiven] = ...,
+        truncation: Union[Optional[Literal["auto", "disabled"]], NotGiven] = ...,
+        extra_body: Union[Optional[Mapping[str, Any]], NotGiven] = ...,
+        user: Union[Optional[str], NotGiven] = ...,
+        tags: Union[Optional[Sequence[str]], NotGiven] = ...,
+        metadata: Union[Optional[Mapping[str, str]], NotGiven] = ...,
+        api_key: Union[Optional[str], NotGiven] = ...,
+        team: Union[Optional[str], NotGiven] = ...,
+        tier: Union[Optional[str], NotGiven] = ...,
+        timeout: Union[Optional[float], NotGiven] = ...,
+        cache: Union[Optional[_CacheOptions], NotGiven] = ...,
+        extra_headers: Union[Optional[Mapping[str, str]], NotGiven] = ...,
+        extra_query: Union[Optional[Mapping[str, object]], NotGiven] = ...,
+    ) -> Union[Response, AsyncStream[ResponseStreamEvent]]: ...
+
 class AsyncGateway:
     """The asyncio gateway; never blocks the event loop."""
 
     chat: AsyncChat
     embeddings: AsyncEmbeddings
+    responses: AsyncResponses
     def __init__(self, config: _Config = None) -> None: ...
     @classmethod
     def from_file(cls, path: Union[str, "os.PathLike[str]"]) -> Self: ...

@@ -1,7 +1,7 @@
 """`Gateway` and `AsyncGateway`: the openai client's surface over the in-process gateway.
 
-Arguments are split in two: the unified request (everything the OpenAI chat-completions or
-embeddings API takes, plus ``extra_body``) and switchpoint's own request context (``user``,
+Arguments are split in two: the unified request (everything the OpenAI chat-completions,
+Responses or embeddings API takes, plus ``extra_body``) and switchpoint's own request context (``user``,
 ``tags``, ``metadata``, ``api_key``, ``team``, ``tier``, ``timeout`` and cache controls). Both
 cross into the core as JSON, where one schema checks them for every language.
 """
@@ -14,7 +14,7 @@ import sys
 import time
 
 from . import _exceptions
-from ._models import ChatCompletion, CreateEmbeddingResponse, TargetHealth, UsageRow
+from ._models import ChatCompletion, CreateEmbeddingResponse, Response, ResponseStreamEvent, TargetHealth, UsageRow
 from ._native import Gateway as _NativeGateway
 from ._streaming import AsyncStream, Stream
 from ._types import NOT_GIVEN, _encode
@@ -33,6 +33,23 @@ _CHAT_PARAMS = frozenset(
     }
 )  # fmt: skip
 
+#: Parameters of OpenAI's Responses request (``POST /responses``) beside ``model``, ``input``
+#: and ``stream``. ``extra_body``'s keys are merged into the body, as the openai package does.
+_RESPONSES_PARAMS = frozenset(
+    {
+        "background", "context_management", "conversation", "include", "instructions",
+        "max_output_tokens", "max_tool_calls", "moderation", "parallel_tool_calls",
+        "previous_response_id", "prompt", "prompt_cache_key", "prompt_cache_options",
+        "prompt_cache_retention", "reasoning", "safety_identifier", "service_tier", "store",
+        "stream_options", "temperature", "text", "tool_choice", "tools", "top_logprobs",
+        "top_p", "truncation", "extra_body",
+    }
+)  # fmt: skip
+
+#: Responses fields that are also the caller's identity or labels: ``user`` and ``metadata``
+#: reach the provider (and are echoed in the Response) and the gateway's accounting alike.
+_RESPONSES_SHARED = frozenset({"user", "metadata"})
+
 #: Parameters of OpenAI's embeddings request.
 _EMBED_PARAMS = frozenset({"dimensions", "encoding_format", "extra_body"})
 
@@ -49,8 +66,9 @@ _SHARED_PARAMS = frozenset({"user"})
 _UNSUPPORTED = frozenset({"extra_headers", "extra_query"})
 
 
-def _split(kwargs: dict, allowed: frozenset, body: dict, what: str) -> str:  # type: ignore[type-arg]
-    """Sorts keyword arguments into ``body`` and returns the context JSON ("" when empty)."""
+def _split(kwargs: dict, allowed: frozenset, body: dict, what: str, shared: frozenset = _SHARED_PARAMS) -> str:  # type: ignore[type-arg]
+    """Sorts keyword arguments into ``body`` and returns the context JSON ("" when empty);
+    ``shared`` names the context fields that also go into the body."""
     ctx = None
     for key, value in kwargs.items():
         if value is None or value is NOT_GIVEN:
@@ -61,7 +79,7 @@ def _split(kwargs: dict, allowed: frozenset, body: dict, what: str) -> str:  # t
             if ctx is None:
                 ctx = {}
             ctx[key] = value
-            if key in _SHARED_PARAMS:
+            if key in shared:
                 body[key] = value
         elif key in _UNSUPPORTED:
             if value:
@@ -91,7 +109,7 @@ def _load(config: object) -> _NativeGateway:
 
 
 class _Base:
-    __slots__ = ("_native", "chat", "embeddings")
+    __slots__ = ("_native", "chat", "embeddings", "responses")
 
     def __init__(self, config: object = None) -> None:
         self._native = _load(config)
@@ -213,7 +231,8 @@ class RecordSubscription:
 
 
 class Gateway(_Base):
-    """The blocking gateway: ``gw.chat.completions.create(...)``, ``gw.embeddings.create(...)``.
+    """The blocking gateway: ``gw.chat.completions.create(...)``, ``gw.responses.create(...)``,
+    ``gw.embeddings.create(...)``.
 
     Safe to share between threads; every wait releases the GIL and answers Ctrl-C.
     """
@@ -223,6 +242,7 @@ class Gateway(_Base):
     def _resources(self) -> None:
         self.chat = Chat(self._native)
         self.embeddings = Embeddings(self._native)
+        self.responses = Responses(self._native)
 
     def flush_telemetry(self, timeout: float = 5.0) -> bool:
         """Waits until every request so far reached every record callback and exporter, and
@@ -249,6 +269,7 @@ class AsyncGateway(_Base):
     def _resources(self) -> None:
         self.chat = AsyncChat(self._native)
         self.embeddings = AsyncEmbeddings(self._native)
+        self.responses = AsyncResponses(self._native)
 
     async def flush_telemetry(self, timeout: float = 5.0) -> bool:
         """Waits until every request so far reached every record callback and exporter, and
@@ -307,6 +328,36 @@ class Embeddings:
         body = {"model": model, "input": input}
         ctx = _split(kwargs, _EMBED_PARAMS, body, "create")
         return CreateEmbeddingResponse.model_validate(self._native.embed(_encode(body), ctx))
+
+
+def _responses_body(model: object, input: object, kwargs: dict) -> "tuple[dict, str]":  # type: ignore[type-arg]
+    """The Responses request body and the context JSON from ``create``'s arguments."""
+    body: dict = {"model": model}  # type: ignore[type-arg]
+    if input is not None and input is not NOT_GIVEN:
+        body["input"] = input
+    ctx = _split(kwargs, _RESPONSES_PARAMS, body, "create", _RESPONSES_SHARED)
+    extra = body.pop("extra_body", None)
+    if extra:
+        body.update(extra)
+    return body, ctx
+
+
+class Responses:
+    """``gw.responses``: the OpenAI Responses API over every provider (passed through to
+    providers that have it, translated to chat completions for the others)."""
+
+    __slots__ = ("_native",)
+
+    def __init__(self, native: _NativeGateway) -> None:
+        self._native = native
+
+    def create(self, *, model, input=NOT_GIVEN, stream=False, **kwargs):  # type: ignore[no-untyped-def]
+        """One Response (a :class:`Stream` of :class:`ResponseStreamEvent` with ``stream=True``)."""
+        body, ctx = _responses_body(model, input, kwargs)
+        if stream:
+            body["stream"] = True
+            return Stream(self._native.responses_stream(_encode(body), ctx), ResponseStreamEvent)
+        return Response.model_validate(self._native.responses(_encode(body), ctx))
 
 
 _aio = None
@@ -369,6 +420,27 @@ class AsyncEmbeddings:
         return CreateEmbeddingResponse.model_validate(data)
 
 
+class AsyncResponses:
+    """``gw.responses`` of an AsyncGateway."""
+
+    __slots__ = ("_native",)
+
+    def __init__(self, native: _NativeGateway) -> None:
+        self._native = native
+
+    async def create(self, *, model, input=NOT_GIVEN, stream=False, **kwargs):  # type: ignore[no-untyped-def]
+        """One Response (an :class:`AsyncStream` of :class:`ResponseStreamEvent` with
+        ``stream=True``)."""
+        body, ctx = _responses_body(model, input, kwargs)
+        aio = _aio or _aio_module()
+        if stream:
+            body["stream"] = True
+            native_stream = await aio.call(self._native.responses_stream_async, _encode(body), ctx)
+            return AsyncStream(native_stream, ResponseStreamEvent)
+        data = await aio.call(self._native.responses_async, _encode(body), ctx)
+        return Response.model_validate(data)
+
+
 for _cls in (
     Gateway,
     AsyncGateway,
@@ -379,6 +451,8 @@ for _cls in (
     AsyncChat,
     AsyncCompletions,
     AsyncEmbeddings,
+    Responses,
+    AsyncResponses,
 ):
     _cls.__module__ = "switchpoint"
 del _cls

@@ -37,6 +37,18 @@ __all__ = [
     "EmbeddingUsage",
     "CreateEmbeddingResponse",
     "CostFact",
+    "Response",
+    "ResponseOutputMessage",
+    "ResponseOutputText",
+    "ResponseOutputRefusal",
+    "ResponseFunctionToolCall",
+    "ResponseOutputItem",
+    "ResponseUsage",
+    "ResponseInputTokensDetails",
+    "ResponseOutputTokensDetails",
+    "ResponseError",
+    "ResponseIncompleteDetails",
+    "ResponseStreamEvent",
     "UsageRow",
     "RequestRecord",
     "RecordTokens",
@@ -422,6 +434,167 @@ class CreateEmbeddingResponse(BaseModel):
         "model": None,
         "usage": _one(EmbeddingUsage),
         "switchpoint": _one(SwitchpointFacts),
+    }
+
+
+class ResponseOutputText(BaseModel):
+    """An ``output_text`` part of an output message."""
+
+    _fields = {"type": None, "text": None, "annotations": None, "logprobs": None}
+
+
+class ResponseOutputRefusal(BaseModel):
+    """A ``refusal`` part of an output message."""
+
+    _fields = {"type": None, "refusal": None}
+
+
+def _part(v: Any) -> Any:
+    cls = ResponseOutputRefusal if type(v) is dict and v.get("type") == "refusal" else ResponseOutputText
+    return _wrap(cls, v)
+
+
+def _parts(v: Any) -> Any:
+    return [_part(x) for x in v]
+
+
+class ResponseOutputMessage(BaseModel):
+    """An assistant ``message`` output item: ``content`` holds ``output_text`` and
+    ``refusal`` parts."""
+
+    _fields = {"id": None, "type": None, "role": None, "status": None, "content": _parts}
+
+
+class ResponseFunctionToolCall(BaseModel):
+    """A ``function_call`` output item: answer it with a ``function_call_output`` input item
+    carrying the same ``call_id``; ``arguments`` is JSON text."""
+
+    _fields = {"id": None, "type": None, "call_id": None, "name": None, "arguments": None, "status": None}
+
+
+class ResponseOutputItem(BaseModel):
+    """Any other output item (kept whole; its fields read as attributes)."""
+
+    _fields = {"id": None, "type": None}
+
+
+_ITEM_CLASSES: Dict[str, type] = {}
+
+
+def _item(v: Any) -> Any:
+    kind = v.get("type") if type(v) is dict else None
+    return _wrap(_ITEM_CLASSES.get(kind, ResponseOutputItem), v)  # type: ignore[arg-type]
+
+
+def _items(v: Any) -> Any:
+    return [_item(x) for x in v]
+
+
+class ResponseInputTokensDetails(BaseModel):
+    """Input token breakdown: ``cached_tokens`` read from and (switchpoint)
+    ``cache_write_tokens`` written to the provider's prompt cache."""
+
+    _fields = {"cached_tokens": None, "cache_write_tokens": None}
+
+
+class ResponseOutputTokensDetails(BaseModel):
+    """Output token breakdown: ``reasoning_tokens``."""
+
+    _fields = {"reasoning_tokens": None}
+
+
+class ResponseUsage(BaseModel):
+    """Token usage of a Response (input includes cached tokens, output includes reasoning)."""
+
+    _fields = {
+        "input_tokens": None,
+        "input_tokens_details": _one(ResponseInputTokensDetails),
+        "output_tokens": None,
+        "output_tokens_details": _one(ResponseOutputTokensDetails),
+        "total_tokens": None,
+    }
+
+
+class ResponseError(BaseModel):
+    """What went wrong in a ``failed`` Response."""
+
+    _fields = {"code": None, "message": None}
+
+
+class ResponseIncompleteDetails(BaseModel):
+    """Why a Response is ``incomplete``: ``max_output_tokens`` or ``content_filter``."""
+
+    _fields = {"reason": None}
+
+
+class Response(BaseModel):
+    """A Responses API answer (``object: "response"``), plus the gateway's facts under
+    ``switchpoint``; ``output_text`` joins the text of every ``output_text`` part."""
+
+    _fields = {
+        "id": None,
+        "object": None,
+        "created_at": None,
+        "status": None,
+        "model": None,
+        "output": _items,
+        "usage": _one(ResponseUsage),
+        "incomplete_details": _one(ResponseIncompleteDetails),
+        "error": _one(ResponseError),
+        "instructions": None,
+        "tools": None,
+        "tool_choice": None,
+        "temperature": None,
+        "top_p": None,
+        "max_output_tokens": None,
+        "parallel_tool_calls": None,
+        "metadata": None,
+        "previous_response_id": None,
+        "text": None,
+        "user": None,
+        "store": None,
+        "switchpoint": _one(SwitchpointFacts),
+    }
+
+    @property
+    def output_text(self) -> str:
+        """The text of every ``output_text`` part of every message item, joined (like the
+        openai package's ``Response.output_text``)."""
+        texts = []
+        for item in self.output or ():
+            if getattr(item, "type", None) == "message":
+                for part in item.content or ():
+                    if getattr(part, "type", None) == "output_text":
+                        texts.append(part.text or "")
+        return "".join(texts)
+
+
+_ITEM_CLASSES.update(message=ResponseOutputMessage, function_call=ResponseFunctionToolCall)
+
+
+class ResponseStreamEvent(BaseModel):
+    """One event of a streamed Response; ``type`` names it (``response.created``,
+    ``response.output_text.delta``, ... ``response.completed``) and says which fields it
+    has. The last event's ``response`` carries usage and the gateway's facts."""
+
+    _fields = {
+        "type": None,
+        "sequence_number": None,
+        "response": _one(Response),
+        "output_index": None,
+        "item": _item,
+        "item_id": None,
+        "content_index": None,
+        "part": _part,
+        "delta": None,
+        "text": None,
+        "refusal": None,
+        "name": None,
+        "arguments": None,
+        "logprobs": None,
+        "code": None,
+        "message": None,
+        "param": None,
     }
 
 

@@ -1,4 +1,4 @@
-"""Streams of chat chunks: a blocking iterator and an async iterator.
+"""Streams of chat chunks or Responses events: a blocking iterator and an async iterator.
 
 Leaving early cancels the upstream request: ``close()``, ``break`` out of a ``with`` block,
 an exception, or simply dropping the stream (the native object hands the drop to the
@@ -21,13 +21,15 @@ def _facts(native) -> "SwitchpointFacts | None":  # type: ignore[no-untyped-def]
 
 
 class Stream:
-    """A blocking iterator of :class:`ChatCompletionChunk`; also a context manager."""
+    """A blocking iterator of :class:`ChatCompletionChunk` (or, from ``responses.create``,
+    :class:`ResponseStreamEvent`); also a context manager."""
 
-    __slots__ = ("_native", "__weakref__")
+    __slots__ = ("_native", "_cast", "__weakref__")
     __class_getitem__ = classmethod(types.GenericAlias)  # type: ignore[var-annotated]
 
-    def __init__(self, native) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, native, cast=ChatCompletionChunk) -> None:  # type: ignore[no-untyped-def]
         self._native = native
+        self._cast = cast
 
     def __iter__(self) -> "Stream":
         return self
@@ -36,7 +38,7 @@ class Stream:
         text = self._native.next()
         if text is None:
             raise StopIteration
-        return ChatCompletionChunk.model_validate(json.loads(text))
+        return self._cast.model_validate(json.loads(text))  # type: ignore[no-any-return]
 
     def close(self) -> None:
         """Stops the stream; an unfinished upstream request is cancelled."""
@@ -55,13 +57,15 @@ class Stream:
 
 
 class AsyncStream:
-    """An async iterator of :class:`ChatCompletionChunk`; also an async context manager."""
+    """An async iterator of :class:`ChatCompletionChunk` (or :class:`ResponseStreamEvent`);
+    also an async context manager."""
 
-    __slots__ = ("_native", "__weakref__")
+    __slots__ = ("_native", "_cast", "__weakref__")
     __class_getitem__ = classmethod(types.GenericAlias)  # type: ignore[var-annotated]
 
-    def __init__(self, native) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, native, cast=ChatCompletionChunk) -> None:  # type: ignore[no-untyped-def]
         self._native = native
+        self._cast = cast
 
     def __aiter__(self) -> "AsyncStream":
         return self
@@ -77,7 +81,7 @@ class AsyncStream:
             raise
         if text is None:
             raise StopAsyncIteration
-        return ChatCompletionChunk.model_validate(json.loads(text))
+        return self._cast.model_validate(json.loads(text))  # type: ignore[no-any-return]
 
     async def close(self) -> None:
         """Stops the stream; an unfinished upstream request is cancelled."""

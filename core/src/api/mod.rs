@@ -11,6 +11,7 @@ mod embeddings;
 mod error;
 mod facts;
 mod response;
+pub mod responses;
 mod tokens;
 mod validate;
 

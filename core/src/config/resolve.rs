@@ -25,6 +25,8 @@ pub const DEFAULT_TIMEOUTS: Timeouts = Timeouts {
 pub struct ResolvedProvider {
     pub settings: ProviderSettings,
     pub timeouts: Timeouts,
+    /// Responses API calls go to the provider's own `/responses` (else through chat).
+    pub responses_native: bool,
     /// How the transport signs or authorizes requests (Bedrock SigV4, Vertex OAuth); `None`
     /// for providers whose adapter sends the key in a header.
     pub auth: crate::auth::AuthConfig,
@@ -240,11 +242,52 @@ pub fn resolve_provider(
         headers,
         api_version: entry.api_version.clone(),
     };
+    let responses_native = responses_mode(entry, kind, &parsed, &field("responses"))?;
     Ok(ResolvedProvider {
         settings,
         timeouts: entry.timeouts.or(defaults),
+        responses_native,
         auth: cloud.auth,
     })
+}
+
+/// Whether Responses calls use the provider's native API: the entry's `responses`
+/// (`native` | `translate`), else native for OpenAI's and Azure OpenAI's own hosts.
+fn responses_mode(
+    entry: &ProviderEntry,
+    kind: ProviderKind,
+    url: &url::Url,
+    field: &str,
+) -> Result<bool, Error> {
+    let has_native = matches!(kind, ProviderKind::OpenAi | ProviderKind::AzureOpenAi);
+    match entry.responses.as_deref() {
+        Some("translate") => Ok(false),
+        Some("native") if has_native => Ok(true),
+        Some("native") => Err(Error::config(
+            field,
+            format!(
+                "`responses: native` needs the `openai` or `azure_openai` wire format, not `{kind}`; use `translate`"
+            ),
+        )),
+        Some(other) => Err(Error::config(
+            field,
+            format!("unknown `responses` mode `{other}` (allowed: native, translate)"),
+        )),
+        None => {
+            let host = url.host_str().unwrap_or("").to_ascii_lowercase();
+            Ok(match kind {
+                ProviderKind::OpenAi => host == "api.openai.com",
+                ProviderKind::AzureOpenAi => [
+                    ".openai.azure.com",
+                    ".cognitiveservices.azure.com",
+                    ".services.ai.azure.com",
+                ]
+                .iter()
+                .any(|s| host.ends_with(s)),
+                _ => false,
+            })
+        }
+    }
 }
 
 /// Resolves `env:NAME`, `file:PATH` or a literal; errors name the field and the reference,

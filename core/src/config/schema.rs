@@ -57,6 +57,12 @@ pub struct ProviderEntry {
     pub headers: BTreeMap<String, String>,
     #[serde(default)]
     pub timeouts: Timeouts,
+    /// How Responses API calls reach this provider: `native` (POST `/responses`; only the
+    /// `openai` and `azure_openai` wire formats have it) or `translate` (through chat
+    /// completions). Default: `native` for api.openai.com and Azure OpenAI hosts,
+    /// `translate` for every other host.
+    #[serde(default)]
+    pub responses: Option<String>,
     /// Bedrock: the AWS region (`us-east-1`); defaults to `AWS_REGION` / `AWS_DEFAULT_REGION`.
     #[serde(default)]
     pub region: Option<String>,

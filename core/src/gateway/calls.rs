@@ -1,10 +1,15 @@
 //! The three upstream calls the executor tries target by target: a chat completion, the
-//! opening of a stream (up to its first chunk), and embeddings.
+//! opening of a stream (up to its first chunk), and embeddings. A chat call may carry a
+//! Responses request (`NativeResponses`): targets with a native Responses API get it whole,
+//! the others get its chat translation.
 
+use crate::api::responses::ResponsesRequest;
 use crate::api::{
     ChatChunk, ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, Error,
 };
 use crate::providers::merge_embeddings;
+use crate::providers::openai::responses::{parse_native, ResponsesStreamDecoder};
+use crate::providers::HttpRequest;
 use crate::resilience::{Answer, AttemptDeadlines, Call};
 use crate::transport::{ChunkStream, Upstream};
 use futures_util::{StreamExt, TryStreamExt};
@@ -12,10 +17,44 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// A Responses API request riding on a chat call.
+#[derive(Debug, Clone)]
+pub(crate) struct NativeResponses {
+    /// The request as the caller wrote it, for targets with a native Responses API.
+    pub req: ResponsesRequest,
+    /// Its chat translation, for the other targets.
+    pub chat: ChatRequest,
+    /// Why it cannot be translated (a translating target answers with this error).
+    pub blocker: Option<Error>,
+}
+
+/// The HTTP request for one attempt, and whether it goes to the native Responses API.
+fn build(
+    up: &Upstream,
+    req: &ChatRequest,
+    native: Option<&NativeResponses>,
+    model: &str,
+    stream: bool,
+) -> (Result<HttpRequest, Error>, bool) {
+    let Some(n) = native else {
+        return (up.adapter.chat_request(req, model, stream), false);
+    };
+    if up.responses_native {
+        if let Some(http) = up.adapter.responses_request(&n.req, model, stream) {
+            return (http, true);
+        }
+    }
+    match &n.blocker {
+        Some(b) => (Err(b.clone().with_provider(&up.name)), false),
+        None => (up.adapter.chat_request(&n.chat, model, stream), false),
+    }
+}
+
 /// A non-streaming chat completion.
 #[derive(Debug)]
 pub(crate) struct ChatCall<'a> {
     pub req: &'a ChatRequest,
+    pub native: Option<&'a NativeResponses>,
 }
 
 impl Call for ChatCall<'_> {
@@ -27,7 +66,7 @@ impl Call for ChatCall<'_> {
         model: &str,
         limits: AttemptDeadlines,
     ) -> impl Future<Output = Result<Answer<ChatResponse>, Error>> + Send {
-        let http = up.adapter.chat_request(self.req, model, false);
+        let (http, is_native) = build(&up, self.req, self.native, model, false);
         let model = model.to_string();
         async move {
             let deadline = up.deadline(Instant::now(), left(limits.answer));
@@ -35,7 +74,11 @@ impl Call for ChatCall<'_> {
             let sent_at = answer.sent_at;
             let body = up.body(answer).await?;
             let waited = sent_at.elapsed();
-            let resp = up.adapter.parse_chat(&body, &model)?;
+            let resp = if is_native {
+                parse_native(&body, &up.name)?
+            } else {
+                up.adapter.parse_chat(&body, &model)?
+            };
             let tokens = resp.usage.as_ref().map(|u| u.total_tokens.get());
             Ok(Answer {
                 output: resp,
@@ -59,6 +102,7 @@ pub(crate) struct Opened {
 #[derive(Debug)]
 pub(crate) struct StreamCall<'a> {
     pub req: &'a ChatRequest,
+    pub native: Option<&'a NativeResponses>,
 }
 
 impl Call for StreamCall<'_> {
@@ -70,14 +114,20 @@ impl Call for StreamCall<'_> {
         model: &str,
         limits: AttemptDeadlines,
     ) -> impl Future<Output = Result<Answer<Opened>, Error>> + Send {
-        let http = up.adapter.chat_request(self.req, model, true);
+        let (http, is_native) = build(&up, self.req, self.native, model, true);
         let model = model.to_string();
         async move {
             let now = Instant::now();
             let first_by = up.deadline(now, left(limits.answer));
             let answer = up.send(http?, first_by).await?;
             let sent_at = answer.sent_at;
-            let mut chunks = up.stream(answer, &model, up.deadline(now, left(limits.overall)));
+            let overall = up.deadline(now, left(limits.overall));
+            let mut chunks = if is_native {
+                let decoder = Box::new(ResponsesStreamDecoder::new(&up.name, &model));
+                up.stream_with(answer, decoder, overall)
+            } else {
+                up.stream(answer, &model, overall)
+            };
             let first = match chunks.next().await {
                 Some(Ok(c)) => c,
                 Some(Err(e)) => return Err(e),

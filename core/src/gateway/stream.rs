@@ -174,7 +174,16 @@ impl UpstreamStream {
             for i in tried {
                 plan.mark_tried(i);
             }
-            let res = ex.run_plan(&StreamCall { req: &req }, &route, plan).await;
+            let res = ex
+                .run_plan(
+                    &StreamCall {
+                        req: &req,
+                        native: None,
+                    },
+                    &route,
+                    plan,
+                )
+                .await;
             (res, ex.attempts)
         }));
         self.cut = Some(err.clone());

@@ -26,6 +26,9 @@ pub struct AzureAdapter {
     deployments_url: String,
     /// `api-version=...`, percent-encoded once.
     version_query: String,
+    /// `{base_url}/openai/v1/responses`: the v1 API has no deployment in the path (the
+    /// deployment is the body's `model`); `?api-version=` only for `preview` / `latest`.
+    responses_url: String,
     /// The key and configured headers every request carries.
     post: KeyedPost,
 }
@@ -40,11 +43,18 @@ impl AzureAdapter {
             .as_deref()
             .unwrap_or(DEFAULT_API_VERSION);
         let version_query = format!("api-version={}", encode(version));
+        let responses_url = match settings.api_version.as_deref() {
+            Some(v @ ("preview" | "latest")) => {
+                format!("{base}/openai/v1/responses?api-version={v}")
+            }
+            _ => format!("{base}/openai/v1/responses"),
+        };
         let post = KeyedPost::new(&settings, AuthScheme::ApiKey);
         AzureAdapter {
             settings,
             deployments_url,
             version_query,
+            responses_url,
             post,
         }
     }
@@ -110,6 +120,19 @@ impl Adapter for AzureAdapter {
 
     fn parse_error(&self, status: u16, headers: &HeaderMap, body: &[u8]) -> Error {
         parse_error(&self.settings.name, status, headers, body)
+    }
+
+    fn responses_request(
+        &self,
+        req: &crate::api::responses::ResponsesRequest,
+        model: &str,
+        stream: bool,
+    ) -> Option<Result<HttpRequest, Error>> {
+        Some(
+            super::openai::responses::native_body(req, model, stream)
+                .map_err(|e| e.with_provider(&self.settings.name))
+                .and_then(|body| self.post.bytes(&self.responses_url, body)),
+        )
     }
 }
 

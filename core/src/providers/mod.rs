@@ -143,6 +143,18 @@ pub trait Adapter: Send + Sync + Debug {
     /// Classifies a non-2xx answer into a typed error carrying the provider's message,
     /// status, code and retry delay.
     fn parse_error(&self, status: u16, headers: &HeaderMap, body: &[u8]) -> Error;
+
+    /// The HTTP request for the OpenAI Responses API, for wire formats that have one
+    /// (OpenAI, Azure OpenAI); `None`, the default, means Responses calls are translated to
+    /// chat completions. Answers and errors are OpenAI-shaped (`openai::responses`).
+    fn responses_request(
+        &self,
+        _req: &crate::api::responses::ResponsesRequest,
+        _model: &str,
+        _stream: bool,
+    ) -> Option<Result<HttpRequest, Error>> {
+        None
+    }
 }
 
 /// The error for a stream whose bytes ended before the provider's end marker: a cut stream

@@ -13,7 +13,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 pub struct RequestRecord {
     /// The gateway's id for the request (the response id when there is one).
     pub id: String,
-    /// `chat`, `chat_stream` or `embed`.
+    /// `chat`, `chat_stream`, `embed`, `responses` or `responses_stream`.
     pub call: &'static str,
     /// Unix time the call started and ended, milliseconds.
     pub started_at_ms: u64,

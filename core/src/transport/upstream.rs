@@ -21,6 +21,8 @@ pub struct Upstream {
     /// Signs or adds a token to each request just before it is sent (Bedrock, Vertex).
     auth: Option<Arc<dyn Authorizer>>,
     pub timeouts: Timeouts,
+    /// Responses API calls use the provider's own `/responses` endpoint.
+    pub responses_native: bool,
 }
 
 /// A 2xx answer whose body has not been read yet.
@@ -85,6 +87,7 @@ impl Upstream {
             client,
             auth,
             timeouts: provider.timeouts,
+            responses_native: provider.responses_native,
         })
     }
 
@@ -156,6 +159,23 @@ impl Upstream {
     /// Reads a whole body within the call's deadline.
     pub async fn body(&self, answer: UpstreamAnswer) -> Result<Bytes, Error> {
         read_body(answer.response, answer.timer, &self.name).await
+    }
+
+    /// Turns a streaming answer into unified chunks with a given decoder (the native
+    /// Responses API's, rather than the adapter's chat decoder).
+    pub fn stream_with(
+        &self,
+        answer: UpstreamAnswer,
+        decoder: Box<dyn crate::providers::StreamDecoder>,
+        deadline: Option<Instant>,
+    ) -> ChunkStream {
+        ChunkStream::new(
+            answer.response,
+            crate::providers::Framing::Sse,
+            decoder,
+            self.name.clone(),
+            deadline,
+        )
     }
 
     /// Turns a streaming answer into unified chunks.

@@ -24,6 +24,7 @@ mod openai_schema;
 mod resilience_cooldown;
 mod resilience_failover;
 mod resilience_streams;
+mod responses_gateway;
 mod routing_latency;
 mod routing_strategies;
 mod scenarios;

@@ -6,6 +6,7 @@ use mock_provider::MockServer;
 use serde_json::Value;
 use std::path::PathBuf;
 use std::time::Duration;
+use switchpoint_core::api::responses::{ResponseStreamEvent, ResponsesRequest};
 use switchpoint_core::api::{from_json_value, ChatRequest, EmbeddingRequest, StreamAccumulator};
 use switchpoint_core::telemetry::GroupBy;
 use switchpoint_core::{Error, Gateway, RequestContext};
@@ -55,20 +56,102 @@ enum Outcome {
     Error(Error),
 }
 
-async fn run_step(gw: &Gateway, step: &Value) -> (Outcome, usize) {
+/// What a step produced: its outcome, how many chunks or events arrived, and (Responses
+/// streams) the event types in order.
+type Played = (Outcome, usize, Vec<String>);
+
+/// A Responses call as tests/scenarios/README.md describes it: the Response with
+/// `output_text` added (for a stream: the final event's Response, its `output_text` the
+/// concatenated text deltas), the number of events and their types.
+async fn responses_step(gw: &Gateway, request: Value, ctx: &RequestContext) -> Played {
+    let req: ResponsesRequest = match from_json_value(request) {
+        Ok(r) => r,
+        Err(e) => return (Outcome::Error(e), 0, Vec::new()),
+    };
+    if req.stream != Some(true) {
+        return match gw.responses(&req, ctx).await {
+            Ok(r) => {
+                let mut v = serde_json::to_value(&r).expect("serialize");
+                v["output_text"] = Value::String(r.output_text());
+                (Outcome::Response(v), 0, Vec::new())
+            }
+            Err(e) => (Outcome::Error(e), 0, Vec::new()),
+        };
+    }
+    let mut stream = match gw.responses_stream(&req, ctx).await {
+        Ok(s) => s,
+        Err(e) => return (Outcome::Error(e), 0, Vec::new()),
+    };
+    let (mut types, mut text, mut last) = (Vec::new(), String::new(), None);
+    while let Some(item) = stream.next().await {
+        match item {
+            Ok(event) => {
+                types.push(event.event_type().to_string());
+                if let ResponseStreamEvent::OutputTextDelta { delta, .. } = &event {
+                    text.push_str(delta);
+                }
+                if let Some(r) = event.final_response() {
+                    last = Some(serde_json::to_value(r).expect("serialize"));
+                }
+            }
+            Err(e) => {
+                let n = types.len();
+                return (Outcome::Error(e), n, types);
+            }
+        }
+    }
+    let Some(mut v) = last else {
+        let e = Error::new(
+            switchpoint_core::ErrorKind::InvalidResponse,
+            "the stream ended without a final Response",
+        );
+        let n = types.len();
+        return (Outcome::Error(e), n, types);
+    };
+    v["output_text"] = Value::String(text);
+    let n = types.len();
+    (Outcome::Response(v), n, types)
+}
+
+/// The step's event types include `expected` in order (other events may come between).
+fn has_in_order(expected: &Value, types: &[String]) -> Result<(), String> {
+    let mut rest = types.iter();
+    for e in expected.as_array().ok_or("events must be a list")? {
+        let e = e.as_str().ok_or("events must be strings")?;
+        if !rest.any(|t| t == e) {
+            return Err(format!("expected event {e} (in order) among {types:?}"));
+        }
+    }
+    Ok(())
+}
+
+async fn run_step(gw: &Gateway, step: &Value) -> Played {
     let call = step["call"].as_str().expect("step.call");
     let ctx: RequestContext = match step.get("context") {
         Some(c) => from_json_value(c.clone()).expect("valid context"),
         None => RequestContext::default(),
     };
     let request = step["request"].clone();
+    if call == "responses" {
+        return responses_step(gw, request, &ctx).await;
+    }
+    let (outcome, chunks) = chat_step(gw, call, request, &ctx).await;
+    (outcome, chunks, Vec::new())
+}
+
+async fn chat_step(
+    gw: &Gateway,
+    call: &str,
+    request: Value,
+    ctx: &RequestContext,
+) -> (Outcome, usize) {
     match call {
         "chat" => {
             let req: ChatRequest = match from_json_value(request) {
                 Ok(r) => r,
                 Err(e) => return (Outcome::Error(e), 0),
             };
-            match gw.chat(&req, &ctx).await {
+            match gw.chat(&req, ctx).await {
                 Ok(r) => (
                     Outcome::Response(serde_json::to_value(r).expect("serialize")),
                     0,
@@ -81,7 +164,7 @@ async fn run_step(gw: &Gateway, step: &Value) -> (Outcome, usize) {
                 Ok(r) => r,
                 Err(e) => return (Outcome::Error(e), 0),
             };
-            let mut stream = match gw.chat_stream(&req, &ctx).await {
+            let mut stream = match gw.chat_stream(&req, ctx).await {
                 Ok(s) => s,
                 Err(e) => return (Outcome::Error(e), 0),
             };
@@ -108,7 +191,7 @@ async fn run_step(gw: &Gateway, step: &Value) -> (Outcome, usize) {
                 Ok(r) => r,
                 Err(e) => return (Outcome::Error(e), 0),
             };
-            match gw.embed(&req, &ctx).await {
+            match gw.embed(&req, ctx).await {
                 Ok(r) => (
                     Outcome::Response(serde_json::to_value(r).expect("serialize")),
                     0,
@@ -147,7 +230,7 @@ async fn play(file: &PathBuf, mock: &MockServer) -> Result<usize, String> {
                 .map_err(|e| format!("{label}: faults: {e}"))?;
             mock.push_script(faults);
         }
-        let (outcome, chunks) = run_step(&gw, step).await;
+        let (outcome, chunks, events) = run_step(&gw, step).await;
         let expect = &step["expect"];
         match (&outcome, expect.get("response"), expect.get("error")) {
             (Outcome::Response(r), Some(e), None) => {
@@ -180,6 +263,9 @@ async fn play(file: &PathBuf, mock: &MockServer) -> Result<usize, String> {
                     "{label}: expected at least {min} chunks, got {chunks}"
                 ));
             }
+        }
+        if let Some(types) = expect.get("events") {
+            has_in_order(types, &events).map_err(|m| format!("{label}: {m}"))?;
         }
         if let Some(up) = expect.get("upstream") {
             let log = serde_json::to_value(mock.log()).expect("log");

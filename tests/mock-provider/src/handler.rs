@@ -22,7 +22,7 @@ use crate::server::State;
 use crate::sse::{self, Event};
 use crate::{
     anthropic, bedrock, cloud, cloud_embed, cohere, eventstream, gemini, mistral, oauth, ollama,
-    openai,
+    openai, responses,
 };
 
 /// What a successful answer consists of.
@@ -92,14 +92,19 @@ fn api_key(provider: Provider, headers: &HeaderMap, query: &str) -> Option<Strin
     key.filter(|k| !k.is_empty())
 }
 
-/// Checks the provider makes before anything else: Azure's api-version, the key, Anthropic's version header.
+/// Checks the provider makes before anything else: Azure's api-version (not on the v1
+/// API), the key, Anthropic's version header.
 fn precheck(
-    provider: Provider,
+    route: &Route,
     headers: &HeaderMap,
     query: &str,
     request_id: &str,
 ) -> Option<ErrorReply> {
-    if provider == Provider::Azure && query_param(query, "api-version").is_none() {
+    let provider = route.provider;
+    if provider == Provider::Azure
+        && route.action != Action::Responses
+        && query_param(query, "api-version").is_none()
+    {
         return Some(errors::azure_not_found());
     }
     match api_key(provider, headers, query).as_deref() {
@@ -180,7 +185,9 @@ pub(crate) async fn provider_request(
         Some(r) if r.provider == Provider::Ollama && r.action == Action::Chat => {
             body.get("stream") != Some(&Value::Bool(false))
         }
-        Some(r) if r.action == Action::Chat => body.get("stream") == Some(&Value::Bool(true)),
+        Some(r) if matches!(r.action, Action::Chat | Action::Responses) => {
+            body.get("stream") == Some(&Value::Bool(true))
+        }
         _ => false,
     };
     let seq = state.log.push(LogEntry {
@@ -227,7 +234,7 @@ pub(crate) async fn provider_request(
     let refused = if provider.is_cloud() {
         cloud::precheck(provider, parts, &raw, &body, &request_id)
     } else {
-        precheck(provider, &parts.headers, &query, &request_id)
+        precheck(&route, &parts.headers, &query, &request_id)
     };
     if let Some(error) = refused {
         return Ok(error_response(tracker, provider, error, None, &request_id));
@@ -320,6 +327,24 @@ fn answer(
     }
     let ids = &state.tool_ids;
     match (provider, route.action) {
+        (Provider::OpenAi | Provider::Azure, Action::Responses) => {
+            let conv = responses::conversation(body).map_err(|(m, p)| invalid(&m, Some(p)))?;
+            let plan = convo::plan(&conv, fault);
+            let reply = responses::Reply {
+                model,
+                seq,
+                created: unix_now(),
+                tool_ids: ids,
+            };
+            Ok(if stream {
+                Payload::Stream {
+                    events: responses::stream(body, &plan, &reply),
+                    line_end: "\n",
+                }
+            } else {
+                Payload::Json(responses::response(body, &plan, &reply))
+            })
+        }
         (Provider::OpenAi | Provider::Azure, Action::Chat) => {
             let conv = openai::conversation(body).map_err(|(m, p)| invalid(&m, Some(p)))?;
             let plan = convo::plan(&conv, fault);

@@ -21,6 +21,7 @@ mod mistral;
 mod oauth;
 mod ollama;
 mod openai;
+mod responses;
 mod route;
 mod server;
 mod sigv4;

@@ -69,6 +69,8 @@ pub enum Action {
     GeminiEmbed,
     /// Gemini `:batchEmbedContents` (many inputs).
     GeminiBatchEmbed,
+    /// The OpenAI Responses API (OpenAI `/v1/responses`, Azure `/openai/v1/responses`).
+    Responses,
     /// Bedrock `InvokeModel` (`/model/{id}/invoke`) of a Titan or Cohere embedding model.
     BedrockInvoke,
     /// Vertex AI `:predict` of a Google text-embedding model.
@@ -82,6 +84,7 @@ impl Action {
     pub fn endpoint(self) -> &'static str {
         match self {
             Action::Chat => "chat",
+            Action::Responses => "responses",
             Action::Token => "token",
             _ => "embeddings",
         }
@@ -115,6 +118,8 @@ pub fn route(method: &Method, path: &str) -> Option<Route> {
     match path {
         "/v1/chat/completions" => return Some(fixed(Provider::OpenAi, Action::Chat)),
         "/v1/embeddings" => return Some(fixed(Provider::OpenAi, Action::Embeddings)),
+        "/v1/responses" => return Some(fixed(Provider::OpenAi, Action::Responses)),
+        "/openai/v1/responses" => return Some(fixed(Provider::Azure, Action::Responses)),
         "/v1/messages" => return Some(fixed(Provider::Anthropic, Action::Chat)),
         "/v2/chat" => return Some(fixed(Provider::Cohere, Action::Chat)),
         "/v2/embed" => return Some(fixed(Provider::Cohere, Action::Embeddings)),
@@ -277,6 +282,14 @@ mod tests {
             None
         );
         assert_eq!(route(&post, "/v1beta/models/gem:countTokens"), None);
+        assert_eq!(
+            route(&post, "/v1/responses").map(|r| (r.provider, r.action)),
+            Some((Provider::OpenAi, Action::Responses))
+        );
+        assert_eq!(
+            route(&post, "/openai/v1/responses").map(|r| (r.provider, r.action)),
+            Some((Provider::Azure, Action::Responses))
+        );
         let invoke = route(&post, "/model/amazon.titan-embed-text-v2%3A0/invoke").expect("invoke");
         assert_eq!(
             (invoke.provider, invoke.action, invoke.path_stream),

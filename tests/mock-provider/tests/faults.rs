@@ -673,7 +673,7 @@ async fn sockets_get_nodelay_and_keep_alive() {
 #[tokio::test]
 async fn unknown_paths_are_logged_404() {
     let h = harness().await;
-    let answer = h.post("/v1/responses", OPENAI_AUTH, &json!({})).await;
+    let answer = h.post("/v1/assistants", OPENAI_AUTH, &json!({})).await;
     assert_eq!(answer.status, 404);
     let log = h.server.log();
     assert_eq!(log[0].provider, "unknown");

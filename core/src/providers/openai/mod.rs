@@ -9,6 +9,7 @@
 mod error;
 mod request;
 mod response;
+pub(crate) mod responses;
 mod stream;
 
 pub(crate) use error::parse_error;
@@ -26,6 +27,7 @@ pub struct OpenAiAdapter {
     settings: ProviderSettings,
     chat_url: String,
     embed_url: String,
+    responses_url: String,
     /// The key and configured headers every request carries.
     post: KeyedPost,
 }
@@ -36,11 +38,13 @@ impl OpenAiAdapter {
         let base = settings.base_url.trim_end_matches('/');
         let chat_url = format!("{base}/chat/completions");
         let embed_url = format!("{base}/embeddings");
+        let responses_url = format!("{base}/responses");
         let post = KeyedPost::new(&settings, AuthScheme::Bearer);
         OpenAiAdapter {
             settings,
             chat_url,
             embed_url,
+            responses_url,
             post,
         }
     }
@@ -82,5 +86,18 @@ impl Adapter for OpenAiAdapter {
 
     fn parse_error(&self, status: u16, headers: &HeaderMap, body: &[u8]) -> Error {
         parse_error(&self.settings.name, status, headers, body)
+    }
+
+    fn responses_request(
+        &self,
+        req: &crate::api::responses::ResponsesRequest,
+        model: &str,
+        stream: bool,
+    ) -> Option<Result<HttpRequest, Error>> {
+        Some(
+            responses::native_body(req, model, stream)
+                .map_err(|e| e.with_provider(&self.settings.name))
+                .and_then(|body| self.post.bytes(&self.responses_url, body)),
+        )
     }
 }
