@@ -1,6 +1,7 @@
 //! The gateway as Python sees it: blocking calls and asyncio starts over the core's one
 //! `Gateway`, rebuilt with fresh connection pools the first time it is used after `fork()`.
 
+use crate::body::Body;
 use crate::completer::Completer;
 use crate::errors;
 use crate::observer::{on_worker_thread, PyObserver};
@@ -16,9 +17,7 @@ use std::sync::{Arc, Mutex};
 use std::task::Poll;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use switchpoint_core::api::responses::{ResponseObject, ResponsesRequest};
-use switchpoint_core::api::{
-    from_json_str, ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse,
-};
+use switchpoint_core::api::{ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse};
 use switchpoint_core::runtime::runtime;
 use switchpoint_core::telemetry::{GroupBy, ObserverId};
 use switchpoint_core::{Error, ErrorKind, Gateway, RequestContext};
@@ -138,9 +137,9 @@ impl NativeGateway {
     }
 }
 
-/// A request and its context from the JSON the Python layer produced; errors name the field.
-fn parse<R: DeserializeOwned>(request: &str, context: &str) -> Result<(R, RequestContext), Error> {
-    let req = from_json_str::<R>(request)?;
+/// A request and its context from what the Python layer produced; errors name the field.
+fn parse<R: DeserializeOwned>(request: Body, context: &str) -> Result<(R, RequestContext), Error> {
+    let req = request.parse::<R>()?;
     let ctx = if context.is_empty() {
         RequestContext::default()
     } else {
@@ -149,30 +148,30 @@ fn parse<R: DeserializeOwned>(request: &str, context: &str) -> Result<(R, Reques
     Ok((req, ctx))
 }
 
-async fn chat(gw: Gateway, request: String, context: String) -> Result<ChatResponse, Error> {
-    let (req, ctx) = parse::<ChatRequest>(&request, &context)?;
+async fn chat(gw: Gateway, request: Body, context: String) -> Result<ChatResponse, Error> {
+    let (req, ctx) = parse::<ChatRequest>(request, &context)?;
     gw.chat(&req, &ctx).await
 }
 
-async fn chat_stream(gw: Gateway, request: String, context: String) -> Result<Source, Error> {
-    let (req, ctx) = parse::<ChatRequest>(&request, &context)?;
+async fn chat_stream(gw: Gateway, request: Body, context: String) -> Result<Source, Error> {
+    let (req, ctx) = parse::<ChatRequest>(request, &context)?;
     gw.chat_stream(&req, &ctx).await.map(Source::Chat)
 }
 
-async fn responses(gw: Gateway, request: String, context: String) -> Result<ResponseObject, Error> {
-    let (req, ctx) = parse::<ResponsesRequest>(&request, &context)?;
+async fn responses(gw: Gateway, request: Body, context: String) -> Result<ResponseObject, Error> {
+    let (req, ctx) = parse::<ResponsesRequest>(request, &context)?;
     gw.responses(&req, &ctx).await
 }
 
-async fn responses_stream(gw: Gateway, request: String, context: String) -> Result<Source, Error> {
-    let (req, ctx) = parse::<ResponsesRequest>(&request, &context)?;
+async fn responses_stream(gw: Gateway, request: Body, context: String) -> Result<Source, Error> {
+    let (req, ctx) = parse::<ResponsesRequest>(request, &context)?;
     gw.responses_stream(&req, &ctx)
         .await
         .map(|s| Source::Responses(Box::new(s)))
 }
 
-async fn embed(gw: Gateway, request: String, context: String) -> Result<EmbeddingResponse, Error> {
-    let (req, ctx) = parse::<EmbeddingRequest>(&request, &context)?;
+async fn embed(gw: Gateway, request: Body, context: String) -> Result<EmbeddingResponse, Error> {
+    let (req, ctx) = parse::<EmbeddingRequest>(request, &context)?;
     gw.embed(&req, &ctx).await
 }
 
@@ -361,10 +360,11 @@ impl NativeGateway {
     fn chat<'py>(
         &self,
         py: Python<'py>,
-        request: String,
+        request: &Bound<'_, PyAny>,
         context: String,
     ) -> PyResult<Bound<'py, PyAny>> {
         let gw = self.gateway(py)?;
+        let request = Body::from_py(request)?;
         let resp = self.block(py, chat(gw, request, context))?;
         to_py(py, &resp)
     }
@@ -373,10 +373,11 @@ impl NativeGateway {
     fn chat_stream(
         &self,
         py: Python<'_>,
-        request: String,
+        request: &Bound<'_, PyAny>,
         context: String,
     ) -> PyResult<NativeStream> {
         let gw = self.gateway(py)?;
+        let request = Body::from_py(request)?;
         self.block(py, chat_stream(gw, request, context))
             .map(NativeStream::new)
     }
@@ -385,10 +386,11 @@ impl NativeGateway {
     fn responses<'py>(
         &self,
         py: Python<'py>,
-        request: String,
+        request: &Bound<'_, PyAny>,
         context: String,
     ) -> PyResult<Bound<'py, PyAny>> {
         let gw = self.gateway(py)?;
+        let request = Body::from_py(request)?;
         let resp = self.block(py, responses(gw, request, context))?;
         to_py(py, &resp)
     }
@@ -397,10 +399,11 @@ impl NativeGateway {
     fn responses_stream(
         &self,
         py: Python<'_>,
-        request: String,
+        request: &Bound<'_, PyAny>,
         context: String,
     ) -> PyResult<NativeStream> {
         let gw = self.gateway(py)?;
+        let request = Body::from_py(request)?;
         self.block(py, responses_stream(gw, request, context))
             .map(NativeStream::new)
     }
@@ -409,10 +412,11 @@ impl NativeGateway {
     fn embed<'py>(
         &self,
         py: Python<'py>,
-        request: String,
+        request: &Bound<'_, PyAny>,
         context: String,
     ) -> PyResult<Bound<'py, PyAny>> {
         let gw = self.gateway(py)?;
+        let request = Body::from_py(request)?;
         let resp = self.block(py, embed(gw, request, context))?;
         to_py(py, &resp)
     }
@@ -423,10 +427,11 @@ impl NativeGateway {
         &self,
         py: Python<'py>,
         completer: &Completer,
-        request: String,
+        request: &Bound<'_, PyAny>,
         context: String,
     ) -> PyResult<Bound<'py, PyAny>> {
         let gw = self.gateway(py)?;
+        let request = Body::from_py(request)?;
         completer.start(py, async move {
             chat(gw, request, context)
                 .await
@@ -439,10 +444,11 @@ impl NativeGateway {
         &self,
         py: Python<'py>,
         completer: &Completer,
-        request: String,
+        request: &Bound<'_, PyAny>,
         context: String,
     ) -> PyResult<Bound<'py, PyAny>> {
         let gw = self.gateway(py)?;
+        let request = Body::from_py(request)?;
         completer.start(py, async move {
             chat_stream(gw, request, context)
                 .await
@@ -455,10 +461,11 @@ impl NativeGateway {
         &self,
         py: Python<'py>,
         completer: &Completer,
-        request: String,
+        request: &Bound<'_, PyAny>,
         context: String,
     ) -> PyResult<Bound<'py, PyAny>> {
         let gw = self.gateway(py)?;
+        let request = Body::from_py(request)?;
         completer.start(py, async move {
             responses(gw, request, context)
                 .await
@@ -471,10 +478,11 @@ impl NativeGateway {
         &self,
         py: Python<'py>,
         completer: &Completer,
-        request: String,
+        request: &Bound<'_, PyAny>,
         context: String,
     ) -> PyResult<Bound<'py, PyAny>> {
         let gw = self.gateway(py)?;
+        let request = Body::from_py(request)?;
         completer.start(py, async move {
             responses_stream(gw, request, context)
                 .await
@@ -487,10 +495,11 @@ impl NativeGateway {
         &self,
         py: Python<'py>,
         completer: &Completer,
-        request: String,
+        request: &Bound<'_, PyAny>,
         context: String,
     ) -> PyResult<Bound<'py, PyAny>> {
         let gw = self.gateway(py)?;
+        let request = Body::from_py(request)?;
         completer.start(py, async move {
             embed(gw, request, context)
                 .await

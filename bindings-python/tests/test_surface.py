@@ -201,6 +201,25 @@ def test_extra_body_and_params_reach_the_provider(gw: switchpoint.Gateway, clean
     assert "top_p" not in body and "presence_penalty" not in body
 
 
+def test_requests_cross_as_json_dumps_would_write_them(gw: switchpoint.Gateway, clean: Mock) -> None:
+    # The request dict is converted natively; the rules are json.dumps's.
+    gw.chat.completions.create(
+        model="gpt",
+        messages=tuple(user("x")),  # a tuple is a list
+        stop=("A", "B"),
+        extra_body={"opts": {3: "int key", 2.5: "float key", False: "bool key", None: "none key"}},
+    )
+    body = clean.log()[-1]["body"]
+    assert body["stop"] == ["A", "B"]
+    assert body["opts"] == {"3": "int key", "2.5": "float key", "false": "bool key", "null": "none key"}
+    with pytest.raises(ValueError, match="Out of range float"):
+        gw.chat.completions.create(model="gpt", messages=user("x"), temperature=float("nan"))
+    with pytest.raises(TypeError, match="not JSON serializable"):
+        gw.chat.completions.create(model="gpt", messages=user("x"), extra_body={"x": object()})
+    with pytest.raises(TypeError, match="keys must be str"):
+        gw.chat.completions.create(model="gpt", messages=user("x"), extra_body={"x": {(1, 2): 3}})
+
+
 def test_switchpoint_kwargs_go_to_the_context_not_the_provider(gw: switchpoint.Gateway, clean: Mock) -> None:
     # `user` is the one exception: an OpenAI parameter too, it also reaches the provider.
     r = gw.chat.completions.create(

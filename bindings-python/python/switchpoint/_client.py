@@ -3,7 +3,8 @@
 Arguments are split in two: the unified request (everything the OpenAI chat-completions,
 Responses or embeddings API takes, plus ``extra_body``) and switchpoint's own request context (``user``,
 ``tags``, ``metadata``, ``api_key``, ``team``, ``tier``, ``timeout`` and cache controls). Both
-cross into the core as JSON, where one schema checks them for every language.
+cross into the core (the request as its dict, converted natively by json.dumps's rules; the context as
+JSON), where one schema checks them for every language.
 """
 
 from __future__ import annotations
@@ -302,8 +303,8 @@ class Completions:
         ctx = _split(kwargs, _CHAT_PARAMS, body, "create")
         if stream:
             body["stream"] = True
-            return Stream(self._native.chat_stream(_encode(body), ctx))
-        return ChatCompletion.model_validate(self._native.chat(_encode(body), ctx))
+            return Stream(self._native.chat_stream(body, ctx))
+        return ChatCompletion.model_validate(self._native.chat(body, ctx))
 
 
 class Chat:
@@ -327,7 +328,7 @@ class Embeddings:
         """Embeddings for one or more inputs."""
         body = {"model": model, "input": input}
         ctx = _split(kwargs, _EMBED_PARAMS, body, "create")
-        return CreateEmbeddingResponse.model_validate(self._native.embed(_encode(body), ctx))
+        return CreateEmbeddingResponse.model_validate(self._native.embed(body, ctx))
 
 
 def _responses_body(model: object, input: object, kwargs: dict) -> "tuple[dict, str]":  # type: ignore[type-arg]
@@ -356,8 +357,8 @@ class Responses:
         body, ctx = _responses_body(model, input, kwargs)
         if stream:
             body["stream"] = True
-            return Stream(self._native.responses_stream(_encode(body), ctx), ResponseStreamEvent)
-        return Response.model_validate(self._native.responses(_encode(body), ctx))
+            return Stream(self._native.responses_stream(body, ctx), ResponseStreamEvent)
+        return Response.model_validate(self._native.responses(body, ctx))
 
 
 _aio = None
@@ -388,9 +389,9 @@ class AsyncCompletions:
         aio = _aio or _aio_module()
         if stream:
             body["stream"] = True
-            native_stream = await aio.call(self._native.chat_stream_async, _encode(body), ctx)
+            native_stream = await aio.call(self._native.chat_stream_async, body, ctx)
             return AsyncStream(native_stream)
-        data = await aio.call(self._native.chat_async, _encode(body), ctx)
+        data = await aio.call(self._native.chat_async, body, ctx)
         return ChatCompletion.model_validate(data)
 
 
@@ -416,7 +417,7 @@ class AsyncEmbeddings:
         body = {"model": model, "input": input}
         ctx = _split(kwargs, _EMBED_PARAMS, body, "create")
         aio = _aio or _aio_module()
-        data = await aio.call(self._native.embed_async, _encode(body), ctx)
+        data = await aio.call(self._native.embed_async, body, ctx)
         return CreateEmbeddingResponse.model_validate(data)
 
 
@@ -435,9 +436,9 @@ class AsyncResponses:
         aio = _aio or _aio_module()
         if stream:
             body["stream"] = True
-            native_stream = await aio.call(self._native.responses_stream_async, _encode(body), ctx)
+            native_stream = await aio.call(self._native.responses_stream_async, body, ctx)
             return AsyncStream(native_stream, ResponseStreamEvent)
-        data = await aio.call(self._native.responses_async, _encode(body), ctx)
+        data = await aio.call(self._native.responses_async, body, ctx)
         return Response.model_validate(data)
 
 
