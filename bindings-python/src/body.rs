@@ -45,9 +45,7 @@ impl Body {
     pub(crate) fn parse<R: DeserializeOwned>(self) -> Result<R, Error> {
         match self {
             Body::Text(t) => from_json_str(&t),
-            // The plain decoder first, borrowing the tree; the path-aware one only reruns
-            // for a request it rejects, for the error every language reports.
-            Body::Tree(v) => R::deserialize(&v).or_else(|_| from_json_value(v)),
+            Body::Tree(v) => from_json_value(v),
         }
     }
 }

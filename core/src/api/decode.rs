@@ -18,6 +18,11 @@ pub fn from_json_str<T: DeserializeOwned>(text: &str) -> Result<T, Error> {
 
 /// Converts an already-parsed JSON value into `T`; the error names the field path.
 pub fn from_json_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, Error> {
+    // As for text: the plain decoder first, borrowing the tree; the path-aware one reruns
+    // only for a value it rejects.
+    if let Ok(v) = T::deserialize(&value) {
+        return Ok(v);
+    }
     serde_path_to_error::deserialize(value)
         .map_err(|e| path_error(e.path().to_string(), e.inner().to_string()))
 }
