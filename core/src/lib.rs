@@ -9,10 +9,12 @@ pub mod auth;
 pub mod cache;
 pub mod config;
 pub mod gateway;
+pub mod policy;
 pub mod providers;
 pub mod resilience;
 pub mod routing;
 pub mod runtime;
+pub mod state;
 pub mod telemetry;
 pub mod transport;
 

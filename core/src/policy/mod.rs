@@ -1,0 +1,1 @@
+//! Who may use what: virtual keys, budgets, rate limits, guardrails, the audit log.
