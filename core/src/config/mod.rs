@@ -7,6 +7,7 @@
 mod cache;
 mod cloud;
 mod load;
+mod policy;
 mod resolve;
 mod route_schema;
 mod routes;
@@ -27,6 +28,12 @@ pub use route_schema::{
 pub use routes::{resolve_routes, ResolvedRoutes, RouteSpec, TargetSpec};
 pub use schema::{ConfigFile, Defaults, ModelEntry, ProviderEntry, Timeouts};
 pub use secret::Secret;
+
+pub use policy::{
+    check_spec, key_hash, resolve_policy, BudgetEntry, Expiry, KeyBudget, KeyEntry, KeySpec,
+    LimitEntry, LimitValues, OnUnavailable, Period, PolicyConfig, RedisConfig, Scope,
+    StateBackendKind, StateConfig, VirtualKeysConfig,
+};
 
 pub use cache::{CacheConfig, CachePolicy, RouteCache, SemanticCacheConfig, SemanticPolicy};
 pub use telemetry::{

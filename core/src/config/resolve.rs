@@ -57,6 +57,8 @@ pub struct ResolvedConfig {
     /// The model catalogue with the config's `pricing:` applied, built once for routing and
     /// telemetry.
     pub catalogue: std::sync::Arc<Catalogue>,
+    /// Shared state, virtual keys, budgets and limits.
+    pub policy: super::PolicyConfig,
 }
 
 /// Reads the environment and files the config refers to, and checks every reference.
@@ -115,7 +117,15 @@ pub fn resolve(
     let catalogue = Catalogue::with_pricing(&cfg.pricing);
     let resolved = resolve_routes(&cfg, &providers, &catalogue)?;
     check_sections(&cfg, &providers, &models, &resolved.routes)?;
+    let policy = super::resolve_policy(
+        &cfg.state,
+        cfg.virtual_keys.as_ref(),
+        &cfg.budgets,
+        &cfg.limits,
+        env,
+    )?;
     Ok(ResolvedConfig {
+        policy,
         providers,
         models,
         defaults,

@@ -34,6 +34,18 @@ pub struct ConfigFile {
     /// Price overrides and additions: provider -> model -> USD per 1M tokens.
     #[serde(default)]
     pub pricing: super::PricingOverrides,
+    /// Where shared state lives (memory, or Redis for many processes).
+    #[serde(default)]
+    pub state: super::StateConfig,
+    /// Keys the gateway issues to applications and users.
+    #[serde(default)]
+    pub virtual_keys: Option<super::VirtualKeysConfig>,
+    /// Spending limits in USD per period.
+    #[serde(default)]
+    pub budgets: Vec<super::BudgetEntry>,
+    /// Requests, tokens and requests in flight per key, user, team or route.
+    #[serde(default)]
+    pub limits: Vec<super::LimitEntry>,
 }
 
 /// One provider: its wire format, where it lives and how to authenticate.
