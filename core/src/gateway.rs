@@ -4,9 +4,13 @@
 //! at their boundary without reshaping the call. Route (stage 3) is `routing`; execute
 //! (stage 4: retries, failover, cooldowns, hedging, fallbacks) is `resilience`.
 
+mod admin;
+mod admit;
+mod build;
 mod calls;
 mod chat_stream;
 mod context;
+mod public;
 mod responses;
 mod settle;
 mod stream;
@@ -23,12 +27,12 @@ use crate::cache::semantic::prompt_text;
 use crate::cache::{
     replay, CacheKey, CachedAnswer, Lookup, Origin, ResponseCache, Role, SemanticOutcome, Tenant,
 };
-use crate::config::{self, ResolvedConfig};
+use crate::config::ResolvedConfig;
+use crate::policy::{Policy, Ticket};
 use crate::resilience::{Executor, Served};
-use crate::routing::{Features, Route, Router, Selected, TargetHealth};
-use crate::telemetry::{
-    price_tables, CacheStatus, Caller, GroupBy, Observer, ObserverId, Telemetry, UsageRow,
-};
+use crate::routing::{Features, Route, Router, Selected};
+use crate::telemetry::{price_tables, CacheStatus, Caller, Telemetry};
+use arc_swap::ArcSwap;
 use calls::{ChatCall, EmbedCall, NativeResponses, StreamCall};
 use chat_stream::Source;
 use futures_util::{FutureExt, StreamExt};
@@ -37,125 +41,51 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-/// The gateway: cheap to clone, safe to share across threads and tasks.
+/// The gateway: cheap to clone, safe to share across threads and tasks. Its configuration
+/// can be swapped at runtime ([`Gateway::reload`]); requests in flight finish on the one
+/// they started with.
 #[derive(Debug, Clone)]
 pub struct Gateway {
+    live: Arc<Live>,
+}
+
+/// What every clone of a gateway shares: the configuration in force and what outlives it.
+#[derive(Debug)]
+struct Live {
+    current: ArcSwap<Inner>,
+    /// Records and observers outlive reloads (metrics and usage keep counting).
+    telemetry: Arc<Telemetry>,
+    /// One reload at a time.
+    reloading: std::sync::Mutex<()>,
+}
+
+/// The pipeline on one configuration (what a request runs on from start to end).
+#[derive(Debug, Clone)]
+pub(crate) struct Engine {
     inner: Arc<Inner>,
 }
 
 #[derive(Debug)]
 struct Inner {
-    router: Router,
+    router: Arc<Router>,
     /// Stage 2: the response cache, when any route caches.
-    cache: Option<ResponseCache>,
+    cache: Option<Arc<ResponseCache>>,
     /// Stage 5: prices, records and their observers.
     telemetry: Arc<Telemetry>,
     pricing_names: Arc<PricingNames>,
+    /// Stage 1: keys, limits, budgets, on the shared state.
+    policy: Arc<Policy>,
     /// Makes private single-flight keys for requests that skip the cache read.
     bypass: AtomicU64,
-    /// Kept to build a fresh gateway (new connection pools) in a forked child.
+    /// Kept to build a fresh gateway (new connection pools) in a forked child, and to
+    /// compare with on reload.
     config: ResolvedConfig,
 }
 
-impl Gateway {
-    /// A gateway from a resolved configuration.
-    pub fn from_config(cfg: ResolvedConfig) -> Result<Gateway, Error> {
-        Ok(Gateway {
-            inner: Arc::new(Inner {
-                router: Router::new(cfg.clone())?,
-                cache: ResponseCache::new(&cfg.cache),
-                telemetry: Arc::new(Telemetry::with_catalogue(
-                    &cfg.telemetry,
-                    cfg.catalogue.clone(),
-                )?),
-                pricing_names: Arc::new(pricing_names(&cfg)),
-                bypass: AtomicU64::new(0),
-                config: cfg,
-            }),
-        })
-    }
-
-    /// A fresh gateway from the same configuration, with new connection pools: what a
-    /// forked child needs, since pooled connections belong to the parent's runtime.
-    pub fn rebuild(&self) -> Result<Gateway, Error> {
-        Gateway::from_config(self.inner.config.clone())
-    }
-
-    /// A gateway from a YAML or JSON config file.
-    pub fn from_file(path: impl AsRef<std::path::Path>) -> Result<Gateway, Error> {
-        Gateway::from_config(config::load_file(path)?)
-    }
-
-    /// A gateway from YAML or JSON config text.
-    pub fn from_text(text: &str) -> Result<Gateway, Error> {
-        Gateway::from_config(config::load_text(text)?)
-    }
-
-    /// A gateway from an already-parsed config object (a Python dict, a JS object).
-    pub fn from_value(value: serde_json::Value) -> Result<Gateway, Error> {
-        Gateway::from_config(config::resolve(
-            config::parse_value(value)?,
-            &config::process_env,
-        )?)
-    }
-
-    /// A gateway with no config: `provider/model` names, keys from the environment.
-    pub fn from_env() -> Result<Gateway, Error> {
-        Gateway::from_config(config::resolve(
-            config::ConfigFile::default(),
-            &config::process_env,
-        )?)
-    }
-
-    /// Every target's state: healthy, cooling down (until when) or half-open, latency,
-    /// recent error rate and requests in flight. Plain data, serializable to JSON.
-    pub fn health(&self) -> Vec<TargetHealth> {
-        self.inner.router.health()
-    }
-
-    /// The routing table, for benchmarks and diagnostics (the decision alone, health).
+impl Engine {
+    /// The routing table.
     pub fn router(&self) -> &Router {
         &self.inner.router
-    }
-
-    /// Prometheus text exposition of the gateway's metrics.
-    pub fn metrics_text(&self) -> String {
-        self.inner.telemetry.metrics_text()
-    }
-
-    /// Requests, tokens, cost, errors and cache hits since a time, grouped.
-    pub fn usage(&self, since: SystemTime, group_by: GroupBy) -> Vec<UsageRow> {
-        self.inner.telemetry.usage(since, group_by)
-    }
-
-    /// Adds an observer (what bindings wrap host callbacks in); it receives every request
-    /// record from now on, on the telemetry worker thread.
-    pub fn add_observer(&self, observer: Arc<dyn Observer>) -> ObserverId {
-        self.inner.telemetry.add_observer(observer)
-    }
-
-    /// Removes an observer; false if it was not registered.
-    pub fn remove_observer(&self, id: ObserverId) -> bool {
-        self.inner.telemetry.remove_observer(id)
-    }
-
-    /// Waits (blocking) until every record so far reached the observers; false on timeout.
-    pub fn flush_telemetry(&self, timeout: Duration) -> bool {
-        self.inner.telemetry.flush(timeout)
-    }
-
-    /// Prices, records and observers.
-    pub fn telemetry(&self) -> &Telemetry {
-        &self.inner.telemetry
-    }
-
-    /// One chat completion (the request's `stream` flag is ignored; see [`Gateway::chat_stream`]).
-    pub async fn chat(
-        &self,
-        req: &ChatRequest,
-        ctx: &RequestContext,
-    ) -> Result<ChatResponse, Error> {
-        self.chat_via(req, ctx, None).await
     }
 
     /// A chat completion, or a Responses call riding on one (`native`: sent whole to
@@ -178,6 +108,10 @@ impl Gateway {
             .admit_chat(req)
             .and_then(|()| self.route(&req.model, ctx, &features));
         let sel = self.or_refused(call, &req.model, ctx, started, start, admitted)?;
+        let policy = self.admit_policy(&req.model, &sel, &features, ctx).await;
+        let policy = self.or_refused(call, &req.model, ctx, started, start, policy)?;
+        let ctx = policy.ctx.as_ref().unwrap_or(ctx);
+        let mut ticket = policy.ticket;
         let caller = settle::caller(ctx);
         let route = sel.route.name.clone();
         // Stage 2 (cache): the exact cache, then the semantic one, then single-flight.
@@ -186,7 +120,7 @@ impl Gateway {
             Some(l) => match self.read_cache(l, req).await {
                 Ok((status, answer)) => {
                     let resp = self.serve_hit(
-                        answer, status, req, ctx, caller, started, start, route, call,
+                        answer, status, req, ctx, caller, started, start, route, call, ticket,
                     );
                     return Ok(resp);
                 }
@@ -217,7 +151,9 @@ impl Gateway {
         } else {
             status
         };
-        let settle = self.settle(call, req, ctx, caller, started, status, None);
+        let settle = self
+            .settle(call, req, ctx, caller, started, status, None)
+            .with_ticket(ticket.take());
         match result {
             Ok(mut resp) => {
                 let mut facts = resp.switchpoint.take().unwrap_or_default();
@@ -277,18 +213,6 @@ impl Gateway {
         Ok(output)
     }
 
-    /// A streamed chat completion. Errors before the first chunk (including a non-2xx
-    /// answer) fail over and, when every target failed, come back here; later ones arrive in
-    /// the stream, which always ends with an error rather than silently when cut. Answers
-    /// from the cache are replayed as streams; identical streams in flight are shared.
-    pub async fn chat_stream(
-        &self,
-        req: &ChatRequest,
-        ctx: &RequestContext,
-    ) -> Result<ChatStream, Error> {
-        self.chat_stream_via(req, ctx, None).await
-    }
-
     /// A chat stream, or a Responses stream riding on one (see [`Gateway::chat_via`]).
     pub(crate) async fn chat_stream_via(
         &self,
@@ -308,6 +232,10 @@ impl Gateway {
             .admit_chat(req)
             .and_then(|()| self.route(&req.model, ctx, &features));
         let sel = self.or_refused(call, &req.model, ctx, started, start, admitted)?;
+        let policy = self.admit_policy(&req.model, &sel, &features, ctx).await;
+        let policy = self.or_refused(call, &req.model, ctx, started, start, policy)?;
+        let ctx = policy.ctx.as_ref().unwrap_or(ctx);
+        let mut ticket = policy.ticket;
         let caller = settle::caller(ctx);
         let route = sel.route.name.clone();
         let wants_usage = req.wants_stream_usage();
@@ -316,7 +244,9 @@ impl Gateway {
             Some(l) => match self.read_cache(l, req).await {
                 Ok((status, answer)) => {
                     let facts = settle::hit_facts(&req.model, &route, &answer, start);
-                    let mut settle = self.settle(call, req, ctx, caller, started, status, None);
+                    let mut settle = self
+                        .settle(call, req, ctx, caller, started, status, None)
+                        .with_ticket(ticket.take());
                     settle.saved = answer.origin.cost_usd;
                     let chunks = replay::replay_stream(answer).map(Ok).boxed();
                     return Ok(ChatStream::new(
@@ -335,7 +265,9 @@ impl Gateway {
             let up = self
                 .open_stream(req, ctx, sel, start, native.as_deref())
                 .await;
-            let settle = self.settle(call, req, ctx, caller, started, status, None);
+            let settle = self
+                .settle(call, req, ctx, caller, started, status, None)
+                .with_ticket(ticket.take());
             return match up {
                 Ok(up) => {
                     let facts = up.facts().clone();
@@ -405,7 +337,9 @@ impl Gateway {
         } else {
             status
         };
-        let settle = self.settle(call, req, ctx, caller, started, status, None);
+        let settle = self
+            .settle(call, req, ctx, caller, started, status, None)
+            .with_ticket(ticket.take());
         if let Err(e) = reader.opened().await {
             let mut facts = failed_facts(req, &route, start, &e);
             settle.finish(&mut facts, None, AnswerMeta::default(), Some(e.kind));
@@ -475,11 +409,16 @@ impl Gateway {
         let features = Features::none();
         let admitted = validate_embed(req).and_then(|()| self.route(&req.model, ctx, &features));
         let sel = self.or_refused("embed", &req.model, ctx, started, start, admitted)?;
+        let policy = self.admit_embed(req, &sel, ctx).await;
+        let policy = self.or_refused("embed", &req.model, ctx, started, start, policy)?;
+        let ctx = policy.ctx.as_ref().unwrap_or(ctx);
         let route = sel.route.name.clone();
         let deadline = deadline(start, ctx, &sel.route);
         let mut ex = Executor::new(&self.inner.router, ctx, features, deadline);
         let result = ex.run(&EmbedCall { req }, sel).await;
-        let settler = self.settle_plain("embed", &req.model, ctx, settle::caller(ctx), started);
+        let settler = self
+            .settle_plain("embed", &req.model, ctx, settle::caller(ctx), started)
+            .with_ticket(policy.ticket);
         match result {
             Ok(served) => {
                 let mut facts = new_facts(&req.model, &served, ex.via, ex.attempts);
@@ -588,10 +527,13 @@ impl Gateway {
         start: Instant,
         route: String,
         call: &'static str,
+        ticket: Option<Ticket>,
     ) -> ChatResponse {
         let mut resp = answer.response.clone();
         let mut facts = settle::hit_facts(&req.model, &route, &answer, start);
-        let mut settle = self.settle(call, req, ctx, caller, started, status, None);
+        let mut settle = self
+            .settle(call, req, ctx, caller, started, status, None)
+            .with_ticket(ticket);
         settle.saved = answer.origin.cost_usd;
         settle.finish_hit(&mut facts, answer, route);
         resp.switchpoint = Some(facts);
@@ -640,6 +582,7 @@ impl Gateway {
             cache: CacheStatus::Off,
             saved: None,
             prompt: None,
+            ticket: None,
         }
     }
 

@@ -303,7 +303,12 @@ pub fn resolve_policy(
         (_, None) => None,
     };
     let mut resolved = Vec::new();
-    for (i, entry) in keys.map(|k| k.keys.as_slice()).unwrap_or(&[]).iter().enumerate() {
+    for (i, entry) in keys
+        .map(|k| k.keys.as_slice())
+        .unwrap_or(&[])
+        .iter()
+        .enumerate()
+    {
         let field = format!("virtual_keys.keys[{i}]");
         let hash = match (&entry.key, &entry.hash) {
             (Some(_), Some(_)) => {
@@ -366,7 +371,11 @@ pub fn resolve_policy(
 /// Checks a key's settings (config entries and runtime create/update alike).
 pub fn check_spec(spec: &KeySpec, field: &str) -> Result<(), crate::api::Error> {
     for (i, b) in spec.budgets.iter().enumerate() {
-        check_budget(b.limit_usd, b.soft_limit_usd, &format!("{field}.budgets[{i}]"))?;
+        check_budget(
+            b.limit_usd,
+            b.soft_limit_usd,
+            &format!("{field}.budgets[{i}]"),
+        )?;
     }
     if let Some(l) = &spec.limits {
         check_limits(l, &format!("{field}.limits"))?;
@@ -398,7 +407,9 @@ fn check_budget(
         if s < Decimal::ZERO || s > limit {
             return Err(Error::config(
                 format!("{field}.soft_limit_usd"),
-                format!("`{field}.soft_limit_usd` must be between 0 and limit_usd ({limit}), got {s}"),
+                format!(
+                    "`{field}.soft_limit_usd` must be between 0 and limit_usd ({limit}), got {s}"
+                ),
             ));
         }
     }

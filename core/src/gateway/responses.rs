@@ -5,7 +5,7 @@
 //! answer comes back as a Response object, or as Responses stream events.
 
 use super::calls::NativeResponses;
-use super::{ChatStream, Gateway, RequestContext};
+use super::{ChatStream, Engine, RequestContext};
 use crate::api::responses::{
     from_chat, to_chat, EventBuilder, ResponseObject, ResponseStreamEvent, ResponsesRequest,
     Translated,
@@ -23,7 +23,7 @@ use std::time::{Instant, SystemTime};
 /// answers. It never reaches a provider: translating targets get the clean translation.
 const CACHE_MARKER: &str = "switchpoint_responses";
 
-impl Gateway {
+impl Engine {
     /// One Responses API call (the request's `stream` flag is ignored; see
     /// [`Gateway::responses_stream`]).
     pub async fn responses(

@@ -15,6 +15,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use super::RequestContext;
+use crate::policy::Ticket;
 
 /// Provider config name -> the names its prices are looked up under (itself, its preset,
 /// its wire format).
@@ -54,6 +55,8 @@ pub(crate) struct Settle {
     pub saved: Option<Decimal>,
     /// The prompt text, when content recording is on.
     pub prompt: Option<String>,
+    /// The limit and budget counters admission moved, settled with the real cost.
+    pub ticket: Option<Ticket>,
 }
 
 /// The parts of an answer a record describes.
@@ -75,6 +78,12 @@ impl std::fmt::Debug for Settle {
 }
 
 impl Settle {
+    /// Carries the admission's counters to the end of the request.
+    pub fn with_ticket(mut self, ticket: Option<Ticket>) -> Settle {
+        self.ticket = ticket;
+        self
+    }
+
     fn names_of<'a>(&'a self, provider: &'a str) -> Vec<&'a str> {
         match self.names.get(provider) {
             Some(n) => n.iter().map(String::as_str).collect(),
@@ -130,7 +139,7 @@ impl Settle {
 
     /// Completes the facts (cache outcome, cost) and emits the request's record.
     pub fn finish(
-        self,
+        mut self,
         facts: &mut Facts,
         usage: Option<&Usage>,
         answer: AnswerMeta<'_>,
@@ -142,6 +151,12 @@ impl Settle {
             (true, Some(u)) => TokenSplit::from_usage(u),
             _ => TokenSplit::default(),
         };
+        if let Some(t) = self.ticket.take() {
+            let total = usage
+                .filter(|_| served_here)
+                .map_or(0, |u| u.prompt_tokens.get() + u.completion_tokens.get());
+            t.settle(cost.as_ref().map_or(Decimal::ZERO, |c| c.total), total);
+        }
         let content = self.content(answer.text.as_deref());
         let ended = SystemTime::now();
         let record = RequestRecord {
@@ -192,8 +207,12 @@ impl Settle {
     /// hit copies no names for its record while the caller waits. The closure holds no
     /// handle the request path counts (telemetry, price names): their reference counts stay
     /// on this thread instead of bouncing between cores.
-    pub fn finish_hit(self, facts: &mut Facts, answer: Arc<CachedAnswer>, route: String) {
+    pub fn finish_hit(mut self, facts: &mut Facts, answer: Arc<CachedAnswer>, route: String) {
         self.annotate(facts, None, None);
+        // A hit is a request (it counted against request limits) that cost nothing.
+        if let Some(t) = self.ticket.take() {
+            t.settle(Decimal::ZERO, 0);
+        }
         // Content recording is opt-in; when on, the redaction runs here.
         let content = self.content(answer.response.text());
         let names = Packed::new([

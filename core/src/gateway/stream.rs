@@ -7,7 +7,7 @@
 //! stream, under the first chunk's id, created time and model.
 
 use super::calls::{Opened, StreamCall};
-use super::{Gateway, RequestContext};
+use super::{Engine, RequestContext};
 use crate::api::{AttemptOutcome, ChatChunk, ChatRequest, Error, Facts, Message, Role, Usage};
 use crate::resilience::{CooldownPolicy, Executor, Served};
 use crate::routing::{Clock, Features, Lease, Route};
@@ -23,7 +23,7 @@ type Resumed = (Result<Served<Opened>, Error>, Vec<crate::api::AttemptFact>);
 
 /// What a stream needs to continue on another target after a cut.
 pub(crate) struct ResumeCtx {
-    pub gateway: Gateway,
+    pub gateway: Engine,
     pub req: ChatRequest,
     pub ctx: RequestContext,
     pub deadline: Option<tokio::time::Instant>,

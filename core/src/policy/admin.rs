@@ -19,9 +19,12 @@ fn unreachable(e: StateError) -> Error {
 }
 
 fn not_found(id: &str) -> Error {
-    Error::new(ErrorKind::NotFound, format!("no virtual key with id `{id}`"))
-        .with_status(404)
-        .with_param("id")
+    Error::new(
+        ErrorKind::NotFound,
+        format!("no virtual key with id `{id}`"),
+    )
+    .with_status(404)
+    .with_param("id")
 }
 
 impl Policy {
@@ -50,9 +53,16 @@ impl Policy {
         let hash = key_hash(&value);
         let id = keys::id_of_hash(&hash);
         if self.config_keys.contains_key(&id)
-            || self.backend.key_get(&id).await.map_err(unreachable)?.is_some()
+            || self
+                .backend
+                .key_get(&id)
+                .await
+                .map_err(unreachable)?
+                .is_some()
         {
-            return Err(Error::new(ErrorKind::BadRequest, "this key already exists").with_param("key"));
+            return Err(
+                Error::new(ErrorKind::BadRequest, "this key already exists").with_param("key")
+            );
         }
         let now = now_ms();
         let body = KeyBody {
@@ -72,8 +82,13 @@ impl Policy {
         stored.rev = self.backend.key_put(&stored).await.map_err(unreachable)?;
         self.shared.created.store(true, Ordering::Relaxed);
         let info = stored_info(&stored)?;
-        self.audit(actor, "key_created", &id, serde_json::to_value(&info.spec).unwrap_or_default())
-            .await;
+        self.audit(
+            actor,
+            "key_created",
+            &id,
+            serde_json::to_value(&info.spec).unwrap_or_default(),
+        )
+        .await;
         Ok(CreatedKey { key: value, info })
     }
 
@@ -158,7 +173,8 @@ impl Policy {
         if !stored.revoked {
             stored.revoked = true;
             stored.rev = self.backend.key_put(&stored).await.map_err(unreachable)?;
-            self.audit(actor, "key_revoked", id, serde_json::Value::Null).await;
+            self.audit(actor, "key_revoked", id, serde_json::Value::Null)
+                .await;
         }
         self.forget(id);
         stored_info(&stored)

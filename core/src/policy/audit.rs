@@ -21,7 +21,12 @@ pub struct AuditRecord {
 
 impl AuditRecord {
     /// A record stamped now.
-    pub fn now(actor: &str, action: &str, target: Option<&str>, details: serde_json::Value) -> Self {
+    pub fn now(
+        actor: &str,
+        action: &str,
+        target: Option<&str>,
+        details: serde_json::Value,
+    ) -> Self {
         AuditRecord {
             at_ms: crate::telemetry::record::unix_ms(std::time::SystemTime::now()),
             actor: actor.to_string(),

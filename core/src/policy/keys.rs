@@ -94,7 +94,8 @@ impl ActiveKey {
 
     /// Whether the key may ask for `model` (as requested) served by `route`.
     pub fn allows(&self, model: &str, route: &str) -> bool {
-        let ok = |pats: &[String], name: &str| pats.is_empty() || pats.iter().any(|p| glob(p, name));
+        let ok =
+            |pats: &[String], name: &str| pats.is_empty() || pats.iter().any(|p| glob(p, name));
         ok(&self.spec.models, model) && ok(&self.spec.routes, route)
     }
 }
@@ -119,7 +120,10 @@ pub(crate) fn stored_info(stored: &StoredKey) -> Result<KeyInfo, Error> {
     let body: KeyBody = serde_json::from_str(&stored.body).map_err(|e| {
         Error::new(
             crate::api::ErrorKind::Internal,
-            format!("virtual key {} has a record this version cannot read: {e}", stored.id),
+            format!(
+                "virtual key {} has a record this version cannot read: {e}",
+                stored.id
+            ),
         )
     })?;
     Ok(KeyInfo {

@@ -12,8 +12,10 @@ mod period;
 mod plan;
 mod ticket;
 
+pub use crate::config::KeySpec;
 pub use audit::AuditRecord;
 pub use keys::{CreatedKey, KeyInfo, KeySource};
+pub(crate) use ticket::run_detached;
 pub use ticket::Ticket;
 
 use crate::api::{Error, ErrorKind};
@@ -80,7 +82,7 @@ pub struct Request<'a> {
     pub tokens: u64,
     /// The most the request can cost (USD), for budget reservations; asked only when a
     /// budget applies.
-    pub worst_cost: &'a dyn Fn() -> Decimal,
+    pub worst_cost: &'a (dyn Fn() -> Decimal + Sync),
 }
 
 impl std::fmt::Debug for Request<'_> {
@@ -95,11 +97,7 @@ impl std::fmt::Debug for Request<'_> {
 
 impl Policy {
     /// The policy of a config on a backend (the backend outlives reloads; so does `shared`).
-    pub fn new(
-        cfg: PolicyConfig,
-        backend: Arc<dyn StateBackend>,
-        shared: Arc<Shared>,
-    ) -> Policy {
+    pub fn new(cfg: PolicyConfig, backend: Arc<dyn StateBackend>, shared: Arc<Shared>) -> Policy {
         let config_keys = cfg
             .keys
             .iter()
@@ -271,7 +269,13 @@ impl Policy {
 
     /// A stored key by id, from the local cache or the backend (checking the hash).
     async fn stored_key(&self, id: &str, hash: &str) -> Result<Option<KeyRef>, Error> {
-        if let Some(k) = self.shared.cache.read().ok().and_then(|c| c.get(id).cloned()) {
+        if let Some(k) = self
+            .shared
+            .cache
+            .read()
+            .ok()
+            .and_then(|c| c.get(id).cloned())
+        {
             return Ok(Some(k));
         }
         let stored = match self.backend.key_get(id).await {

@@ -23,7 +23,10 @@ pub fn current(period: Period, now_ms: u64) -> (String, Option<u64>) {
         Period::Month => {
             let (y, m, _) = civil(day);
             let (ny, nm) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
-            (format!("m{y:04}{m:02}"), Some(days_from_civil(ny, nm, 1) * DAY_MS))
+            (
+                format!("m{y:04}{m:02}"),
+                Some(days_from_civil(ny, nm, 1) * DAY_MS),
+            )
         }
     }
 }
@@ -83,11 +86,20 @@ mod tests {
     fn month_ends_roll_over_years_and_leap_days() {
         // 2028-02-10 -> ends 2028-03-01 (leap year); 2026-12-31 -> 2027-01-01.
         let feb = days_from_civil(2028, 2, 10) * DAY_MS;
-        assert_eq!(current(Period::Month, feb).1, Some(days_from_civil(2028, 3, 1) * DAY_MS));
-        assert_eq!(days_from_civil(2028, 3, 1) - days_from_civil(2028, 2, 1), 29);
+        assert_eq!(
+            current(Period::Month, feb).1,
+            Some(days_from_civil(2028, 3, 1) * DAY_MS)
+        );
+        assert_eq!(
+            days_from_civil(2028, 3, 1) - days_from_civil(2028, 2, 1),
+            29
+        );
         let dec = days_from_civil(2026, 12, 31) * DAY_MS + 5;
         assert_eq!(current(Period::Month, dec).0, "m202612");
-        assert_eq!(current(Period::Month, dec).1, Some(days_from_civil(2027, 1, 1) * DAY_MS));
+        assert_eq!(
+            current(Period::Month, dec).1,
+            Some(days_from_civil(2027, 1, 1) * DAY_MS)
+        );
         assert_eq!(civil(0), (1970, 1, 1));
     }
 }

@@ -110,7 +110,10 @@ impl Ticket {
         run_detached(Box::pin(async move {
             if !adjust.is_empty() {
                 if let Err(e) = backend.settle(&adjust).await {
-                    shared.stats.state_unavailable.fetch_add(1, Ordering::Relaxed);
+                    shared
+                        .stats
+                        .state_unavailable
+                        .fetch_add(1, Ordering::Relaxed);
                     tracing::warn!(error = %e, "settling a request's counters failed");
                 }
             }
@@ -144,7 +147,10 @@ async fn soft_alert(backend: &dyn StateBackend, shared: &Shared, b: &Reserved) {
     if !first {
         return;
     }
-    shared.stats.soft_limit_alerts.fetch_add(1, Ordering::Relaxed);
+    shared
+        .stats
+        .soft_limit_alerts
+        .fetch_add(1, Ordering::Relaxed);
     tracing::warn!(
         budget = %b.label,
         spent_usd = %usd(spent).round_dp(6),
