@@ -10,6 +10,7 @@ mod build;
 mod calls;
 mod chat_stream;
 mod context;
+mod cooldowns;
 mod public;
 mod responses;
 mod settle;

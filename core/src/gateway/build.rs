@@ -105,9 +105,11 @@ impl Inner {
             Some(o) => (o.policy.backend().clone(), o.policy.shared().clone()),
             None => (open_state(&cfg)?, Arc::new(Shared::default())),
         };
+        let router = Arc::new(Router::new(cfg.clone())?);
+        super::cooldowns::share(&router, &backend);
         let policy = Arc::new(Policy::new(cfg.policy.clone(), backend, shared));
         Ok(Inner {
-            router: Arc::new(Router::new(cfg.clone())?),
+            router,
             cache,
             telemetry,
             pricing_names: Arc::new(pricing_names(&cfg)),

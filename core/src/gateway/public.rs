@@ -56,7 +56,9 @@ impl Gateway {
 
     /// Prometheus text exposition of the gateway's metrics.
     pub fn metrics_text(&self) -> String {
-        self.live.telemetry.metrics_text()
+        let mut out = self.live.telemetry.metrics_text();
+        self.engine().inner.policy.write_metrics(&mut out);
+        out
     }
 
     /// Requests, tokens, cost, errors and cache hits since a time, grouped.

@@ -129,6 +129,46 @@ impl Policy {
         self.cfg.is_active() || self.shared.created.load(Ordering::Relaxed)
     }
 
+    /// The policy's counters in Prometheus text format.
+    pub fn write_metrics(&self, out: &mut String) {
+        use std::fmt::Write;
+        let s = &self.shared.stats;
+        let backend = self.backend.name();
+        for (name, help, v) in [
+            (
+                "switchpoint_state_unavailable_total",
+                "Shared-state operations that could not reach the store.",
+                &s.state_unavailable,
+            ),
+            (
+                "switchpoint_policy_refusals_total",
+                "Requests refused by a key check, an allow-list, a rate limit or a budget.",
+                &s.refused,
+            ),
+            (
+                "switchpoint_budget_soft_limit_alerts_total",
+                "Budgets whose spending passed their soft limit (once per period).",
+                &s.soft_limit_alerts,
+            ),
+        ] {
+            let _ = writeln!(out, "# HELP {name} {help}");
+            let _ = writeln!(out, "# TYPE {name} counter");
+            let _ = writeln!(
+                out,
+                "{name}{{backend=\"{backend}\"}} {}",
+                v.load(Ordering::Relaxed)
+            );
+        }
+        let name = "switchpoint_state_reachable";
+        let _ = writeln!(
+            out,
+            "# HELP {name} Whether the last shared-state operation reached the store."
+        );
+        let _ = writeln!(out, "# TYPE {name} gauge");
+        let up = u8::from(self.backend.reachable());
+        let _ = writeln!(out, "{name}{{backend=\"{backend}\"}} {up}");
+    }
+
     fn keys_checked(&self) -> bool {
         self.cfg.keys_enabled || self.shared.created.load(Ordering::Relaxed)
     }

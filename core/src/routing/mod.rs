@@ -304,6 +304,15 @@ impl Router {
         Ok((sel.route, pick))
     }
 
+    /// Every known target, configured ones first (for sharing cooldowns between processes).
+    pub fn targets(&self) -> Vec<Arc<Target>> {
+        read(&self.registry)
+            .list
+            .iter()
+            .map(|r| r.target.clone())
+            .collect()
+    }
+
     /// Every known target's health, configured ones first, in config order.
     pub fn health(&self) -> Vec<TargetHealth> {
         let now = self.clock.now_ms();

@@ -21,6 +21,7 @@ mod cost_providers;
 mod gateway_cache;
 mod gateway_http;
 mod openai_schema;
+mod policy_gateway;
 mod resilience_cooldown;
 mod resilience_failover;
 mod resilience_streams;
