@@ -135,8 +135,41 @@ async fn run_step(gw: &Gateway, step: &Value) -> Played {
     if call == "responses" {
         return responses_step(gw, request, &ctx).await;
     }
+    let actor = step["actor"].as_str().unwrap_or("scenario");
+    if let Some(outcome) = admin_step(gw, call, request.clone(), actor).await {
+        return (outcome, 0, Vec::new());
+    }
     let (outcome, chunks) = chat_step(gw, call, request, &ctx).await;
     (outcome, chunks, Vec::new())
+}
+
+/// The admin calls of tests/scenarios/README.md ("Policy steps"); `None` for other calls.
+async fn admin_step(gw: &Gateway, call: &str, request: Value, actor: &str) -> Option<Outcome> {
+    fn out<T: serde::Serialize>(r: Result<T, Error>) -> Outcome {
+        match r {
+            Ok(v) => Outcome::Response(serde_json::to_value(v).expect("serialize")),
+            Err(e) => Outcome::Error(e),
+        }
+    }
+    let id = request["id"].as_str().unwrap_or("").to_string();
+    Some(match call {
+        "create_key" => match from_json_value(request) {
+            Ok(spec) => out(gw.create_key(spec, actor).await),
+            Err(e) => Outcome::Error(e),
+        },
+        "update_key" => out(gw.update_key(&id, request["patch"].clone(), actor).await),
+        "revoke_key" => out(gw.revoke_key(&id, actor).await),
+        "get_key" => out(gw.get_key(&id).await),
+        "list_keys" => out(gw.list_keys().await),
+        "audit" => {
+            let since = request["since"].as_f64().unwrap_or(0.0);
+            out(gw
+                .audit(std::time::UNIX_EPOCH + Duration::from_secs_f64(since))
+                .await)
+        }
+        "reload" => out(gw.reload_value(request, actor)),
+        _ => return None,
+    })
 }
 
 async fn chat_step(
