@@ -18,6 +18,7 @@ mod cloud_embeddings;
 mod cloud_providers;
 mod common;
 mod cost_providers;
+mod credentials;
 mod gateway_cache;
 mod gateway_http;
 mod openai_schema;
