@@ -1,5 +1,5 @@
 //! `api_keys`: several keys for one provider, used in rotation, each with its own optional
-//! per-minute limits. The schema as users write it and its resolution into [`KeySpec`]s.
+//! per-minute limits. The schema as users write it and its resolution into [`ApiKeySpec`]s.
 
 use super::resolve::resolve_secret;
 use super::Secret;
@@ -10,17 +10,17 @@ use std::fmt;
 
 /// One entry of `api_keys`: a reference string, or a map with the reference and its limits.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum KeyEntry {
+pub enum ApiKeyEntry {
     /// `env:NAME`, `file:PATH`, `cmd:COMMAND` or the key itself.
     Ref(String),
     /// `{key, name, rpm, tpm}`.
-    Full(KeyFields),
+    Full(ApiKeyFields),
 }
 
 /// The map form of an `api_keys` entry.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct KeyFields {
+pub struct ApiKeyFields {
     /// `env:NAME`, `file:PATH`, `cmd:COMMAND` or the key itself.
     pub key: String,
     /// How errors, facts and logs name this key (never by its value); default `key<N>`
@@ -35,23 +35,23 @@ pub struct KeyFields {
     pub tpm: Option<u64>,
 }
 
-impl<'de> Deserialize<'de> for KeyEntry {
+impl<'de> Deserialize<'de> for ApiKeyEntry {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
         impl<'de> Visitor<'de> for V {
-            type Value = KeyEntry;
+            type Value = ApiKeyEntry;
 
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a key reference (`env:NAME`, `file:PATH`, `cmd:COMMAND` or the key) or a map with `key` and optional `name`, `rpm`, `tpm`")
             }
 
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<KeyEntry, E> {
-                Ok(KeyEntry::Ref(v.to_string()))
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<ApiKeyEntry, E> {
+                Ok(ApiKeyEntry::Ref(v.to_string()))
             }
 
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<KeyEntry, A::Error> {
-                KeyFields::deserialize(de::value::MapAccessDeserializer::new(map))
-                    .map(KeyEntry::Full)
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<ApiKeyEntry, A::Error> {
+                ApiKeyFields::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(ApiKeyEntry::Full)
             }
         }
         d.deserialize_any(V)
@@ -60,7 +60,7 @@ impl<'de> Deserialize<'de> for KeyEntry {
 
 /// One resolved key of a provider's rotation.
 #[derive(Debug, Clone)]
-pub struct KeySpec {
+pub struct ApiKeySpec {
     /// The name errors and facts use (`name`, else `key<N>`).
     pub name: String,
     pub secret: Secret,
@@ -72,10 +72,10 @@ pub struct KeySpec {
 /// be set beside it.
 pub fn resolve_keys(
     provider: &str,
-    entries: &[KeyEntry],
+    entries: &[ApiKeyEntry],
     has_api_key: bool,
     env: &dyn Fn(&str) -> Option<String>,
-) -> Result<Vec<KeySpec>, Error> {
+) -> Result<Vec<ApiKeySpec>, Error> {
     let field = format!("providers.{provider}.api_keys");
     if has_api_key {
         return Err(Error::config(
@@ -89,12 +89,12 @@ pub fn resolve_keys(
             format!("provider `{provider}`: `api_keys` is empty; list at least one key"),
         ));
     }
-    let mut keys: Vec<KeySpec> = Vec::with_capacity(entries.len());
+    let mut keys: Vec<ApiKeySpec> = Vec::with_capacity(entries.len());
     for (i, entry) in entries.iter().enumerate() {
         let at = format!("{field}[{i}]");
         let (reference, key_field, name, rpm, tpm) = match entry {
-            KeyEntry::Ref(r) => (r, at.clone(), None, None, None),
-            KeyEntry::Full(f) => (&f.key, format!("{at}.key"), f.name.clone(), f.rpm, f.tpm),
+            ApiKeyEntry::Ref(r) => (r, at.clone(), None, None, None),
+            ApiKeyEntry::Full(f) => (&f.key, format!("{at}.key"), f.name.clone(), f.rpm, f.tpm),
         };
         for (limit, value) in [("rpm", rpm), ("tpm", tpm)] {
             if value == Some(0) {
@@ -121,7 +121,7 @@ pub fn resolve_keys(
             ));
         }
         let secret = resolve_secret(reference, &key_field, env)?;
-        keys.push(KeySpec {
+        keys.push(ApiKeySpec {
             name,
             secret,
             rpm,

@@ -18,7 +18,7 @@ mod secret;
 mod telemetry;
 
 pub use command::{run_secret_command, SECRET_COMMAND_TIMEOUT};
-pub use keys::{resolve_keys, KeyEntry, KeyFields, KeySpec};
+pub use keys::{resolve_keys, ApiKeyEntry, ApiKeyFields, ApiKeySpec};
 pub use load::{closest, parse_text, parse_value, Source};
 pub use resolve::{
     resolve, resolve_provider, resolve_secret, ModelTarget, ResolvedConfig, ResolvedProvider,

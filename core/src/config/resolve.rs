@@ -2,7 +2,7 @@
 //! applied, every cross-reference checked.
 
 use super::command::{run_secret_command, SECRET_COMMAND_TIMEOUT};
-use super::keys::{resolve_keys, KeySpec};
+use super::keys::{resolve_keys, ApiKeySpec};
 use super::load::closest;
 use super::routes::{resolve_routes, RouteSpec};
 use super::schema::{ConfigFile, ProviderEntry, Timeouts};
@@ -29,7 +29,7 @@ pub struct ResolvedProvider {
     pub settings: ProviderSettings,
     /// The keys used in rotation (`api_keys`); empty when the provider has one key
     /// (`api_key`, a preset's environment variable) or none.
-    pub keys: Vec<KeySpec>,
+    pub keys: Vec<ApiKeySpec>,
     pub timeouts: Timeouts,
     /// Responses API calls go to the provider's own `/responses` (else through chat).
     pub responses_native: bool,

@@ -65,7 +65,7 @@ pub struct ProviderEntry {
     /// Several keys used in rotation instead of `api_key`: each a reference like `api_key`'s
     /// or `{key, name, rpm, tpm}` with the key's own per-minute limits.
     #[serde(default)]
-    pub api_keys: Option<Vec<super::KeyEntry>>,
+    pub api_keys: Option<Vec<super::ApiKeyEntry>>,
     /// Azure `api-version`, Anthropic `anthropic-version`.
     #[serde(default)]
     pub api_version: Option<String>,

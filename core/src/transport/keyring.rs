@@ -12,7 +12,7 @@
 
 use super::Upstream;
 use crate::api::{Error, ErrorKind};
-use crate::config::KeySpec;
+use crate::config::ApiKeySpec;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -83,7 +83,7 @@ pub enum AfterKey {
 
 impl KeyRing {
     /// A ring over `keys`, each with the upstream that sends it.
-    pub fn new(provider: &str, keys: Vec<(KeySpec, Arc<Upstream>)>) -> KeyRing {
+    pub fn new(provider: &str, keys: Vec<(ApiKeySpec, Arc<Upstream>)>) -> KeyRing {
         let states = keys.iter().map(|_| KeyState::default()).collect();
         KeyRing {
             provider: provider.to_string(),
@@ -338,7 +338,7 @@ mod tests {
             .iter()
             .enumerate()
             .map(|(i, (rpm, tpm))| {
-                let spec = KeySpec {
+                let spec = ApiKeySpec {
                     name: format!("k{i}"),
                     secret: Secret::new(format!("sk-{i}")),
                     rpm: *rpm,
