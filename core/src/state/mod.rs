@@ -6,7 +6,11 @@
 //! subject to and applies them all or none, so concurrent requests never overshoot a limit
 //! or a budget; on Redis it is one script, one round trip.
 
-// Backends (added by the state work): pub mod memory; pub mod redis;
+pub mod memory;
+pub mod redis;
+
+pub use self::memory::MemoryState;
+pub use self::redis::RedisState;
 
 use async_trait::async_trait;
 use std::time::Duration;

@@ -28,6 +28,8 @@ mod responses_gateway;
 mod routing_latency;
 mod routing_strategies;
 mod scenarios;
+mod state_memory;
+mod state_redis;
 mod telemetry_export;
 mod transport_eventstream;
 mod transport_split;
