@@ -20,6 +20,7 @@ mod common;
 mod cost_providers;
 mod gateway_cache;
 mod gateway_http;
+mod guardrails;
 mod openai_schema;
 mod resilience_cooldown;
 mod resilience_failover;
