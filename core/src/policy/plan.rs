@@ -29,6 +29,8 @@ enum Why {
         period: Period,
         limit: NanoUsd,
         soft: Option<NanoUsd>,
+        /// When the period ends (unix ms; `None` for `total`): when a refusal may retry.
+        ends: Option<u64>,
     },
 }
 
@@ -239,6 +241,7 @@ impl Plan {
             period: p,
             limit,
             soft,
+            ends,
         };
         self.push(check, why);
     }
@@ -287,8 +290,16 @@ impl Plan {
                 id,
                 period,
                 limit,
+                ends,
                 ..
             } => {
+                // The counter outlives its period by a day (for reports); the refusal
+                // lifts when the period ends.
+                let now = crate::telemetry::record::unix_ms(std::time::SystemTime::now());
+                let retry_after = ends.map(|e| Duration::from_millis(e.saturating_sub(now)));
+                let wait = retry_after
+                    .map(|d| format!("; retry in {:.1} s", d.as_secs_f64()))
+                    .unwrap_or_default();
                 let reserve = match check {
                     Check::Budget { reserve, .. } => *reserve,
                     _ => 0,

@@ -86,6 +86,9 @@ async fn sixty_four_concurrent_requests_never_spend_past_a_budget_that_fits_ten(
             Err(e) => {
                 assert_eq!(e.kind, ErrorKind::BudgetExceeded, "{e}");
                 assert_eq!(e.code.as_deref(), Some("budget_day"));
+                // The refusal lifts at the next UTC midnight.
+                let wait = e.retry_after.expect("retry_after");
+                assert!(wait <= Duration::from_secs(86_400), "{wait:?}");
                 assert!(e.message.contains("team `research`"), "{}", e.message);
                 refused += 1;
             }
