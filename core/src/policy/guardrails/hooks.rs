@@ -184,6 +184,7 @@ fn denied(stage: Stage, reason: &str) -> Error {
         ),
     )
     .with_code("guardrail_hook")
+    .with_status(403)
 }
 
 /// Runs the hooks on a request in order; a rewrite replaces the messages for the next hook

@@ -248,6 +248,7 @@ fn too_large(reason: String) -> Error {
     )
     .with_code("prompt_too_large")
     .with_param("messages")
+    .with_status(403)
 }
 
 /// Characters of every message text; bytes bound characters from above, so a prompt within

@@ -224,6 +224,7 @@ impl Scanner<'_> {
         )
         .with_code(self.rule_name(rule))
         .with_param(location)
+        .with_status(403)
     }
 }
 
