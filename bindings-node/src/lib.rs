@@ -19,6 +19,7 @@
 //!   in non-blocking mode, so an observer never keeps the process alive by itself and the
 //!   telemetry thread never waits on JS.
 
+mod admin;
 mod cancel;
 mod error;
 mod gateway;
