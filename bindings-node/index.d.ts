@@ -1129,6 +1129,84 @@ export declare class Keys {
   revoke(id: string, options?: AdminOptions): Promise<KeyInfo>
 }
 
+/** What a guardrail rule does with a match. */
+export type GuardrailAction = 'block' | 'redact' | 'flag'
+
+/** Which side of a call a guardrail looks at. */
+export type GuardrailStage = 'input' | 'output'
+
+/** A kind of personal or secret data the built-in detectors find. */
+export type PiiKind = 'email' | 'phone' | 'card' | 'iban' | 'api_key'
+
+/** A named regex (Rust `regex` syntax) that blocks, redacts or flags. */
+export interface BlockedPattern {
+  /** Names the rule in errors (`code: 'pattern:<name>'`) and in `[REDACTED:<name>]`. */
+  name: string
+  pattern: string
+  /** Default `block`. */
+  mode?: GuardrailAction
+  /** Default both stages. */
+  on?: GuardrailStage[]
+}
+
+/** Built-in PII detection. */
+export interface PiiConfig {
+  /** The mode of every kind without an override (default `redact`). */
+  mode?: GuardrailAction
+  /** Default input only. */
+  on?: GuardrailStage[]
+  /** Default all. */
+  kinds?: PiiKind[]
+  overrides?: { [K in PiiKind]?: GuardrailAction }
+}
+
+/** The `guardrails:` section (host guardrails are added with `gateway.addGuardrail()`). */
+export interface GuardrailsConfig {
+  /** Blocks a request whose message text is longer than this many characters. */
+  max_prompt_chars?: number
+  /** Blocks a request estimated above this many prompt tokens. */
+  max_prompt_tokens?: number
+  blocked_patterns?: BlockedPattern[]
+  pii?: PiiConfig
+}
+
+/** What a guardrail added with `gateway.addGuardrail()` sees: a request or an answer, and who asks. */
+export interface GuardrailEvent {
+  /** `input`: the request's `messages`, before a provider sees them; `output`: a non-streamed answer's `content`. */
+  stage: GuardrailStage
+  /** The request's messages (input only). */
+  messages?: ChatCompletionMessageParam[]
+  /** The answer's text, one choice at a time (output only). */
+  content?: string
+  /** The model name the caller asked for. */
+  model: string
+  user?: string
+  team?: string
+  /** The virtual key's id (never the key). */
+  key_id?: string
+  tier?: string
+  tags: string[]
+  metadata: JsonObject
+}
+
+/**
+ * A guardrail's decision: `undefined`, `null`, `true` or `{ action: 'allow' }` go on;
+ * `false` or `{ action: 'deny', reason }` refuse (`PolicyDeniedError`, code
+ * `guardrail_hook`); `{ action: 'rewrite', messages }` replaces a request's messages,
+ * `{ action: 'rewrite', content }` an answer's text.
+ */
+export type GuardrailVerdict =
+  | undefined
+  | null
+  | boolean
+  | { action: 'allow' }
+  | { action: 'deny'; reason?: string }
+  | { action: 'rewrite'; messages: ChatCompletionMessageParam[] }
+  | { action: 'rewrite'; content: string }
+
+/** A JS guardrail: returns a verdict, or a promise of one. */
+export type Guardrail = (event: GuardrailEvent) => GuardrailVerdict | Promise<GuardrailVerdict>
+
 /** The gateway configuration (the same schema as YAML/JSON config files). */
 export interface GatewayConfig {
   providers?: { [name: string]: ProviderConfig }
@@ -1146,6 +1224,8 @@ export interface GatewayConfig {
   budgets?: BudgetConfig[]
   /** Requests, tokens and requests in flight per key, user, team, route or gateway. */
   limits?: LimitConfig[]
+  /** Size limits, blocked patterns and PII detection on prompts and answers. */
+  guardrails?: GuardrailsConfig
 }
 
 /** What usage rows are grouped by (`tag`: a request with two tags counts in both rows). */
@@ -1357,6 +1437,17 @@ export declare class Gateway {
    * configuration stays in force).
    */
   reload(config: GatewayConfig | string, options?: AdminOptions): Promise<void>
+  /**
+   * Adds a guardrail written in JS; it sees every request's messages and every
+   * non-streamed answer's text, and allows, denies or rewrites. A throw (or a rejected
+   * promise) fails the call with `InternalError`, code `guardrail_hook_failed`, carrying the
+   * exception's message; an unusable answer is a `ConfigError`, code
+   * `guardrail_hook_invalid`. Guardrails run in the order added and stay across reloads.
+   * Returns the id for `removeGuardrail()`.
+   */
+  addGuardrail(guardrail: Guardrail): number
+  /** Removes a guardrail; true the first time, false for an id not registered. */
+  removeGuardrail(id: number): boolean
 
   static SwitchpointError: typeof SwitchpointError
   static APIError: typeof SwitchpointError

@@ -757,6 +757,53 @@ class Gateway {
   }
 
   /**
+   * Adds a guardrail written in JS: `fn(event)` sees every request's messages
+   * (`event.stage === 'input'`) and every non-streamed answer's text (`'output'`), with who
+   * is asking (`model`, `user`, `team`, `key_id`, `tier`, `tags`, `metadata`), and returns a
+   * verdict or a promise of one: `undefined`/`null`/`true` or `{ action: 'allow' }` allow,
+   * `false` or `{ action: 'deny', reason }` refuses the call (`PolicyDeniedError`, code
+   * `guardrail_hook`), `{ action: 'rewrite', messages }` (input) or
+   * `{ action: 'rewrite', content }` (output) replaces them. A throw (or a rejected promise)
+   * fails the call with `InternalError`, code `guardrail_hook_failed`, and the exception's
+   * message. Guardrails run in the order added and stay across reloads. Returns the id
+   * `removeGuardrail()` takes. Registering keeps no handle open.
+   */
+  addGuardrail(fn) {
+    if (typeof fn !== 'function') {
+      throw new TypeError(`addGuardrail: the guardrail must be a function, got ${typeof fn}`)
+    }
+    // Always resolves (never rejects) with the verdict or the exception's message, as JSON.
+    const hook = async (eventJson) => {
+      try {
+        const verdict = await fn(JSON.parse(eventJson))
+        return JSON.stringify({ verdict: verdict === undefined ? null : verdict })
+      } catch (e) {
+        return JSON.stringify({ error: e instanceof Error ? e.message : String(e) })
+      }
+    }
+    try {
+      return this.#native.addGuardrail(hook)
+    } catch (e) {
+      throw toError(e)
+    }
+  }
+
+  /**
+   * Removes a guardrail added by `addGuardrail()`; true the first time, false for an id
+   * that is not registered. Requests already past their guardrails are not affected.
+   */
+  removeGuardrail(id) {
+    if (typeof id !== 'number') {
+      throw new BadRequestError(`removeGuardrail: the id must be a number, got ${typeof id}`, { param: 'id' })
+    }
+    try {
+      return this.#native.removeGuardrail(id)
+    } catch (e) {
+      throw toError(e)
+    }
+  }
+
+  /**
    * Every target's state: healthy, cooling down (until when) or half-open, EWMA latency,
    * recent error rate, requests in flight. Plain data; never blocks.
    */

@@ -92,6 +92,16 @@ export declare class Gateway {
    */
   embed(request: string, context?: string | undefined | null, cancel?: CancelToken | undefined | null): string | NativeError | Promise<string | NativeError>
   /**
+   * Registers a guardrail; `hook(eventJson)` must return a promise that resolves (never
+   * rejects) to `{"verdict": ...}` or `{"error": message}` as JSON text. Returns its id.
+   */
+  addGuardrail(hook: (event: string) => Promise<string>): number
+  /**
+   * Unregisters a guardrail; true the first time, false for an unknown id. Requests
+   * already past their guardrails are not affected.
+   */
+  removeGuardrail(id: number): boolean
+  /**
    * The Prometheus text exposition of the gateway's metrics. Waits (up to a second) for
    * records still queued, so calls that already returned are counted; the telemetry
    * worker never waits on JS, so this cannot deadlock with a record callback.

@@ -1,16 +1,23 @@
-// Virtual keys, budgets, rate limits, reload and the audit log, typed with the package's
+// Virtual keys, budgets, rate limits, guardrails, reload and the audit log, typed with the package's
 // declarations (`tsc --strict --noEmit` checks it; tests/typescript.test.js). Run it (after
 // tsc) against http://127.0.0.1:8080/v1, or with OPENAI_BASE_URL pointing at another
 // OpenAI-compatible server.
-import { AuthenticationError, BudgetExceededError, Gateway, RateLimitExceededError } from 'switchpoint'
+import { AuthenticationError, BudgetExceededError, Gateway, PolicyDeniedError, RateLimitExceededError } from 'switchpoint'
 import type {
   AdminOptions,
   AuditAction,
   AuditRecord,
+  BlockedPattern,
   BudgetConfig,
   BudgetPeriod,
   CreatedKey,
   GatewayConfig,
+  Guardrail,
+  GuardrailAction,
+  GuardrailEvent,
+  GuardrailsConfig,
+  GuardrailStage,
+  GuardrailVerdict,
   KeyBudget,
   KeyBudgetInfo,
   KeyInfo,
@@ -18,6 +25,8 @@ import type {
   KeySettings,
   LimitConfig,
   LimitValues,
+  PiiConfig,
+  PiiKind,
   PolicyScope,
   StateConfig,
   VirtualKeyConfig,
@@ -34,6 +43,12 @@ const scope: PolicyScope = 'team'
 const month: BudgetPeriod = 'month'
 const teamBudget: BudgetConfig = { scope, id: 'search', period: month, limit_usd: '500', soft_limit_usd: 400 }
 const perKey: LimitConfig = { scope: 'key', rpm: 60, tpm: 100_000, in_flight: 8 }
+const both: GuardrailStage[] = ['input', 'output']
+const block: GuardrailAction = 'block'
+const codename: BlockedPattern = { name: 'codename', pattern: '(?i)project\\s+falcon', mode: block, on: both }
+const kinds: PiiKind[] = ['email', 'card', 'api_key']
+const pii: PiiConfig = { mode: 'redact', kinds, overrides: { card: 'block' } }
+const guardrails: GuardrailsConfig = { max_prompt_chars: 20_000, blocked_patterns: [codename], pii }
 
 function config(model: string): GatewayConfig {
   return {
@@ -43,12 +58,24 @@ function config(model: string): GatewayConfig {
     virtual_keys: virtualKeys,
     budgets: [teamBudget],
     limits: [perKey],
+    guardrails,
   }
+}
+
+// A guardrail in JS: sees each request's messages and each answer's text.
+const noLaunchCodes: Guardrail = async (event: GuardrailEvent): Promise<GuardrailVerdict> => {
+  if (event.stage === 'input') {
+    if (JSON.stringify(event.messages).includes('launch codes')) return { action: 'deny', reason: 'no launch codes' }
+    return null
+  }
+  const content = event.content ?? ''
+  return content.includes('Heron') ? { action: 'rewrite', content: content.replaceAll('Heron', 'the project') } : true
 }
 
 async function main(): Promise<void> {
   const gw = new Gateway({ config: config('gpt-4o-mini') })
   const ops: AdminOptions = { actor: 'ops@example.com' }
+  const guard = gw.addGuardrail(noLaunchCodes)
 
   const daily: KeyBudget = { period: 'day', limit_usd: 5 }
   const limits: LimitValues = { rpm: 30 }
@@ -80,10 +107,12 @@ async function main(): Promise<void> {
     if (err instanceof RateLimitExceededError) console.log('slow down for', err.retryAfter, 's')
     else if (err instanceof BudgetExceededError) console.log('budget', err.code, 'resets in', err.retryAfter, 's')
     else if (err instanceof AuthenticationError) console.log('key refused:', err.code)
+    else if (err instanceof PolicyDeniedError) console.log('guardrail:', err.code, err.message)
     else throw err
   }
 
   await gw.keys.revoke(created.id, ops)
+  gw.removeGuardrail(guard)
   // A new model, keys, budgets and limits at once; calls in flight finish on the old config.
   await gw.reload(config('gpt-4o'), ops)
 

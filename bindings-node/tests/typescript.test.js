@@ -43,6 +43,10 @@ test('tsc rejects misuse of the cache, usage and record types', { timeout: 120_0
     `gw.keys.revoke('key-1', { actor: 7 })`,
     `gw.audit('yesterday')`,
     `gw.reload({ limits: [{ scope: 'planet', rpm: 1 }] })`,
+    `gw.addGuardrail((e) => ({ action: 'block' }))`,
+    `gw.addGuardrail((e) => e.prompt)`,
+    `gw.addGuardrail(async (e) => ({ action: 'rewrite', content: 5 }))`,
+    `gw.reload({ guardrails: { pii: { kinds: ['ssn'] } } })`,
   ]
   const file = path.join(root, 'examples', `.misuse-${process.pid}.ts`)
   const lines = [`import { Gateway } from 'switchpoint'`, `const gw = new Gateway()`, ...bad]
