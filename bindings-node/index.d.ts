@@ -952,6 +952,261 @@ export interface PriceConfig {
   note?: string
 }
 
+// ---------------------------------------------------------------------------------------
+// Policies: shared state, virtual keys, budgets, rate limits; the admin API's values.
+// ---------------------------------------------------------------------------------------
+
+/** Where counters, budgets, runtime keys and the audit log live. */
+export interface StateConfig {
+  /** `memory` (this process; the default) or `redis` (every process sharing the server). */
+  backend?: 'memory' | 'redis'
+  redis?: {
+    /** `redis://[:password@]host:port/db`, or `env:NAME` / `file:PATH` holding it. */
+    url: string
+    /** Prefix of every key switchpoint writes (default `switchpoint:`). */
+    prefix?: string
+    /** How long one operation may take before the store counts as unreachable. */
+    timeout?: DurationValue
+  }
+  /** When the store is unreachable: refuse requests (`closed`, default) or admit them uncounted. */
+  on_unavailable?: 'open' | 'closed'
+}
+
+/** A budget's calendar period (UTC; weeks start on Monday); `total` never resets. */
+export type BudgetPeriod = 'day' | 'week' | 'month' | 'total'
+
+/** Who a budget or a limit applies to. */
+export type PolicyScope = 'key' | 'user' | 'team' | 'route' | 'gateway'
+
+/** Rate-limit values; each is optional. */
+export interface LimitValues {
+  /** Requests per minute (in every trailing 60 seconds). */
+  rpm?: number
+  /** Tokens per minute (estimated at admission, the real total once settled). */
+  tpm?: number
+  /** Requests in flight at once. */
+  in_flight?: number
+}
+
+/** A budget a virtual key carries; USD as a number or exact decimal text. */
+export interface KeyBudget {
+  period: BudgetPeriod
+  limit_usd: number | string
+  /** Spending past this only alerts (a log line, a metric, an audit record). */
+  soft_limit_usd?: number | string
+}
+
+/** One `budgets:` entry of the config. */
+export interface BudgetConfig extends KeyBudget {
+  scope: PolicyScope
+  /** One key id, user, team or route; omitted: each of them separately. */
+  id?: string
+}
+
+/** One `limits:` entry of the config. */
+export interface LimitConfig extends LimitValues {
+  scope: PolicyScope
+  /** One key id, user, team or route; omitted: each of them separately. */
+  id?: string
+}
+
+/** What a virtual key allows and who it speaks for (`gw.keys.create()` takes this). */
+export interface KeySettings {
+  /** A key of your own (at least 20 characters) instead of a generated `sk-sp-...` one. */
+  key?: string
+  /** A label for people (`search-service`). */
+  name?: string
+  user?: string
+  team?: string
+  tier?: string
+  /** Model names (as requested) the key may use; `*` stands for a run of characters. Empty: all. */
+  models?: string[]
+  /** Routes the key may reach; empty: all. */
+  routes?: string[]
+  budgets?: KeyBudget[]
+  limits?: LimitValues
+  /** When the key stops working: a `Date`, Unix seconds or RFC 3339 text. */
+  expires_at?: Date | number | string
+  metadata?: JsonObject
+}
+
+/**
+ * A JSON merge patch of a key's settings (`gw.keys.update()`): given fields replace,
+ * `null` removes.
+ */
+export type KeyPatch = { [K in Exclude<keyof KeySettings, 'key'>]?: KeySettings[K] | null }
+
+/** A virtual key in config: its value (`env:NAME`, `file:PATH` or the key) or its BLAKE3 hash. */
+export interface VirtualKeyConfig extends Omit<KeySettings, 'expires_at'> {
+  /** 64 hex digits, so config need not hold the key. */
+  hash?: string
+  /** Unix seconds or RFC 3339 text. */
+  expires_at?: number | string
+}
+
+/** The `virtual_keys:` section. */
+export interface VirtualKeysConfig {
+  /** Refuse requests without a valid virtual key (`apiKey`). */
+  required?: boolean
+  keys?: VirtualKeyConfig[]
+}
+
+/** A budget as the admin API shows it (USD as exact decimal text). */
+export interface KeyBudgetInfo {
+  period: BudgetPeriod
+  limit_usd: string
+  soft_limit_usd?: string
+}
+
+/** A virtual key as `gw.keys.list()`, `get()`, `update()` and `revoke()` show it: never its value. */
+export interface KeyInfo {
+  /** `key-` and 16 hex digits of the key's hash: what records, metrics and usage name. */
+  id: string
+  /** Defined in the config file, or created through `gw.keys`. */
+  source: 'config' | 'api'
+  revoked: boolean
+  /** When the key stops working, Unix ms. */
+  expires_at_ms?: number
+  created_at_ms?: number
+  /** The actor that created it (`config` for config keys). */
+  created_by?: string
+  updated_at_ms?: number
+  /** Changes so far (1 when created). */
+  revision?: number
+  name?: string
+  user?: string
+  team?: string
+  tier?: string
+  models?: string[]
+  routes?: string[]
+  budgets?: KeyBudgetInfo[]
+  limits?: LimitValues
+  /** As given: Unix seconds or RFC 3339 text. */
+  expires_at?: number | string
+  metadata?: JsonObject
+}
+
+/** A key just created (`gw.keys.create()`): the only time its value is shown. */
+export interface CreatedKey extends KeyInfo {
+  /** The key to hand to the application; switchpoint keeps only its hash. */
+  key: string
+}
+
+/** What an audit record says happened. */
+export type AuditAction = 'key_created' | 'key_updated' | 'key_revoked' | 'config_reloaded' | 'budget_soft_limit'
+
+/** One administrative change, from `gw.audit()`. Never holds a key or a secret. */
+export interface AuditRecord {
+  /** Unix ms. */
+  at_ms: number
+  /** Who did it: the `actor` the call named, or `config` / `gateway`. */
+  actor: string
+  action: AuditAction
+  /** What it changed (a key id, a budget counter), when it names one thing. */
+  target?: string
+  /** The change's details (a key's settings, a patch, ...). */
+  details?: JsonValue
+}
+
+/** Options of the admin calls that change something. */
+export interface AdminOptions {
+  /** Who makes the change, as the audit log records it (default `'api'`). */
+  actor?: string
+}
+
+/** `gw.keys`: virtual keys (runtime ones are shared by every process on the same state). */
+export declare class Keys {
+  private constructor()
+  /** Issues a key; its value is in the answer's `key`, this once. */
+  create(spec?: KeySettings, options?: AdminOptions): Promise<CreatedKey>
+  /** Every key (config and runtime ones, revoked included), never with its value. */
+  list(): Promise<KeyInfo[]>
+  /** One key by id; rejects with `NotFoundError` when there is none. */
+  get(id: string): Promise<KeyInfo>
+  /** Changes a runtime key's settings; rejects with `BadRequestError` for a config key. */
+  update(id: string, patch: KeyPatch, options?: AdminOptions): Promise<KeyInfo>
+  /** Revokes a runtime key: refused everywhere from the next request on. */
+  revoke(id: string, options?: AdminOptions): Promise<KeyInfo>
+}
+
+/** What a guardrail rule does with a match. */
+export type GuardrailAction = 'block' | 'redact' | 'flag'
+
+/** Which side of a call a guardrail looks at. */
+export type GuardrailStage = 'input' | 'output'
+
+/** A kind of personal or secret data the built-in detectors find. */
+export type PiiKind = 'email' | 'phone' | 'card' | 'iban' | 'api_key'
+
+/** A named regex (Rust `regex` syntax) that blocks, redacts or flags. */
+export interface BlockedPattern {
+  /** Names the rule in errors (`code: 'pattern:<name>'`) and in `[REDACTED:<name>]`. */
+  name: string
+  pattern: string
+  /** Default `block`. */
+  mode?: GuardrailAction
+  /** Default both stages. */
+  on?: GuardrailStage[]
+}
+
+/** Built-in PII detection. */
+export interface PiiConfig {
+  /** The mode of every kind without an override (default `redact`). */
+  mode?: GuardrailAction
+  /** Default input only. */
+  on?: GuardrailStage[]
+  /** Default all. */
+  kinds?: PiiKind[]
+  overrides?: { [K in PiiKind]?: GuardrailAction }
+}
+
+/** The `guardrails:` section (host guardrails are added with `gateway.addGuardrail()`). */
+export interface GuardrailsConfig {
+  /** Blocks a request whose message text is longer than this many characters. */
+  max_prompt_chars?: number
+  /** Blocks a request estimated above this many prompt tokens. */
+  max_prompt_tokens?: number
+  blocked_patterns?: BlockedPattern[]
+  pii?: PiiConfig
+}
+
+/** What a guardrail added with `gateway.addGuardrail()` sees: a request or an answer, and who asks. */
+export interface GuardrailEvent {
+  /** `input`: the request's `messages`, before a provider sees them; `output`: a non-streamed answer's `content`. */
+  stage: GuardrailStage
+  /** The request's messages (input only). */
+  messages?: ChatCompletionMessageParam[]
+  /** The answer's text, one choice at a time (output only). */
+  content?: string
+  /** The model name the caller asked for. */
+  model: string
+  user?: string
+  team?: string
+  /** The virtual key's id (never the key). */
+  key_id?: string
+  tier?: string
+  tags: string[]
+  metadata: JsonObject
+}
+
+/**
+ * A guardrail's decision: `undefined`, `null`, `true` or `{ action: 'allow' }` go on;
+ * `false` or `{ action: 'deny', reason }` refuse (`PolicyDeniedError`, code
+ * `guardrail_hook`); `{ action: 'rewrite', messages }` replaces a request's messages,
+ * `{ action: 'rewrite', content }` an answer's text.
+ */
+export type GuardrailVerdict =
+  | undefined
+  | null
+  | boolean
+  | { action: 'allow' }
+  | { action: 'deny'; reason?: string }
+  | { action: 'rewrite'; messages: ChatCompletionMessageParam[] }
+  | { action: 'rewrite'; content: string }
+
+/** A JS guardrail: returns a verdict, or a promise of one. */
+export type Guardrail = (event: GuardrailEvent) => GuardrailVerdict | Promise<GuardrailVerdict>
+
 /** The gateway configuration (the same schema as YAML/JSON config files). */
 export interface GatewayConfig {
   providers?: { [name: string]: ProviderConfig }
@@ -961,6 +1216,16 @@ export interface GatewayConfig {
   telemetry?: TelemetryConfig
   /** Price overrides and additions: provider name -> model id -> price. */
   pricing?: { [provider: string]: { [model: string]: PriceConfig } }
+  /** Where shared state lives (memory, or Redis for many processes). */
+  state?: StateConfig
+  /** Keys the gateway issues to applications and users. */
+  virtual_keys?: VirtualKeysConfig
+  /** Spending limits in USD per period. */
+  budgets?: BudgetConfig[]
+  /** Requests, tokens and requests in flight per key, user, team, route or gateway. */
+  limits?: LimitConfig[]
+  /** Size limits, blocked patterns and PII detection on prompts and answers. */
+  guardrails?: GuardrailsConfig
 }
 
 /** What usage rows are grouped by (`tag`: a request with two tags counts in both rows). */
@@ -1130,6 +1395,8 @@ export declare class Gateway {
   readonly embeddings: Embeddings
   /** The Responses API: `gw.responses.create({ model, input, ... })`. */
   readonly responses: Responses
+  /** Virtual keys: `create`, `list`, `get`, `update`, `revoke`. */
+  readonly keys: Keys
   /** A gateway from a YAML or JSON config file. */
   static fromFile(path: string): Gateway
   /** A gateway from a config object or YAML/JSON config text. */
@@ -1159,6 +1426,28 @@ export declare class Gateway {
    * (onRecord callbacks included), false after `timeoutMs` (default 5000).
    */
   flushTelemetry(timeoutMs?: number): Promise<boolean>
+  /**
+   * The audit log since `since` (a `Date` or Unix ms; default: everything kept), oldest
+   * first.
+   */
+  audit(since?: Date | number): Promise<AuditRecord[]>
+  /**
+   * Swaps in a new configuration atomically: calls in flight finish on the old one.
+   * Counters, runtime keys and the audit log stay. Rejects with `ConfigError` (the old
+   * configuration stays in force).
+   */
+  reload(config: GatewayConfig | string, options?: AdminOptions): Promise<void>
+  /**
+   * Adds a guardrail written in JS; it sees every request's messages and every
+   * non-streamed answer's text, and allows, denies or rewrites. A throw (or a rejected
+   * promise) fails the call with `InternalError`, code `guardrail_hook_failed`, carrying the
+   * exception's message; an unusable answer is a `ConfigError`, code
+   * `guardrail_hook_invalid`. Guardrails run in the order added and stay across reloads.
+   * Returns the id for `removeGuardrail()`.
+   */
+  addGuardrail(guardrail: Guardrail): number
+  /** Removes a guardrail; true the first time, false for an id not registered. */
+  removeGuardrail(id: number): boolean
 
   static SwitchpointError: typeof SwitchpointError
   static APIError: typeof SwitchpointError

@@ -531,6 +531,125 @@ class Embeddings {
   }
 }
 
+// ---------------------------------------------------------------------------------------
+// Administration: virtual keys, the audit log, reload.
+// ---------------------------------------------------------------------------------------
+
+/** Settles an admin call: the native promise's JSON text parsed, or its error as a class. */
+async function admin(call) {
+  let outcome
+  try {
+    outcome = await call()
+  } catch (e) {
+    throw toError(e)
+  }
+  if (typeof outcome === 'string') return JSON.parse(outcome)
+  if (outcome === null) return undefined
+  throw toError(outcome)
+}
+
+/** The `actor` of an admin call's options (`{ actor }`, default `'api'`). */
+function actorOf(method, options) {
+  if (options == null) return 'api'
+  if (typeof options !== 'object' || Array.isArray(options)) {
+    throw new BadRequestError(`${method}: options must be an object like { actor }`, { param: '' })
+  }
+  for (const key of Object.keys(options)) {
+    if (key !== 'actor') {
+      throw new BadRequestError(`${method}: unknown option \`${key}\`, expected \`actor\``, { param: key })
+    }
+  }
+  const { actor = 'api' } = options
+  if (typeof actor !== 'string') {
+    throw new BadRequestError(`${method}: actor must be a string, got ${typeof actor}`, { param: 'actor' })
+  }
+  return actor
+}
+
+/** A key id argument, checked. */
+function keyId(method, id) {
+  if (typeof id !== 'string') {
+    throw new BadRequestError(`${method}: the key id must be a string like 'key-0123456789abcdef', got ${typeof id}`, {
+      param: 'id',
+    })
+  }
+  return id
+}
+
+/** A settings object (key settings, a patch) as JSON text, or a BadRequestError naming it. */
+function settingsJson(method, param, value) {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    const got = Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value
+    throw new BadRequestError(`${method}: ${param} must be an object, got ${got}`, { param })
+  }
+  try {
+    return JSON.stringify(value)
+  } catch (e) {
+    throw new BadRequestError(`${method}: ${param} cannot be serialized: ${e.message}`, { param, cause: e })
+  }
+}
+
+/**
+ * `gw.keys`: virtual keys issued at runtime (stored as hashes on the gateway's state
+ * backend, so every process sharing it sees them) and the ones config defines.
+ */
+class Keys {
+  #native
+
+  /** @internal */
+  constructor(nativeGateway) {
+    this.#native = nativeGateway
+  }
+
+  /**
+   * Issues a key bound to an identity, allowed models and routes, budgets and limits;
+   * resolves to the key with its value in `key` (shown this once; only its hash is kept).
+   */
+  create(spec = {}, options) {
+    return admin(() =>
+      this.#native.createKey(settingsJson('keys.create', 'spec', spec ?? {}), actorOf('keys.create', options)),
+    )
+  }
+
+  /** Every key (config and runtime ones, revoked included), never with its value. */
+  list() {
+    return admin(() => this.#native.listKeys())
+  }
+
+  /** One key by id; `NotFoundError` when there is none. */
+  get(id) {
+    return admin(() => this.#native.getKey(keyId('keys.get', id)))
+  }
+
+  /** Changes a runtime key's settings (a JSON merge patch: given fields replace, `null` removes). */
+  update(id, patch, options) {
+    return admin(() =>
+      this.#native.updateKey(keyId('keys.update', id), settingsJson('keys.update', 'patch', patch), actorOf('keys.update', options)),
+    )
+  }
+
+  /** Revokes a runtime key: every process sharing the state refuses it from now on. */
+  revoke(id, options) {
+    return admin(() => this.#native.revokeKey(keyId('keys.revoke', id), actorOf('keys.revoke', options)))
+  }
+}
+
+/** `since` (a `Date` or Unix ms, default 0) as Unix ms, or a BadRequestError. */
+function sinceMs(method, since) {
+  let ms = 0
+  if (since instanceof Date) ms = since.getTime()
+  else if (typeof since === 'number') ms = since
+  else if (since != null) {
+    throw new BadRequestError(`${method}: since must be a Date or Unix milliseconds, got ${typeof since}`, { param: 'since' })
+  }
+  if (!Number.isFinite(ms) || ms < 0) {
+    throw new BadRequestError(`${method}: since must be a valid time at or after 1970, got ${String(since)}`, {
+      param: 'since',
+    })
+  }
+  return ms
+}
+
 /** Runs a native factory, turning its thrown error payload into an error class. */
 function build(factory) {
   try {
@@ -586,6 +705,8 @@ class Gateway {
     this.embeddings = new Embeddings(inner)
     /** The Responses API. */
     this.responses = new Responses(inner)
+    /** Virtual keys: create, list, get, update, revoke. */
+    this.keys = new Keys(inner)
   }
 
   /** A gateway from a YAML or JSON config file. */
@@ -602,6 +723,84 @@ class Gateway {
   /** A gateway with no config: `provider/model` names, keys from the environment. */
   static fromEnv() {
     return new Gateway()
+  }
+
+  /**
+   * The audit log since `since` (a `Date` or Unix ms; default: everything kept), oldest
+   * first: who created, updated or revoked which key, reloaded the config, crossed a soft
+   * budget limit.
+   */
+  audit(since) {
+    return admin(() => this.#native.audit(sinceMs('audit', since)))
+  }
+
+  /**
+   * Swaps in a new configuration (an object, or YAML/JSON text) atomically: calls in flight
+   * finish on the old one, new calls take the new one; counters, runtime keys and the audit
+   * log stay. Rejects with `ConfigError` naming the field at fault (the old config stays).
+   */
+  reload(config, options) {
+    return admin(() => {
+      const actor = actorOf('reload', options)
+      if (typeof config === 'string') return this.#native.reloadText(config, actor)
+      if (config !== null && typeof config === 'object' && !Array.isArray(config)) {
+        let json
+        try {
+          json = JSON.stringify(config)
+        } catch (e) {
+          throw new ConfigError(`config cannot be serialized: ${e.message}`, { param: '', cause: e })
+        }
+        return this.#native.reloadJson(json, actor)
+      }
+      throw new ConfigError('reload: config must be an object or YAML/JSON text', { param: '' })
+    })
+  }
+
+  /**
+   * Adds a guardrail written in JS: `fn(event)` sees every request's messages
+   * (`event.stage === 'input'`) and every non-streamed answer's text (`'output'`), with who
+   * is asking (`model`, `user`, `team`, `key_id`, `tier`, `tags`, `metadata`), and returns a
+   * verdict or a promise of one: `undefined`/`null`/`true` or `{ action: 'allow' }` allow,
+   * `false` or `{ action: 'deny', reason }` refuses the call (`PolicyDeniedError`, code
+   * `guardrail_hook`), `{ action: 'rewrite', messages }` (input) or
+   * `{ action: 'rewrite', content }` (output) replaces them. A throw (or a rejected promise)
+   * fails the call with `InternalError`, code `guardrail_hook_failed`, and the exception's
+   * message. Guardrails run in the order added and stay across reloads. Returns the id
+   * `removeGuardrail()` takes. Registering keeps no handle open.
+   */
+  addGuardrail(fn) {
+    if (typeof fn !== 'function') {
+      throw new TypeError(`addGuardrail: the guardrail must be a function, got ${typeof fn}`)
+    }
+    // Always resolves (never rejects) with the verdict or the exception's message, as JSON.
+    const hook = async (eventJson) => {
+      try {
+        const verdict = await fn(JSON.parse(eventJson))
+        return JSON.stringify({ verdict: verdict === undefined ? null : verdict })
+      } catch (e) {
+        return JSON.stringify({ error: e instanceof Error ? e.message : String(e) })
+      }
+    }
+    try {
+      return this.#native.addGuardrail(hook)
+    } catch (e) {
+      throw toError(e)
+    }
+  }
+
+  /**
+   * Removes a guardrail added by `addGuardrail()`; true the first time, false for an id
+   * that is not registered. Requests already past their guardrails are not affected.
+   */
+  removeGuardrail(id) {
+    if (typeof id !== 'number') {
+      throw new BadRequestError(`removeGuardrail: the id must be a number, got ${typeof id}`, { param: 'id' })
+    }
+    try {
+      return this.#native.removeGuardrail(id)
+    } catch (e) {
+      throw toError(e)
+    }
   }
 
   /**
@@ -779,6 +978,7 @@ module.exports = {
   Completions,
   Responses,
   Embeddings,
+  Keys,
   SwitchpointError,
   APIError: SwitchpointError,
   AuthenticationError,

@@ -24,6 +24,38 @@ export declare class CancelToken {
 
 /** One gateway: config parsed and routes resolved once; cheap to share across calls. */
 export declare class Gateway {
+  /**
+   * Issues a virtual key from its settings' JSON text; resolves to the created key's JSON
+   * (the only time its value is shown).
+   */
+  createKey(spec: string, actor: string): Promise<string | NativeError>
+  /**
+   * Every virtual key (config and runtime ones, revoked included) as a JSON array,
+   * never with the keys' values.
+   */
+  listKeys(): Promise<string | NativeError>
+  /** One virtual key by id; `not_found` when there is none. */
+  getKey(id: string): Promise<string | NativeError>
+  /**
+   * Changes a runtime key's settings with a JSON merge patch (given fields replace,
+   * `null` removes); resolves to the key's new JSON.
+   */
+  updateKey(id: string, patch: string, actor: string): Promise<string | NativeError>
+  /** Revokes a runtime key; resolves to the key's JSON (`revoked: true`). */
+  revokeKey(id: string, actor: string): Promise<string | NativeError>
+  /** The audit records since `since_ms` (Unix ms), oldest first, as a JSON array. */
+  audit(sinceMs: number): Promise<string | NativeError>
+  /**
+   * Swaps in a new configuration (YAML or JSON text) atomically: calls in flight finish
+   * on the old one. Runs on a blocking thread (secret references may read files or run
+   * commands); resolves to null.
+   */
+  reloadText(text: string, actor: string): Promise<null | NativeError>
+  /**
+   * [`Gateway::reload_text`] for a config object the wrapper serialized with
+   * `JSON.stringify` (so JSON text is not mistaken for YAML and vice versa).
+   */
+  reloadJson(json: string, actor: string): Promise<null | NativeError>
   /** A gateway from a YAML or JSON config file. */
   static fromFile(path: string): Gateway
   /** A gateway from YAML or JSON config text. */
@@ -59,6 +91,16 @@ export declare class Gateway {
    * I/O, else a promise of it.
    */
   embed(request: string, context?: string | undefined | null, cancel?: CancelToken | undefined | null): string | NativeError | Promise<string | NativeError>
+  /**
+   * Registers a guardrail; `hook(eventJson)` must return a promise that resolves (never
+   * rejects) to `{"verdict": ...}` or `{"error": message}` as JSON text. Returns its id.
+   */
+  addGuardrail(hook: (event: string) => Promise<string>): number
+  /**
+   * Unregisters a guardrail; true the first time, false for an unknown id. Requests
+   * already past their guardrails are not affected.
+   */
+  removeGuardrail(id: number): boolean
   /**
    * The Prometheus text exposition of the gateway's metrics. Waits (up to a second) for
    * records still queued, so calls that already returned are counted; the telemetry

@@ -21,6 +21,7 @@ import {
   InternalError,
   InternalServerError,
   InvalidResponseError,
+  Keys,
   NotFoundError,
   PermissionDeniedError,
   PolicyDeniedError,
@@ -100,6 +101,8 @@ const chat: Chat = gw.chat
 const completions: Completions = chat.completions
 const embeddings: Embeddings = gw.embeddings
 const responses: Responses = gw.responses
+// Virtual keys, budgets, limits, reload and the audit log in full: examples/policy.ts.
+const keys: Keys = gw.keys
 
 const schema: FunctionParameters = { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] }
 const fn: FunctionDefinition = { name: 'get_weather', description: 'Weather for a city', parameters: schema, strict: true }
@@ -219,7 +222,7 @@ async function main(): Promise<void> {
   const kind: ErrorKind = new Gateway.RateLimitError('slow down').kind
   const fields: SwitchpointErrorFields = { kind, status: 429, retryAfter: 2, provider: 'oai', param: 'model', code: 'rate_limit_exceeded' }
   const custom: SwitchpointError = new SwitchpointError('custom', fields)
-  console.log(custom.kind, SwitchpointError.kind, viaYaml === zeroConfig)
+  console.log(custom.kind, SwitchpointError.kind, viaYaml === zeroConfig, (await keys.list()).length)
 }
 
 main().catch((err: unknown) => {

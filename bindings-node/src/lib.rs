@@ -17,11 +17,14 @@
 //! - callbacks into JS (request records) use a *weak* threadsafe function
 //!   (`ThreadsafeFunction<.., Weak = true>`, i.e. `napi_unref_threadsafe_function`) called
 //!   in non-blocking mode, so an observer never keeps the process alive by itself and the
-//!   telemetry thread never waits on JS.
+//!   telemetry thread never waits on JS; guardrails (`guardrail`) too, and their answer comes
+//!   back as a promise the worker awaits without blocking.
 
+mod admin;
 mod cancel;
 mod error;
 mod gateway;
+mod guardrail;
 mod stream;
 mod task;
 mod telemetry;

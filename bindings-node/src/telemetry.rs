@@ -152,7 +152,7 @@ fn duration_ms(param: &str, ms: f64) -> std::result::Result<Duration, Error> {
 }
 
 /// A Unix time in milliseconds as a wall-clock time.
-fn unix_ms(param: &str, ms: f64) -> std::result::Result<SystemTime, Error> {
+pub(crate) fn unix_ms(param: &str, ms: f64) -> std::result::Result<SystemTime, Error> {
     let d = duration_ms(param, ms)?;
     UNIX_EPOCH.checked_add(d).ok_or_else(|| {
         Error::new(

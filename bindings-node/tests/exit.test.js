@@ -14,7 +14,7 @@ test.before(async () => {
 })
 test.after(() => mock.stop())
 
-test('a child process exits within a second of its last await, with an onRecord callback registered', async () => {
+test('a child process exits within a second of its last await, with an onRecord callback and a guardrail registered', async () => {
   const child = spawn(process.execPath, [path.join(__dirname, 'programs', 'exits-by-itself.js')], {
     env: { ...process.env, MOCK_URL: mock.url },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -27,10 +27,12 @@ test('a child process exits within a second of its last await, with an onRecord 
   clearTimeout(killer)
   assert.equal(signal, null, 'the child had to be killed: something kept it alive')
   assert.equal(code, 0)
-  const m = /done (\d+) records (\d+)/.exec(out)
+  const m = /done (\d+) records (\d+) checks (\d+)/.exec(out)
   assert.ok(m, `no completion line in ${JSON.stringify(out)}`)
   const lag = exitedAt - Number(m[1])
   assert.ok(lag < 1000, `exited ${lag} ms after its last await`)
   // The callback was live: it had the records of at least the 20 parallel calls.
   assert.ok(Number(m[2]) >= 20, `only ${m[2]} records reached the callback`)
+  // The guardrail was live: it saw the input and the answer of each of those 20 calls.
+  assert.ok(Number(m[3]) >= 40, `the guardrail was called only ${m[3]} times`)
 })

@@ -8,7 +8,7 @@ const fs = require('node:fs')
 const path = require('node:path')
 const { Gateway, SwitchpointError } = require('..')
 const { startMock, repoRoot } = require('./helpers/mock')
-const { mismatch, assemble, errorObject, contextFields, usageOptions } = require('./helpers/scenario')
+const { mismatch, assemble, errorObject, contextFields, usageOptions, scenarioHook } = require('./helpers/scenario')
 
 const dir = path.join(repoRoot, 'tests', 'scenarios')
 const files = fs
@@ -49,8 +49,29 @@ async function runResponses(gw, body) {
   return { response: { ...final, output_text: text }, chunks: events.length, events }
 }
 
+/** The admin calls of tests/scenarios/README.md ("Policy steps"), as a Node caller writes them. */
+const ADMIN_CALLS = {
+  create_key: (gw, request, actor) => gw.keys.create(request, { actor }),
+  update_key: (gw, request, actor) => gw.keys.update(request.id, request.patch, { actor }),
+  revoke_key: (gw, request, actor) => gw.keys.revoke(request.id, { actor }),
+  get_key: (gw, request) => gw.keys.get(request.id),
+  list_keys: (gw) => gw.keys.list(),
+  // `since` is Unix seconds in the scenario format; Node takes milliseconds (or a Date).
+  audit: (gw, request) => gw.audit(request?.since === undefined ? undefined : request.since * 1000),
+  reload: (gw, request, actor) => gw.reload(request, { actor }),
+}
+
 /** Runs one step; resolves to {response} or {error} plus the number of chunks received. */
 async function runStep(gw, step) {
+  const admin = ADMIN_CALLS[step.call]
+  if (admin !== undefined) {
+    try {
+      return { response: await admin(gw, step.request ?? {}, step.actor ?? 'scenario'), chunks: 0 }
+    } catch (e) {
+      if (!(e instanceof SwitchpointError)) throw e
+      return { error: e, chunks: 0 }
+    }
+  }
   const body = step.call === 'usage' ? {} : { ...step.request, ...contextFields(step.context) }
   let chunks = 0
   try {
@@ -98,6 +119,8 @@ for (const file of files) {
     const text = fs.readFileSync(path.join(dir, file), 'utf8').replaceAll('${MOCK_URL}', mock.url)
     const scenario = JSON.parse(text)
     const gw = Gateway.fromConfig(scenario.config)
+    // Host guardrails, registered as JS functions before the first step.
+    for (const hook of scenario.hooks ?? []) gw.addGuardrail(scenarioHook(hook))
     assert.ok(scenario.steps.length > 0)
     for (const [i, step] of scenario.steps.entries()) {
       const label = `step ${i} (${step.name})`

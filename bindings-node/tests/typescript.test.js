@@ -20,7 +20,7 @@ function runTsc(args) {
   })
 }
 
-test('tsc --strict --noEmit passes on examples/every-name.ts, observability.ts and responses.ts', { timeout: 120_000 }, async () => {
+test('tsc --strict --noEmit passes on examples/every-name.ts, observability.ts, responses.ts and policy.ts', { timeout: 120_000 }, async () => {
   const result = await runTsc(['-p', 'tsconfig.json', '--strict', '--noEmit'])
   assert.equal(result.code, 0, result.out)
 })
@@ -37,6 +37,16 @@ test('tsc rejects misuse of the cache, usage and record types', { timeout: 120_0
     `const b: boolean = gw.flushTelemetry()`,
     `gw.responses.create({ model: 'm', input: 'x', max_output_token: 5 })`,
     `gw.responses.create({ model: 'm', input: 'x' }).then((r) => r.output_txt)`,
+    `gw.keys.create({ name: 'n', limits: { rps: 5 } })`,
+    `gw.keys.update('key-1', { key: 'sk-new-value-000000000000' })`,
+    `gw.keys.list().then((ks) => ks[0]!.key)`,
+    `gw.keys.revoke('key-1', { actor: 7 })`,
+    `gw.audit('yesterday')`,
+    `gw.reload({ limits: [{ scope: 'planet', rpm: 1 }] })`,
+    `gw.addGuardrail((e) => ({ action: 'block' }))`,
+    `gw.addGuardrail((e) => e.prompt)`,
+    `gw.addGuardrail(async (e) => ({ action: 'rewrite', content: 5 }))`,
+    `gw.reload({ guardrails: { pii: { kinds: ['ssn'] } } })`,
   ]
   const file = path.join(root, 'examples', `.misuse-${process.pid}.ts`)
   const lines = [`import { Gateway } from 'switchpoint'`, `const gw = new Gateway()`, ...bad]
@@ -60,12 +70,12 @@ test('tsc rejects misuse of the cache, usage and record types', { timeout: 120_0
 test('index.d.ts declares every runtime export, and the example imports every one', () => {
   const dts = fs.readFileSync(path.join(root, 'index.d.ts'), 'utf8')
   const example = fs.readFileSync(path.join(root, 'examples', 'every-name.ts'), 'utf8')
-  const examples = ['observability.ts', 'responses.ts'].reduce(
+  const examples = ['observability.ts', 'responses.ts', 'policy.ts'].reduce(
     (text, name) => text + fs.readFileSync(path.join(root, 'examples', name), 'utf8'),
     example,
   )
   const runtime = Object.keys(require('..')).filter((name) => !name.startsWith('__'))
-  assert.equal(runtime.length, 26)
+  assert.equal(runtime.length, 27)
   for (const name of runtime) {
     const declared =
       new RegExp(`export declare class ${name}\\b`).test(dts) || new RegExp(`export \\{ \\w+ as ${name} \\}`).test(dts)

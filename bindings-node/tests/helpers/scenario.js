@@ -119,4 +119,43 @@ function usageOptions(request = {}) {
   return options
 }
 
-module.exports = { mismatch, assemble, errorObject, contextFields, usageOptions }
+/**
+ * A scenario's top-level `hooks` entry as a Node guardrail function (README "Policy steps"):
+ * `deny_if_contains` denies when a message (input) or the content (output) contains the
+ * string; `replace` rewrites every text content (string or text part) or the answer that
+ * contains the string; otherwise allow.
+ */
+function scenarioHook(hook) {
+  return (event) => {
+    const input = event.stage === 'input'
+    if (hook.deny_if_contains !== undefined) {
+      const text = input ? JSON.stringify(event.messages) : event.content ?? ''
+      if (text.includes(hook.deny_if_contains)) return { action: 'deny', reason: hook.reason }
+    }
+    if (hook.replace !== undefined) {
+      const [from, to] = hook.replace
+      if (input) {
+        let changed = false
+        const swap = (text) => {
+          if (!text.includes(from)) return text
+          changed = true
+          return text.replaceAll(from, to)
+        }
+        const messages = event.messages.map((m) => {
+          if (typeof m.content === 'string') return { ...m, content: swap(m.content) }
+          if (Array.isArray(m.content)) {
+            const content = m.content.map((p) => (p.type === 'text' ? { ...p, text: swap(p.text) } : p))
+            return { ...m, content }
+          }
+          return m
+        })
+        if (changed) return { action: 'rewrite', messages }
+      } else if ((event.content ?? '').includes(from)) {
+        return { action: 'rewrite', content: event.content.replaceAll(from, to) }
+      }
+    }
+    return { action: 'allow' }
+  }
+}
+
+module.exports = { mismatch, assemble, errorObject, contextFields, usageOptions, scenarioHook }

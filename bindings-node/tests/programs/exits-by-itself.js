@@ -1,6 +1,6 @@
 'use strict'
 // Child process of exit.test.js: makes calls of every sort, then ends its work. It must exit
-// by itself: nothing the binding holds (a registered onRecord callback included) may keep
+// by itself: nothing the binding holds (a registered onRecord callback or guardrail included) may keep
 // the event loop alive.
 const { Gateway } = require('../..')
 
@@ -13,6 +13,11 @@ async function main() {
   // A record callback that is never removed must not keep the process alive either.
   let records = 0
   gw.onRecord(() => records++)
+  // Nor must a guardrail that is never removed (it sees every request and answer).
+  let checks = 0
+  gw.addGuardrail(async () => {
+    checks++
+  })
   const hi = { model: 'gpt', messages: [{ role: 'user', content: 'hi' }] }
   await Promise.all(Array.from({ length: 20 }, () => gw.chat.completions.create(hi)))
   const stream = await gw.chat.completions.create({ ...hi, stream: true })
@@ -27,11 +32,12 @@ async function main() {
   await slow.catch(() => {})
   await gw.flushTelemetry()
   const delivered = records
+  const checked = checks
   gw.metricsText()
   gw.usage({ groupBy: 'team' })
   // The last await: its record is still on its way to the callback as the script ends.
   await gw.chat.completions.create(hi)
-  process.stdout.write(`done ${Date.now()} records ${delivered}\n`)
+  process.stdout.write(`done ${Date.now()} records ${delivered} checks ${checked}\n`)
 }
 
 main().catch((e) => {
