@@ -1,6 +1,7 @@
 //! The gateway as Python sees it: blocking calls and asyncio starts over the core's one
 //! `Gateway`, rebuilt with fresh connection pools the first time it is used after `fork()`.
 
+use crate::admin::{self, ConfigSource, KeyCall};
 use crate::body::Body;
 use crate::completer::Completer;
 use crate::errors;
@@ -504,6 +505,100 @@ impl NativeGateway {
             embed(gw, request, context)
                 .await
                 .map(|r| Value::Embeddings(Box::new(r)))
+        })
+    }
+
+    /// A virtual-key call (`create`, `list`, `get`, `update`, `revoke`), blocking: the key
+    /// (or keys) as dicts.
+    #[pyo3(signature = (op, id, body, actor))]
+    fn keys<'py>(
+        &self,
+        py: Python<'py>,
+        op: &str,
+        id: Option<String>,
+        body: Option<&Bound<'_, PyAny>>,
+        actor: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let gw = self.gateway(py)?;
+        let call = KeyCall::new(op, id, body, actor)?;
+        let answer = self.block(py, call.run(gw))?;
+        to_py(py, &answer)
+    }
+
+    /// Starts a virtual-key call for asyncio.
+    #[pyo3(signature = (completer, op, id, body, actor))]
+    fn keys_async<'py>(
+        &self,
+        py: Python<'py>,
+        completer: &Completer,
+        op: &str,
+        id: Option<String>,
+        body: Option<&Bound<'_, PyAny>>,
+        actor: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let gw = self.gateway(py)?;
+        let call = KeyCall::new(op, id, body, actor)?;
+        completer.start(py, async move { call.run(gw).await.map(Value::Tree) })
+    }
+
+    /// The audit records since `since` (unix seconds; None: everything), oldest first,
+    /// blocking.
+    #[pyo3(signature = (since))]
+    fn audit<'py>(&self, py: Python<'py>, since: Option<f64>) -> PyResult<Bound<'py, PyAny>> {
+        let since = since_time(since).map_err(|e| errors::to_pyerr(py, &e))?;
+        let gw = self.gateway(py)?;
+        let records = self.block(py, admin::audit(gw, since))?;
+        to_py(py, &records)
+    }
+
+    /// Starts an audit query for asyncio.
+    #[pyo3(signature = (completer, since))]
+    fn audit_async<'py>(
+        &self,
+        py: Python<'py>,
+        completer: &Completer,
+        since: Option<f64>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let since = since_time(since).map_err(|e| errors::to_pyerr(py, &e))?;
+        let gw = self.gateway(py)?;
+        completer.start(
+            py,
+            async move { admin::audit(gw, since).await.map(Value::Tree) },
+        )
+    }
+
+    /// Swaps in a new configuration (a path when `is_file`, else YAML/JSON text or a config
+    /// dict) with the GIL released; requests in flight finish on the old one.
+    fn reload(
+        &self,
+        py: Python<'_>,
+        config: &Bound<'_, PyAny>,
+        is_file: bool,
+        actor: String,
+    ) -> PyResult<()> {
+        let source = ConfigSource::new(config, is_file)?;
+        let gw = self.gateway(py)?;
+        py.detach(|| source.reload(&gw, &actor))
+            .map_err(|e| errors::to_pyerr(py, &e))
+    }
+
+    /// `reload` for asyncio: the swap runs on the runtime's blocking threads (connecting to a
+    /// new state backend may take a while).
+    fn reload_async<'py>(
+        &self,
+        py: Python<'py>,
+        completer: &Completer,
+        config: &Bound<'_, PyAny>,
+        is_file: bool,
+        actor: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let source = ConfigSource::new(config, is_file)?;
+        let gw = self.gateway(py)?;
+        completer.start(py, async move {
+            tokio::task::spawn_blocking(move || source.reload(&gw, &actor))
+                .await
+                .map_err(|e| Error::new(ErrorKind::Internal, format!("reload failed: {e}")))??;
+            Ok(Value::Tree(serde_json::Value::Null))
         })
     }
 }

@@ -7,6 +7,7 @@
 use pyo3::prelude::*;
 use switchpoint_core::ErrorKind;
 
+mod admin;
 mod body;
 mod completer;
 mod errors;

@@ -17,6 +17,7 @@ import time
 from . import _exceptions
 from ._models import ChatCompletion, CreateEmbeddingResponse, Response, ResponseStreamEvent, TargetHealth, UsageRow
 from ._native import Gateway as _NativeGateway
+from ._policy import AsyncKeys, Keys, _config_source
 from ._streaming import AsyncStream, Stream
 from ._types import NOT_GIVEN, _encode
 
@@ -110,7 +111,7 @@ def _load(config: object) -> _NativeGateway:
 
 
 class _Base:
-    __slots__ = ("_native", "chat", "embeddings", "responses")
+    __slots__ = ("_native", "chat", "embeddings", "responses", "keys")
 
     def __init__(self, config: object = None) -> None:
         self._native = _load(config)
@@ -244,6 +245,7 @@ class Gateway(_Base):
         self.chat = Chat(self._native)
         self.embeddings = Embeddings(self._native)
         self.responses = Responses(self._native)
+        self.keys = Keys(self._native)
 
     def flush_telemetry(self, timeout: float = 5.0) -> bool:
         """Waits until every request so far reached every record callback and exporter, and
@@ -251,6 +253,21 @@ class Gateway(_Base):
         Inside a record callback it returns False at once (the telemetry thread cannot wait
         for itself)."""
         return self._native.flush_telemetry(timeout)
+
+    def audit(self, since: object = 0):  # type: ignore[no-untyped-def]
+        """Administrative changes (keys created, updated, revoked; config reloads; budget
+        alerts) since a time, oldest first: ``{at_ms, actor, action, target, details}``.
+        ``since``: unix seconds, a ``datetime`` (naive means local time) or a ``timedelta``
+        (that long ago)."""
+        return self._native.audit(_unix_seconds(since))
+
+    def reload(self, config, *, actor: str = "api") -> None:  # type: ignore[no-untyped-def]
+        """Swaps in a new configuration (a dict, YAML/JSON text or a path) atomically:
+        requests in flight finish on the old one, new requests take the new one. Counters,
+        runtime keys and the audit log stay. A bad config raises ``ConfigError`` and leaves
+        the current one in force."""
+        source, is_file = _config_source(config)
+        self._native.reload(source, is_file, actor)
 
     def close(self) -> None:
         """Nothing to release early: connections close when the gateway is collected."""
@@ -271,6 +288,7 @@ class AsyncGateway(_Base):
         self.chat = AsyncChat(self._native)
         self.embeddings = AsyncEmbeddings(self._native)
         self.responses = AsyncResponses(self._native)
+        self.keys = AsyncKeys(self._native)
 
     async def flush_telemetry(self, timeout: float = 5.0) -> bool:
         """Waits until every request so far reached every record callback and exporter, and
@@ -278,6 +296,18 @@ class AsyncGateway(_Base):
         loop."""
         aio = _aio or _aio_module()
         return json.loads(await aio.call(self._native.flush_telemetry_async, timeout))  # type: ignore[no-any-return]
+
+    async def audit(self, since: object = 0):  # type: ignore[no-untyped-def]
+        """Administrative changes since a time, oldest first; see :meth:`Gateway.audit`."""
+        aio = _aio or _aio_module()
+        return await aio.call(self._native.audit_async, _unix_seconds(since))
+
+    async def reload(self, config, *, actor: str = "api") -> None:  # type: ignore[no-untyped-def]
+        """Swaps in a new configuration atomically; see :meth:`Gateway.reload`. The swap runs
+        off the event loop."""
+        source, is_file = _config_source(config)
+        aio = _aio or _aio_module()
+        await aio.call(self._native.reload_async, source, is_file, actor)
 
     async def close(self) -> None:
         """Nothing to release early: connections close when the gateway is collected."""
