@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import pytest
 import switchpoint
@@ -373,6 +373,67 @@ def test_scenarios_exist() -> None:
     assert {"policy_keys", "policy_limits", "policy_budgets"} <= names
 
 
+def _texts(event: Dict[str, Any]) -> List[str]:
+    """The texts a guardrail event carries: every message's text (input) or the content."""
+    if event["stage"] == "output":
+        return [event.get("content") or ""]
+    out: List[str] = []
+    for m in event.get("messages") or []:
+        content = m.get("content")
+        if isinstance(content, str):
+            out.append(content)
+        elif isinstance(content, list):
+            out.extend(p.get("text") or "" for p in content if isinstance(p, dict))
+    return out
+
+
+def _replaced(messages: List[Dict[str, Any]], old: str, new: str) -> Optional[List[Dict[str, Any]]]:
+    """The messages with `old` replaced in every text content; None when none holds it."""
+    changed, out = False, []
+    for m in messages:
+        m = dict(m)
+        content = m.get("content")
+        if isinstance(content, str) and old in content:
+            m["content"], changed = content.replace(old, new), True
+        elif isinstance(content, list):
+            parts = []
+            for p in content:
+                if isinstance(p, dict) and isinstance(p.get("text"), str) and old in p["text"]:
+                    p, changed = {**p, "text": p["text"].replace(old, new)}, True
+                parts.append(p)
+            m["content"] = parts
+        out.append(m)
+    return out if changed else None
+
+
+def scenario_hook(spec: Dict[str, Any]) -> Callable[[Dict[str, Any]], Any]:
+    """A scenario's `hooks` entry as a Python guardrail callable (tests/scenarios/README.md)."""
+    if "deny_if_contains" in spec:
+        needle, reason = spec["deny_if_contains"], spec.get("reason")
+
+        def deny(event: Dict[str, Any]) -> Any:
+            if any(needle in t for t in _texts(event)):
+                return {"action": "deny", "reason": reason}
+            return None
+
+        return deny
+    old, new = spec["replace"]
+
+    def replace(event: Dict[str, Any]) -> Any:
+        if event["stage"] == "input":
+            messages = _replaced(event.get("messages") or [], old, new)
+            return None if messages is None else {"action": "rewrite", "messages": messages}
+        content = event.get("content") or ""
+        return {"action": "rewrite", "content": content.replace(old, new)} if old in content else None
+
+    return replace
+
+
+def add_hooks(gw: "switchpoint.Gateway | switchpoint.AsyncGateway", scenario: Dict[str, Any]) -> None:
+    for spec in scenario.get("hooks") or []:
+        gw.add_guardrail(scenario_hook(spec))
+
+
 def skip_reason(scenario: Dict[str, Any]) -> Optional[str]:
     """Why a scenario cannot be played yet (None: it can)."""
     if scenario.get("hooks"):
@@ -388,6 +449,7 @@ def test_scenario_blocking(path: Path, mock: Mock) -> None:
         print(f"skipping {path.name}: {reason}")
         pytest.skip(reason)
     gw = switchpoint.Gateway(config=scenario["config"])
+    add_hooks(gw, scenario)
     for i, step in enumerate(scenario["steps"]):
         mock.reset()
         if step.get("faults"):
@@ -405,6 +467,7 @@ def test_scenario_asyncio(path: Path, mock: Mock) -> None:
 
     async def play() -> None:
         gw = switchpoint.AsyncGateway(config=scenario["config"])
+        add_hooks(gw, scenario)
         for i, step in enumerate(scenario["steps"]):
             mock.reset()
             if step.get("faults"):

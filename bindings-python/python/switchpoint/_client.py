@@ -17,7 +17,7 @@ import time
 from . import _exceptions
 from ._models import ChatCompletion, CreateEmbeddingResponse, Response, ResponseStreamEvent, TargetHealth, UsageRow
 from ._native import Gateway as _NativeGateway
-from ._policy import AsyncKeys, Keys, _config_source
+from ._policy import AsyncKeys, Keys, _config_source, _guardrail
 from ._streaming import AsyncStream, Stream
 from ._types import NOT_GIVEN, _encode
 
@@ -166,6 +166,24 @@ class _Base:
             raise TypeError(f"on_record() needs a callable, not {type(callback).__name__}")
         _observers_ready()
         return RecordSubscription(self._native, self._native.add_observer(callback))
+
+    def add_guardrail(self, fn) -> int:  # type: ignore[no-untyped-def]
+        """Calls ``fn(event)`` for every request's input (``stage: "input"``, ``messages``)
+        and every answer (``stage: "output"``, ``content``), on one of the gateway's blocking
+        threads (holding the GIL only for the call). It returns None or True (allow), False
+        (deny), or ``{"action": "allow" | "deny" | "rewrite", ...}`` (``reason`` for a
+        deny; ``messages`` or ``content`` for a rewrite). An ``async def`` hook is awaited on
+        the event loop running when it was added (or the one the gateway's asyncio calls run
+        on). If ``fn`` raises, the request fails with ``InternalError`` (code
+        ``guardrail_hook_failed``, the exception's text as message). Returns the id
+        :meth:`remove_guardrail` takes."""
+        hook = _guardrail(fn)
+        _observers_ready()
+        return self._native.add_guardrail(hook)
+
+    def remove_guardrail(self, id: int) -> bool:
+        """Stops a hook (no call starts after this returns); False if it was already removed."""
+        return self._native.remove_guardrail(id)
 
 
 def _unix_seconds(since: object) -> "float | None":

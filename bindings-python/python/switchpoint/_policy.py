@@ -1,8 +1,10 @@
-"""The admin surface: ``gw.keys`` (virtual keys), ``gw.audit()``, ``gw.reload()``.
+"""The admin surface: ``gw.keys`` (virtual keys), ``gw.audit()``, ``gw.reload()``, and the
+callables ``gw.add_guardrail()`` registers.
 
 The core owns the behaviour (hashing, storage on the state backend, the audit log, the
-atomic config swap); this layer only shapes arguments: settings given as a dict and/or as
-keyword arguments, ``datetime`` expiry times, config as a dict, text or a path.
+atomic config swap, when hooks run and what a verdict does); this layer only shapes
+arguments: settings given as a dict and/or as keyword arguments, ``datetime`` expiry times,
+config as a dict, text or a path, and a coroutine hook's result awaited on an event loop.
 """
 
 from __future__ import annotations
@@ -47,6 +49,54 @@ def _config_source(config: object) -> "tuple[object, bool]":
     if hasattr(config, "keys"):
         return dict(config), False  # type: ignore[call-overload]
     raise TypeError(f"config must be a dict, YAML/JSON text or a path, not {type(config).__name__}")
+
+
+def _guardrail(fn: object) -> object:
+    """What the native hook calls (on one of the gateway's blocking threads, holding the GIL
+    only for the call): ``fn(event)``, and when that is awaitable (an ``async def`` hook), its
+    result awaited on an event loop (see :func:`_resolve`)."""
+    if not callable(fn):
+        raise TypeError(f"add_guardrail() needs a callable, not {type(fn).__name__}")
+    loop = _running_loop()
+
+    def call(event: object) -> object:
+        verdict = fn(event)
+        if hasattr(verdict, "__await__"):
+            verdict = _resolve(verdict, loop)
+        return verdict
+
+    return call
+
+
+def _running_loop() -> object:
+    """The running asyncio loop, if any (asyncio is not imported for this)."""
+    aio = sys.modules.get("asyncio")
+    if aio is None:
+        return None
+    try:
+        return aio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+def _resolve(awaitable: object, loop: object) -> object:
+    """A coroutine hook's verdict: awaited on the loop that was running when the hook was
+    added, else on the loop the gateway's asyncio calls last ran on (while it runs: the
+    request is being awaited there), else on a private loop in this thread."""
+    import asyncio
+
+    async def wait() -> object:
+        return await awaitable  # type: ignore[misc]
+
+    for candidate in (loop, _last_loop()):
+        if isinstance(candidate, asyncio.AbstractEventLoop) and candidate.is_running():
+            return asyncio.run_coroutine_threadsafe(wait(), candidate).result()
+    return asyncio.run(wait())
+
+
+def _last_loop() -> object:
+    aio = sys.modules.get("switchpoint._aio")
+    return None if aio is None else aio._last[0]
 
 
 class Keys:
