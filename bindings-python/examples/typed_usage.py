@@ -60,6 +60,7 @@ from switchpoint import (
     EmbeddingUsage,
     Function,
     Gateway,
+    GuardrailEvent,
     InternalError,
     InternalServerError,
     KeyInfo,
@@ -330,6 +331,24 @@ def policy(mock: str) -> None:
     records: List[AuditRecord] = gw.audit(since=timedelta(minutes=5))
     print([(a["action"], a["actor"], a.get("target")) for a in records])
     gw.reload({**config(mock), "limits": [{"scope": "user", "rpm": 100}]}, actor="typed-deployer")
+
+    def shout(event: GuardrailEvent) -> Optional[Dict[str, str]]:
+        if event["stage"] == "output":
+            return {"action": "rewrite", "content": event.get("content", "").upper()}
+        return None
+
+    async def deny_secrets(event: GuardrailEvent) -> bool:
+        return not any("secret" in str(m.get("content")) for m in event.get("messages", []))
+
+    hooks: List[int] = [gw.add_guardrail(shout), gw.add_guardrail(deny_secrets)]
+    other = gw.keys.create(user="typed-hooks")
+    loud = gw.chat.completions.create(model="gpt", messages=[{"role": "user", "content": "loud"}], api_key=other["key"])
+    try:
+        gw.chat.completions.create(model="gpt", messages=[{"role": "user", "content": "secret"}], api_key=other["key"])
+    except PolicyDeniedError as denied:
+        print("denied", denied.code)
+    removed: List[bool] = [gw.remove_guardrail(h) for h in hooks]
+    print(loud.choices[0].message.content, removed)
 
 
 async def asynchronous(mock: str) -> None:

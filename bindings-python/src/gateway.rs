@@ -5,6 +5,7 @@ use crate::admin::{self, ConfigSource, KeyCall};
 use crate::body::Body;
 use crate::completer::Completer;
 use crate::errors;
+use crate::guardrail::PyGuardrail;
 use crate::observer::{on_worker_thread, PyObserver};
 use crate::outcome::{guarded, to_json, Value};
 use crate::stream::{NativeStream, Source};
@@ -38,8 +39,18 @@ struct Current {
     gateway: Option<Gateway>,
     /// Python record callbacks, added again to every rebuilt gateway (after `fork()` too).
     observers: Vec<Registered>,
-    /// The next handle `add_observer` gives out.
+    /// Python guardrail hooks, added again to every rebuilt gateway (after `fork()` too).
+    guardrails: Vec<Hooked>,
+    /// The next handle `add_observer` or `add_guardrail` gives out.
     next_handle: u64,
+}
+
+/// A guardrail hook: the handle Python holds, and its id in the current core gateway.
+#[derive(Debug)]
+struct Hooked {
+    handle: u64,
+    hook: Arc<PyGuardrail>,
+    id: u64,
 }
 
 /// A record callback: the handle Python holds, and its id in the current core gateway.
@@ -57,6 +68,9 @@ impl Current {
         for r in &mut self.observers {
             r.id = fresh.add_observer(r.observer.clone());
         }
+        for h in &mut self.guardrails {
+            h.id = fresh.add_guardrail(h.hook.clone());
+        }
         self.gateway.replace(fresh)
     }
 }
@@ -69,6 +83,7 @@ impl NativeGateway {
                     pid: std::process::id(),
                     gateway: Some(gateway),
                     observers: Vec::new(),
+                    guardrails: Vec::new(),
                     next_handle: 1,
                 }),
             }),
@@ -323,6 +338,35 @@ impl NativeGateway {
             let r = cur.observers.remove(at);
             r.observer.deactivate();
             gw.remove_observer(r.id)
+        })
+        .map_err(|e| errors::to_pyerr(py, &e))
+    }
+
+    /// Calls `callback(event)` (the Python layer's wrapper of the user's hook) for every
+    /// input and output event from now on; returns the handle `remove_guardrail` takes.
+    fn add_guardrail(&self, py: Python<'_>, callback: Py<PyAny>) -> PyResult<u64> {
+        let hook = Arc::new(PyGuardrail::new(callback));
+        self.with_current(|cur, gw| {
+            let handle = cur.next_handle;
+            cur.next_handle += 1;
+            let id = gw.add_guardrail(hook.clone());
+            cur.guardrails.push(Hooked { handle, hook, id });
+            handle
+        })
+        .map_err(|e| errors::to_pyerr(py, &e))
+    }
+
+    /// Stops a hook; no call to it starts after this returns. False if it was already
+    /// removed.
+    fn remove_guardrail(&self, py: Python<'_>, handle: u64) -> PyResult<bool> {
+        self.with_current(|cur, gw| {
+            let Some(at) = cur.guardrails.iter().position(|h| h.handle == handle) else {
+                return false;
+            };
+            let h = cur.guardrails.remove(at);
+            h.hook.deactivate();
+            gw.remove_guardrail(h.id);
+            true
         })
         .map_err(|e| errors::to_pyerr(py, &e))
     }

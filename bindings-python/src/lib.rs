@@ -12,6 +12,7 @@ mod body;
 mod completer;
 mod errors;
 mod gateway;
+mod guardrail;
 mod observer;
 mod outcome;
 mod stream;

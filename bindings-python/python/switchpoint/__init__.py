@@ -160,6 +160,7 @@ __all__ = [
     "KeyInfo",
     "CreatedKey",
     "AuditRecord",
+    "GuardrailEvent",
     # errors
     "SwitchpointError",
     "APIError",
@@ -187,7 +188,7 @@ __all__ = [
 
 #: Typed dicts of the admin surface, defined on first use: they need `typing`, which
 #: `import switchpoint` does not import.
-_TYPED_DICTS = frozenset({"KeySettings", "KeyInfo", "CreatedKey", "AuditRecord"})
+_TYPED_DICTS = frozenset({"KeySettings", "KeyInfo", "CreatedKey", "AuditRecord", "GuardrailEvent"})
 
 
 def __getattr__(name: str) -> object:

@@ -5,6 +5,7 @@ import os
 from decimal import Decimal
 from typing import (
     Any,
+    Awaitable,
     Callable,
     ClassVar,
     Dict,
@@ -87,6 +88,7 @@ __all__ = [
     "KeyInfo",
     "CreatedKey",
     "AuditRecord",
+    "GuardrailEvent",
     "SwitchpointError",
     "APIError",
     "APIStatusError",
@@ -684,6 +686,30 @@ class AuditRecord(TypedDict):
     target: NotRequired[str]
     details: NotRequired[Any]
 
+class GuardrailEvent(TypedDict):
+    """What a guardrail hook sees: a request's input or an answer, and who is calling."""
+
+    stage: Literal["input", "output"]
+    #: The request's messages (input only), as wire dicts.
+    messages: NotRequired[List[Dict[str, Any]]]
+    #: The answer's text (output only).
+    content: NotRequired[str]
+    #: The model name the caller asked for.
+    model: str
+    user: NotRequired[str]
+    team: NotRequired[str]
+    #: The virtual key's id (never the key).
+    key_id: NotRequired[str]
+    tier: NotRequired[str]
+    tags: List[str]
+    metadata: Dict[str, Any]
+
+#: A hook's answer: None or True allow, False denies, or
+#: ``{"action": "allow" | "deny" | "rewrite", "reason": ..., "messages": [...] | "content": ...}``.
+_GuardrailVerdict: TypeAlias = Union[None, bool, Mapping[str, Any]]
+#: A guardrail hook: a function or an ``async def`` function of the event.
+_GuardrailHook: TypeAlias = Callable[[GuardrailEvent], Union[_GuardrailVerdict, Awaitable[_GuardrailVerdict]]]
+
 #: ``reload(config)``: a dict, YAML/JSON text or a file path.
 _ReloadConfig: TypeAlias = Union[Mapping[str, Any], str, bytes, "os.PathLike[str]"]
 #: ``audit(since=...)``: unix seconds, a time (naive = local) or that long ago.
@@ -1082,6 +1108,8 @@ class Gateway:
     def metrics_text(self) -> str: ...
     def usage(self, since: _Since = None, group_by: _GroupBy = "total") -> List[UsageRow]: ...
     def on_record(self, callback: Callable[[RequestRecord], object]) -> RecordSubscription: ...
+    def add_guardrail(self, fn: _GuardrailHook) -> int: ...
+    def remove_guardrail(self, id: int) -> bool: ...
     def flush_telemetry(self, timeout: float = 5.0) -> bool: ...
     def audit(self, since: _AuditSince = 0) -> List[AuditRecord]: ...
     def reload(self, config: _ReloadConfig, *, actor: str = "api") -> None: ...
@@ -1421,6 +1449,8 @@ class AsyncGateway:
     def metrics_text(self) -> str: ...
     def usage(self, since: _Since = None, group_by: _GroupBy = "total") -> List[UsageRow]: ...
     def on_record(self, callback: Callable[[RequestRecord], object]) -> RecordSubscription: ...
+    def add_guardrail(self, fn: _GuardrailHook) -> int: ...
+    def remove_guardrail(self, id: int) -> bool: ...
     async def flush_telemetry(self, timeout: float = 5.0) -> bool: ...
     async def audit(self, since: _AuditSince = 0) -> List[AuditRecord]: ...
     async def reload(self, config: _ReloadConfig, *, actor: str = "api") -> None: ...

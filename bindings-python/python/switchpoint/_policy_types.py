@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, TypedDict, Union
 
-__all__ = ["KeySettings", "KeyInfo", "CreatedKey", "AuditRecord"]
+__all__ = ["KeySettings", "KeyInfo", "CreatedKey", "AuditRecord", "GuardrailEvent"]
 
 
 class _KeyBudget(TypedDict, total=False):
@@ -76,6 +76,23 @@ class AuditRecord(TypedDict, total=False):
     details: Any
 
 
-for _cls in (KeySettings, KeyInfo, CreatedKey, AuditRecord):
+class GuardrailEvent(TypedDict, total=False):
+    """What a guardrail hook sees: ``stage`` (input or output), ``messages`` (input) or
+    ``content`` (output), and who is calling (``model``, ``user``, ``team``, ``key_id``,
+    ``tier``, ``tags``, ``metadata``)."""
+
+    stage: str
+    messages: List[Dict[str, Any]]
+    content: str
+    model: str
+    user: str
+    team: str
+    key_id: str
+    tier: str
+    tags: List[str]
+    metadata: Dict[str, Any]
+
+
+for _cls in (KeySettings, KeyInfo, CreatedKey, AuditRecord, GuardrailEvent):
     _cls.__module__ = "switchpoint"
 del _cls
