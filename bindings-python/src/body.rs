@@ -56,7 +56,6 @@ pub(crate) fn value_from_py(obj: &Bound<'_, PyAny>) -> PyResult<Value> {
     to_value(obj, hook.bind(py), 0)
 }
 
-
 fn to_value(obj: &Bound<'_, PyAny>, hook: &Bound<'_, PyAny>, depth: u32) -> PyResult<Value> {
     if depth > MAX_DEPTH {
         return Err(PyValueError::new_err("the request is nested too deeply"));

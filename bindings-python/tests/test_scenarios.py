@@ -370,7 +370,7 @@ def test_scenarios_exist() -> None:
     # Issue 9's Responses API scenario.
     assert "responses" in names
     # Issue 8's policy scenarios.
-    assert {"policy_keys", "policy_limits", "policy_budgets"} <= names
+    assert {"policy_keys", "policy_limits", "policy_budgets", "policy_guardrails"} <= names
 
 
 def _texts(event: Dict[str, Any]) -> List[str]:
@@ -407,26 +407,23 @@ def _replaced(messages: List[Dict[str, Any]], old: str, new: str) -> Optional[Li
 
 
 def scenario_hook(spec: Dict[str, Any]) -> Callable[[Dict[str, Any]], Any]:
-    """A scenario's `hooks` entry as a Python guardrail callable (tests/scenarios/README.md)."""
-    if "deny_if_contains" in spec:
-        needle, reason = spec["deny_if_contains"], spec.get("reason")
+    """A scenario's `hooks` entry as a Python guardrail callable (tests/scenarios/README.md;
+    the Rust runner's `scenario_hook_answer` is the reference)."""
+    needle, reason = spec.get("deny_if_contains"), spec.get("reason")
+    old, new = spec.get("replace") or (None, None)
 
-        def deny(event: Dict[str, Any]) -> Any:
-            if any(needle in t for t in _texts(event)):
-                return {"action": "deny", "reason": reason}
-            return None
-
-        return deny
-    old, new = spec["replace"]
-
-    def replace(event: Dict[str, Any]) -> Any:
-        if event["stage"] == "input":
+    def hook(event: Dict[str, Any]) -> Any:
+        if needle is not None and any(needle in t for t in _texts(event)):
+            return {"action": "deny", "reason": reason}
+        if old is not None and event["stage"] == "input":
             messages = _replaced(event.get("messages") or [], old, new)
-            return None if messages is None else {"action": "rewrite", "messages": messages}
-        content = event.get("content") or ""
-        return {"action": "rewrite", "content": content.replace(old, new)} if old in content else None
+            if messages is not None:
+                return {"action": "rewrite", "messages": messages}
+        elif old is not None and old in (event.get("content") or ""):
+            return {"action": "rewrite", "content": event["content"].replace(old, new)}
+        return None
 
-    return replace
+    return hook
 
 
 def add_hooks(gw: "switchpoint.Gateway | switchpoint.AsyncGateway", scenario: Dict[str, Any]) -> None:
@@ -434,20 +431,9 @@ def add_hooks(gw: "switchpoint.Gateway | switchpoint.AsyncGateway", scenario: Di
         gw.add_guardrail(scenario_hook(spec))
 
 
-def skip_reason(scenario: Dict[str, Any]) -> Optional[str]:
-    """Why a scenario cannot be played yet (None: it can)."""
-    if scenario.get("hooks"):
-        return "host guardrail hooks are not in the core yet (see I8_MERGE_NOTE)"
-    return None
-
-
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
 def test_scenario_blocking(path: Path, mock: Mock) -> None:
     scenario = load(path, mock)
-    reason = skip_reason(scenario)
-    if reason:
-        print(f"skipping {path.name}: {reason}")
-        pytest.skip(reason)
     gw = switchpoint.Gateway(config=scenario["config"])
     add_hooks(gw, scenario)
     for i, step in enumerate(scenario["steps"]):
@@ -460,10 +446,6 @@ def test_scenario_blocking(path: Path, mock: Mock) -> None:
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
 def test_scenario_asyncio(path: Path, mock: Mock) -> None:
     scenario = load(path, mock)
-    reason = skip_reason(scenario)
-    if reason:
-        print(f"skipping {path.name}: {reason}")
-        pytest.skip(reason)
 
     async def play() -> None:
         gw = switchpoint.AsyncGateway(config=scenario["config"])

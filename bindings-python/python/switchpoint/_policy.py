@@ -14,6 +14,10 @@ import sys
 
 from ._native import Gateway as _NativeGateway
 
+TYPE_CHECKING = False  # mypy reads the block below; `typing` stays unimported at run time
+if TYPE_CHECKING:
+    from typing import Callable
+
 __all__ = ["Keys", "AsyncKeys"]
 
 
@@ -51,7 +55,7 @@ def _config_source(config: object) -> "tuple[object, bool]":
     raise TypeError(f"config must be a dict, YAML/JSON text or a path, not {type(config).__name__}")
 
 
-def _guardrail(fn: object) -> object:
+def _guardrail(fn: object) -> "Callable[[object], object]":
     """What the native hook calls (on one of the gateway's blocking threads, holding the GIL
     only for the call): ``fn(event)``, and when that is awaitable (an ``async def`` hook), its
     result awaited on an event loop (see :func:`_resolve`)."""
@@ -144,7 +148,7 @@ class AsyncKeys:
     async def _call(self, op: str, id: object, body: object, actor: object) -> object:
         from . import _aio
 
-        return await _aio.call(self._native.keys_async, op, id, body, actor)
+        return await _aio.call(self._native.keys_async, op, id, body, actor)  # type: ignore[no-untyped-call]
 
     async def create(self, spec=None, *, actor="api", **settings):  # type: ignore[no-untyped-def]
         """Issues a key; see :meth:`Keys.create`."""
