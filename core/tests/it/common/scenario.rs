@@ -247,12 +247,15 @@ async fn chat_step(
     }
 }
 
+/// Changes a scenario's config, given the scenario's name.
+pub type Tweak = dyn Fn(&str, &mut Value) + Sync;
+
 /// What a caller of [`play`] may change and see.
 #[derive(Default)]
 pub struct Options<'a> {
     /// Changes each scenario's config (given the scenario's name) before its gateway is
     /// built, and the configs its `reload` steps swap in.
-    pub tweak: Option<&'a (dyn Fn(&str, &mut Value) + Sync)>,
+    pub tweak: Option<&'a Tweak>,
     /// Receives every step's outcome (response or error JSON; not the one answer that shows
     /// a key, `create_key`'s) and the gateway's metrics text.
     pub outputs: Option<&'a std::sync::Mutex<Vec<String>>>,
