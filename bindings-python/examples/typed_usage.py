@@ -26,9 +26,11 @@ from switchpoint import (
     AsyncCompletions,
     AsyncEmbeddings,
     AsyncGateway,
+    AsyncKeys,
     AsyncResponses,
     AsyncStream,
     AttemptFact,
+    AuditRecord,
     AuthenticationError,
     BadRequestError,
     BaseModel,
@@ -51,14 +53,19 @@ from switchpoint import (
     ContextWindowExceededError,
     CoreError,
     CostFact,
+    CreatedKey,
     CreateEmbeddingResponse,
     Embedding,
     Embeddings,
     EmbeddingUsage,
     Function,
     Gateway,
+    GuardrailEvent,
     InternalError,
     InternalServerError,
+    KeyInfo,
+    Keys,
+    KeySettings,
     NotFoundError,
     NotGiven,
     PermissionDeniedError,
@@ -309,6 +316,41 @@ def responses_api(mock: str) -> None:
                 print("completed", describe_response(event.response))
 
 
+def policy(mock: str) -> None:
+    gw = Gateway(config={**config(mock), "virtual_keys": {"required": True}})
+    keys: Keys = gw.keys
+    settings: KeySettings = {"name": "typed", "models": ["gpt*"], "limits": {"rpm": 60}}
+    created: CreatedKey = keys.create(settings, team="typed-team", budgets=[{"period": "day", "limit_usd": "5"}])
+    r = gw.chat.completions.create(model="gpt", messages=[{"role": "user", "content": "keyed"}], api_key=created["key"])
+    print(created["id"], r.choices[0].message.content)
+    listed: List[KeyInfo] = keys.list()
+    info: KeyInfo = keys.update(created["id"], {"tier": "gold"}, actor="typed-admin")
+    info = keys.update(created["id"], tier=None, actor="typed-admin")
+    gone: KeyInfo = keys.revoke(created["id"], actor="typed-admin")
+    print(len(listed), info.get("revision"), gone["revoked"], keys.get(created["id"])["source"])
+    records: List[AuditRecord] = gw.audit(since=timedelta(minutes=5))
+    print([(a["action"], a["actor"], a.get("target")) for a in records])
+    gw.reload({**config(mock), "limits": [{"scope": "user", "rpm": 100}]}, actor="typed-deployer")
+
+    def shout(event: GuardrailEvent) -> Optional[Dict[str, str]]:
+        if event["stage"] == "output":
+            return {"action": "rewrite", "content": event.get("content", "").upper()}
+        return None
+
+    async def deny_secrets(event: GuardrailEvent) -> bool:
+        return not any("secret" in str(m.get("content")) for m in event.get("messages", []))
+
+    hooks: List[int] = [gw.add_guardrail(shout), gw.add_guardrail(deny_secrets)]
+    other = gw.keys.create(user="typed-hooks")
+    loud = gw.chat.completions.create(model="gpt", messages=[{"role": "user", "content": "loud"}], api_key=other["key"])
+    try:
+        gw.chat.completions.create(model="gpt", messages=[{"role": "user", "content": "secret"}], api_key=other["key"])
+    except PolicyDeniedError as denied:
+        print("denied", denied.code)
+    removed: List[bool] = [gw.remove_guardrail(h) for h in hooks]
+    print(loud.choices[0].message.content, removed)
+
+
 async def asynchronous(mock: str) -> None:
     async with AsyncGateway(config=config(mock)) as gw:
         chat: AsyncChat = gw.chat
@@ -332,6 +374,13 @@ async def asynchronous(mock: str) -> None:
             flushed: bool = await gw.flush_telemetry()
         rows: List[UsageRow] = gw.usage(group_by="model")
         print(flushed, [(row.group, row.requests) for row in rows], len(gw.metrics_text()) > 0)
+        keys: AsyncKeys = gw.keys
+        created: CreatedKey = await keys.create(user="async-typed", actor="typed-admin")
+        print((await keys.get(created["id"]))["user"], len(await keys.list()))
+        await keys.update(created["id"], user="async-typed-2")
+        await keys.revoke(created["id"])
+        print([a["action"] for a in await gw.audit()])
+        await gw.reload(config(mock), actor="typed-deployer")
         e = await embeddings.create(model="embed", input=["a", "b"], cache={"no_store": True})
         print(len(e.data))
 
@@ -340,4 +389,5 @@ if __name__ == "__main__":
     url = os.environ["MOCK_URL"]
     blocking(url)
     responses_api(url)
+    policy(url)
     asyncio.run(asynchronous(url))

@@ -32,13 +32,7 @@ impl Body {
         if let Ok(s) = obj.cast::<PyString>() {
             return Ok(Body::Text(s.to_cow()?.into_owned()));
         }
-        let py = obj.py();
-        let hook = DEFAULT_HOOK.get_or_try_init(py, || {
-            py.import("switchpoint._types")?
-                .getattr("_encode_default")
-                .map(Bound::unbind)
-        })?;
-        to_value(obj, hook.bind(py), 0).map(Body::Tree)
+        value_from_py(obj).map(Body::Tree)
     }
 
     /// The request it describes; errors name the field (`messages[1].role`).
@@ -48,6 +42,18 @@ impl Body {
             Body::Tree(v) => from_json_value(v),
         }
     }
+}
+
+/// Any Python value as a JSON tree by the same rules (a str is a JSON string here, not
+/// JSON text): what a guardrail hook returned.
+pub(crate) fn value_from_py(obj: &Bound<'_, PyAny>) -> PyResult<Value> {
+    let py = obj.py();
+    let hook = DEFAULT_HOOK.get_or_try_init(py, || {
+        py.import("switchpoint._types")?
+            .getattr("_encode_default")
+            .map(Bound::unbind)
+    })?;
+    to_value(obj, hook.bind(py), 0)
 }
 
 fn to_value(obj: &Bound<'_, PyAny>, hook: &Bound<'_, PyAny>, depth: u32) -> PyResult<Value> {

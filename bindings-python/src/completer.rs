@@ -121,6 +121,7 @@ fn to_python(py: Python<'_>, outcome: Outcome) -> PyResult<(u8, Bound<'_, PyAny>
         Ok(Value::Chat(r)) => (TAG_JSON, crate::tree::to_py(py, &*r)?),
         Ok(Value::Embeddings(r)) => (TAG_JSON, crate::tree::to_py(py, &*r)?),
         Ok(Value::Responses(r)) => (TAG_JSON, crate::tree::to_py(py, &*r)?),
+        Ok(Value::Tree(v)) => (TAG_JSON, crate::tree::to_py(py, &v)?),
         Ok(Value::Stream(s)) => (
             TAG_STREAM,
             Bound::new(py, NativeStream::new(*s))?.into_any(),

@@ -1,9 +1,11 @@
 //! The gateway as Python sees it: blocking calls and asyncio starts over the core's one
 //! `Gateway`, rebuilt with fresh connection pools the first time it is used after `fork()`.
 
+use crate::admin::{self, ConfigSource, KeyCall};
 use crate::body::Body;
 use crate::completer::Completer;
 use crate::errors;
+use crate::guardrail::PyGuardrail;
 use crate::observer::{on_worker_thread, PyObserver};
 use crate::outcome::{guarded, to_json, Value};
 use crate::stream::{NativeStream, Source};
@@ -37,8 +39,18 @@ struct Current {
     gateway: Option<Gateway>,
     /// Python record callbacks, added again to every rebuilt gateway (after `fork()` too).
     observers: Vec<Registered>,
-    /// The next handle `add_observer` gives out.
+    /// Python guardrail hooks, added again to every rebuilt gateway (after `fork()` too).
+    guardrails: Vec<Hooked>,
+    /// The next handle `add_observer` or `add_guardrail` gives out.
     next_handle: u64,
+}
+
+/// A guardrail hook: the handle Python holds, and its id in the current core gateway.
+#[derive(Debug)]
+struct Hooked {
+    handle: u64,
+    hook: Arc<PyGuardrail>,
+    id: u64,
 }
 
 /// A record callback: the handle Python holds, and its id in the current core gateway.
@@ -56,6 +68,9 @@ impl Current {
         for r in &mut self.observers {
             r.id = fresh.add_observer(r.observer.clone());
         }
+        for h in &mut self.guardrails {
+            h.id = fresh.add_guardrail(h.hook.clone());
+        }
         self.gateway.replace(fresh)
     }
 }
@@ -68,6 +83,7 @@ impl NativeGateway {
                     pid: std::process::id(),
                     gateway: Some(gateway),
                     observers: Vec::new(),
+                    guardrails: Vec::new(),
                     next_handle: 1,
                 }),
             }),
@@ -326,6 +342,35 @@ impl NativeGateway {
         .map_err(|e| errors::to_pyerr(py, &e))
     }
 
+    /// Calls `callback(event)` (the Python layer's wrapper of the user's hook) for every
+    /// input and output event from now on; returns the handle `remove_guardrail` takes.
+    fn add_guardrail(&self, py: Python<'_>, callback: Py<PyAny>) -> PyResult<u64> {
+        let hook = Arc::new(PyGuardrail::new(callback));
+        self.with_current(|cur, gw| {
+            let handle = cur.next_handle;
+            cur.next_handle += 1;
+            let id = gw.add_guardrail(hook.clone());
+            cur.guardrails.push(Hooked { handle, hook, id });
+            handle
+        })
+        .map_err(|e| errors::to_pyerr(py, &e))
+    }
+
+    /// Stops a hook; no call to it starts after this returns. False if it was already
+    /// removed.
+    fn remove_guardrail(&self, py: Python<'_>, handle: u64) -> PyResult<bool> {
+        self.with_current(|cur, gw| {
+            let Some(at) = cur.guardrails.iter().position(|h| h.handle == handle) else {
+                return false;
+            };
+            let h = cur.guardrails.remove(at);
+            h.hook.deactivate();
+            gw.remove_guardrail(h.id);
+            true
+        })
+        .map_err(|e| errors::to_pyerr(py, &e))
+    }
+
     /// Waits (GIL released, answering Ctrl-C) until every record so far reached every
     /// observer and they flushed; False on timeout. Inside a record callback it returns False
     /// at once: the telemetry thread cannot wait for itself.
@@ -504,6 +549,100 @@ impl NativeGateway {
             embed(gw, request, context)
                 .await
                 .map(|r| Value::Embeddings(Box::new(r)))
+        })
+    }
+
+    /// A virtual-key call (`create`, `list`, `get`, `update`, `revoke`), blocking: the key
+    /// (or keys) as dicts.
+    #[pyo3(signature = (op, id, body, actor))]
+    fn keys<'py>(
+        &self,
+        py: Python<'py>,
+        op: &str,
+        id: Option<String>,
+        body: Option<&Bound<'_, PyAny>>,
+        actor: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let gw = self.gateway(py)?;
+        let call = KeyCall::new(op, id, body, actor)?;
+        let answer = self.block(py, call.run(gw))?;
+        to_py(py, &answer)
+    }
+
+    /// Starts a virtual-key call for asyncio.
+    #[pyo3(signature = (completer, op, id, body, actor))]
+    fn keys_async<'py>(
+        &self,
+        py: Python<'py>,
+        completer: &Completer,
+        op: &str,
+        id: Option<String>,
+        body: Option<&Bound<'_, PyAny>>,
+        actor: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let gw = self.gateway(py)?;
+        let call = KeyCall::new(op, id, body, actor)?;
+        completer.start(py, async move { call.run(gw).await.map(Value::Tree) })
+    }
+
+    /// The audit records since `since` (unix seconds; None: everything), oldest first,
+    /// blocking.
+    #[pyo3(signature = (since))]
+    fn audit<'py>(&self, py: Python<'py>, since: Option<f64>) -> PyResult<Bound<'py, PyAny>> {
+        let since = since_time(since).map_err(|e| errors::to_pyerr(py, &e))?;
+        let gw = self.gateway(py)?;
+        let records = self.block(py, admin::audit(gw, since))?;
+        to_py(py, &records)
+    }
+
+    /// Starts an audit query for asyncio.
+    #[pyo3(signature = (completer, since))]
+    fn audit_async<'py>(
+        &self,
+        py: Python<'py>,
+        completer: &Completer,
+        since: Option<f64>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let since = since_time(since).map_err(|e| errors::to_pyerr(py, &e))?;
+        let gw = self.gateway(py)?;
+        completer.start(
+            py,
+            async move { admin::audit(gw, since).await.map(Value::Tree) },
+        )
+    }
+
+    /// Swaps in a new configuration (a path when `is_file`, else YAML/JSON text or a config
+    /// dict) with the GIL released; requests in flight finish on the old one.
+    fn reload(
+        &self,
+        py: Python<'_>,
+        config: &Bound<'_, PyAny>,
+        is_file: bool,
+        actor: String,
+    ) -> PyResult<()> {
+        let source = ConfigSource::new(config, is_file)?;
+        let gw = self.gateway(py)?;
+        py.detach(|| source.reload(&gw, &actor))
+            .map_err(|e| errors::to_pyerr(py, &e))
+    }
+
+    /// `reload` for asyncio: the swap runs on the runtime's blocking threads (connecting to a
+    /// new state backend may take a while).
+    fn reload_async<'py>(
+        &self,
+        py: Python<'py>,
+        completer: &Completer,
+        config: &Bound<'_, PyAny>,
+        is_file: bool,
+        actor: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let source = ConfigSource::new(config, is_file)?;
+        let gw = self.gateway(py)?;
+        completer.start(py, async move {
+            tokio::task::spawn_blocking(move || source.reload(&gw, &actor))
+                .await
+                .map_err(|e| Error::new(ErrorKind::Internal, format!("reload failed: {e}")))??;
+            Ok(Value::Tree(serde_json::Value::Null))
         })
     }
 }

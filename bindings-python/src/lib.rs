@@ -7,10 +7,12 @@
 use pyo3::prelude::*;
 use switchpoint_core::ErrorKind;
 
+mod admin;
 mod body;
 mod completer;
 mod errors;
 mod gateway;
+mod guardrail;
 mod observer;
 mod outcome;
 mod stream;

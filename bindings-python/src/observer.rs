@@ -30,12 +30,13 @@ pub(crate) fn on_worker_thread() -> bool {
     std::thread::current().name() == Some(WORKER_THREAD)
 }
 
-/// A callback's permission to call into Python; dropping it ends the callback's turn.
-struct Turn;
+/// A callback's permission to call into Python (record callbacks and guardrail hooks alike);
+/// dropping it ends the callback's turn.
+pub(crate) struct Turn;
 
 impl Turn {
     /// A turn, unless the interpreter is shutting down.
-    fn take() -> Option<Turn> {
+    pub(crate) fn take() -> Option<Turn> {
         IN_FLIGHT.fetch_add(1, Ordering::SeqCst);
         if CLOSING.load(Ordering::SeqCst) {
             IN_FLIGHT.fetch_sub(1, Ordering::SeqCst);

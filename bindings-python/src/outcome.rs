@@ -21,6 +21,9 @@ pub(crate) enum Value {
     Embeddings(Box<EmbeddingResponse>),
     /// A Responses API answer, likewise.
     Responses(Box<ResponseObject>),
+    /// An admin answer (keys, audit records; null for a reload), handed over as dicts and
+    /// lists.
+    Tree(serde_json::Value),
     /// A stream that has started (its first bytes are in); boxed, it is large.
     Stream(Box<Source>),
     /// A stream has no more chunks.

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import pytest
 import switchpoint
@@ -178,6 +178,60 @@ def run_usage(gw: "switchpoint.Gateway | switchpoint.AsyncGateway", step: Dict[s
     return [r.to_dict() for r in rows], None, 0, []
 
 
+#: The admin calls of tests/scenarios/README.md ("Policy steps").
+ADMIN_CALLS = frozenset({"create_key", "update_key", "revoke_key", "get_key", "list_keys", "audit", "reload"})
+
+
+def _admin_args(step: Dict[str, Any]) -> Tuple[Dict[str, Any], str]:
+    return step.get("request") or {}, step.get("actor", "scenario")
+
+
+def run_admin_sync(gw: switchpoint.Gateway, step: Dict[str, Any]) -> Outcome:
+    """A policy step through ``gw.keys``, ``gw.audit`` and ``gw.reload``."""
+    req, actor = _admin_args(step)
+    call = step["call"]
+    try:
+        if call == "create_key":
+            return gw.keys.create(req, actor=actor), None, 0, []  # type: ignore[arg-type]
+        if call == "update_key":
+            return gw.keys.update(req["id"], req["patch"], actor=actor), None, 0, []
+        if call == "revoke_key":
+            return gw.keys.revoke(req["id"], actor=actor), None, 0, []
+        if call == "get_key":
+            return gw.keys.get(req["id"]), None, 0, []
+        if call == "list_keys":
+            return gw.keys.list(), None, 0, []
+        if call == "audit":
+            return gw.audit(since=req.get("since", 0)), None, 0, []
+        assert call == "reload", call
+        return gw.reload(req, actor=actor), None, 0, []  # type: ignore[func-returns-value]
+    except switchpoint.SwitchpointError as e:
+        return None, e, 0, []
+
+
+async def run_admin_async(gw: switchpoint.AsyncGateway, step: Dict[str, Any]) -> Outcome:
+    """A policy step through the AsyncGateway's ``keys``, ``audit`` and ``reload``."""
+    req, actor = _admin_args(step)
+    call = step["call"]
+    try:
+        if call == "create_key":
+            return await gw.keys.create(req, actor=actor), None, 0, []  # type: ignore[arg-type]
+        if call == "update_key":
+            return await gw.keys.update(req["id"], req["patch"], actor=actor), None, 0, []
+        if call == "revoke_key":
+            return await gw.keys.revoke(req["id"], actor=actor), None, 0, []
+        if call == "get_key":
+            return await gw.keys.get(req["id"]), None, 0, []
+        if call == "list_keys":
+            return await gw.keys.list(), None, 0, []
+        if call == "audit":
+            return await gw.audit(since=req.get("since", 0)), None, 0, []
+        assert call == "reload", call
+        return await gw.reload(req, actor=actor), None, 0, []  # type: ignore[func-returns-value]
+    except switchpoint.SwitchpointError as e:
+        return None, e, 0, []
+
+
 def run_responses_sync(gw: switchpoint.Gateway, kwargs: Dict[str, Any]) -> Outcome:
     if not kwargs.get("stream"):
         try:
@@ -195,10 +249,12 @@ def run_responses_sync(gw: switchpoint.Gateway, kwargs: Dict[str, Any]) -> Outco
 
 
 def run_sync(gw: switchpoint.Gateway, step: Dict[str, Any]) -> Outcome:
-    kwargs = {**step["request"], **step.get("context", {})}
+    kwargs = {**(step.get("request") or {}), **step.get("context", {})}
     call = step["call"]
     if call == "usage":
         return run_usage(gw, step)
+    if call in ADMIN_CALLS:
+        return run_admin_sync(gw, step)
     if call == "responses":
         return run_responses_sync(gw, kwargs)
     try:
@@ -242,10 +298,12 @@ async def run_responses_async(gw: switchpoint.AsyncGateway, kwargs: Dict[str, An
 
 
 async def run_async(gw: switchpoint.AsyncGateway, step: Dict[str, Any]) -> Outcome:
-    kwargs = {**step["request"], **step.get("context", {})}
+    kwargs = {**(step.get("request") or {}), **step.get("context", {})}
     call = step["call"]
     if call == "usage":
         return run_usage(gw, step)
+    if call in ADMIN_CALLS:
+        return await run_admin_async(gw, step)
     if call == "responses":
         return await run_responses_async(gw, kwargs)
     try:
@@ -311,12 +369,73 @@ def test_scenarios_exist() -> None:
     assert {"cache_hits", "cost_providers", "usage_queries"} <= names
     # Issue 9's Responses API scenario.
     assert "responses" in names
+    # Issue 8's policy scenarios.
+    assert {"policy_keys", "policy_limits", "policy_budgets", "policy_guardrails"} <= names
+
+
+def _texts(event: Dict[str, Any]) -> List[str]:
+    """The texts a guardrail event carries: every message's text (input) or the content."""
+    if event["stage"] == "output":
+        return [event.get("content") or ""]
+    out: List[str] = []
+    for m in event.get("messages") or []:
+        content = m.get("content")
+        if isinstance(content, str):
+            out.append(content)
+        elif isinstance(content, list):
+            out.extend(p.get("text") or "" for p in content if isinstance(p, dict))
+    return out
+
+
+def _replaced(messages: List[Dict[str, Any]], old: str, new: str) -> Optional[List[Dict[str, Any]]]:
+    """The messages with `old` replaced in every text content; None when none holds it."""
+    changed, out = False, []
+    for m in messages:
+        m = dict(m)
+        content = m.get("content")
+        if isinstance(content, str) and old in content:
+            m["content"], changed = content.replace(old, new), True
+        elif isinstance(content, list):
+            parts = []
+            for p in content:
+                if isinstance(p, dict) and isinstance(p.get("text"), str) and old in p["text"]:
+                    p, changed = {**p, "text": p["text"].replace(old, new)}, True
+                parts.append(p)
+            m["content"] = parts
+        out.append(m)
+    return out if changed else None
+
+
+def scenario_hook(spec: Dict[str, Any]) -> Callable[[Dict[str, Any]], Any]:
+    """A scenario's `hooks` entry as a Python guardrail callable (tests/scenarios/README.md;
+    the Rust runner's `scenario_hook_answer` is the reference)."""
+    needle, reason = spec.get("deny_if_contains"), spec.get("reason")
+    old, new = spec.get("replace") or (None, None)
+
+    def hook(event: Dict[str, Any]) -> Any:
+        if needle is not None and any(needle in t for t in _texts(event)):
+            return {"action": "deny", "reason": reason}
+        if old is not None and event["stage"] == "input":
+            messages = _replaced(event.get("messages") or [], old, new)
+            if messages is not None:
+                return {"action": "rewrite", "messages": messages}
+        elif old is not None and old in (event.get("content") or ""):
+            return {"action": "rewrite", "content": event["content"].replace(old, new)}
+        return None
+
+    return hook
+
+
+def add_hooks(gw: "switchpoint.Gateway | switchpoint.AsyncGateway", scenario: Dict[str, Any]) -> None:
+    for spec in scenario.get("hooks") or []:
+        gw.add_guardrail(scenario_hook(spec))
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
 def test_scenario_blocking(path: Path, mock: Mock) -> None:
     scenario = load(path, mock)
     gw = switchpoint.Gateway(config=scenario["config"])
+    add_hooks(gw, scenario)
     for i, step in enumerate(scenario["steps"]):
         mock.reset()
         if step.get("faults"):
@@ -330,6 +449,7 @@ def test_scenario_asyncio(path: Path, mock: Mock) -> None:
 
     async def play() -> None:
         gw = switchpoint.AsyncGateway(config=scenario["config"])
+        add_hooks(gw, scenario)
         for i, step in enumerate(scenario["steps"]):
             mock.reset()
             if step.get("faults"):

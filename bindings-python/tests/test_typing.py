@@ -56,6 +56,11 @@ def test_mypy_catches_misuse(tmp_path: Path) -> None:
         "gw.responses.create(model='m', input='x').output_txt\n"
         "e: switchpoint.Response = gw.responses.create(model='m', input='x', stream=True)\n"
         "gw.responses.create(model='m', input='x', max_output_token=5)\n"
+        "gw.keys.create(colour='red')\n"
+        "gw.keys.create({'limits': {'rpn': 5}})\n"
+        "k: str = gw.keys.get('key-1')['revison']\n"
+        "gw.audit()[0]['actr']\n"
+        "gw.reload(42)\n"
     )
     result = _mypy("--strict", str(bad))
     out = result.stdout
@@ -71,6 +76,11 @@ def test_mypy_catches_misuse(tmp_path: Path) -> None:
     assert '"Response" has no attribute "output_txt"' in out
     assert "Stream[ResponseStreamEvent]" in out
     assert "max_output_token" in out
+    assert 'Unexpected keyword argument "colour" for "create" of "Keys"' in out
+    assert 'bad.py:16: error: Argument 1 to "create" of "Keys" has incompatible type' in out
+    assert 'TypedDict "KeyInfo" has no key "revison"' in out
+    assert 'TypedDict "AuditRecord" has no key "actr"' in out
+    assert 'Argument 1 to "reload" of "Gateway" has incompatible type "int"' in out
 
 
 def test_stubtest_finds_the_stubs_match() -> None:
@@ -99,6 +109,7 @@ def test_example_runs(mock: Mock) -> None:
     assert lines[0].startswith("typed hello stop 4 tokens (cached 0, reasoning 0) oai/gpt-4o-mini ok in ")
     assert "BadRequestError bad_request messages[0].role None None None None" in lines
     assert lines[-1] == "2"
+    assert "['key_created', 'key_updated', 'key_revoked']" in lines
 
 
 @pytest.mark.parametrize("name", ["py.typed", "__init__.pyi", "_native.pyi"])

@@ -89,6 +89,7 @@ from ._models import (
     UsageRow,
 )
 from ._native import __version__
+from ._policy import AsyncKeys, Keys
 from ._streaming import AsyncStream, Stream
 from ._types import NOT_GIVEN, NotGiven
 
@@ -152,6 +153,14 @@ __all__ = [
     "RecordCaller",
     "RecordContent",
     "RecordSubscription",
+    # keys, audit, reload, guardrails
+    "Keys",
+    "AsyncKeys",
+    "KeySettings",
+    "KeyInfo",
+    "CreatedKey",
+    "AuditRecord",
+    "GuardrailEvent",
     # errors
     "SwitchpointError",
     "APIError",
@@ -175,3 +184,18 @@ __all__ = [
     "InternalError",
     "CoreError",
 ]
+
+
+#: Typed dicts of the admin surface, defined on first use: they need `typing`, which
+#: `import switchpoint` does not import.
+_TYPED_DICTS = frozenset({"KeySettings", "KeyInfo", "CreatedKey", "AuditRecord", "GuardrailEvent"})
+
+
+def __getattr__(name: str) -> object:
+    if name in _TYPED_DICTS:
+        from . import _policy_types
+
+        value = getattr(_policy_types, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'switchpoint' has no attribute {name!r}")

@@ -5,6 +5,7 @@ import os
 from decimal import Decimal
 from typing import (
     Any,
+    Awaitable,
     Callable,
     ClassVar,
     Dict,
@@ -20,7 +21,7 @@ from typing import (
     overload,
 )
 
-from typing_extensions import Self, TypeAlias, TypedDict
+from typing_extensions import NotRequired, Self, TypeAlias, TypedDict, Unpack
 
 from . import _native
 
@@ -81,6 +82,13 @@ __all__ = [
     "RecordCaller",
     "RecordContent",
     "RecordSubscription",
+    "Keys",
+    "AsyncKeys",
+    "KeySettings",
+    "KeyInfo",
+    "CreatedKey",
+    "AuditRecord",
+    "GuardrailEvent",
     "SwitchpointError",
     "APIError",
     "APIStatusError",
@@ -572,6 +580,170 @@ class RecordSubscription:
     def __exit__(self, *exc: object) -> None: ...
 
 # ---------------------------------------------------------------------------------------------
+# Virtual keys, the audit log, reloads
+
+#: A budget's period (UTC calendar periods; ``total`` never resets).
+_Period: TypeAlias = Literal["day", "week", "month", "total"]
+#: Money: decimal text (as answers give it) or a number.
+_Usd: TypeAlias = Union[str, float, int, Decimal]
+
+class _KeyBudgetParam(TypedDict):
+    period: _Period
+    limit_usd: _Usd
+    #: Spending past this only alerts (a log, a metric, an audit record).
+    soft_limit_usd: NotRequired[_Usd]
+
+class _KeyBudget(TypedDict):
+    period: _Period
+    #: Decimal text (``"20"``, ``"0.5"``).
+    limit_usd: str
+    soft_limit_usd: NotRequired[str]
+
+class _KeyLimits(TypedDict, total=False):
+    #: Requests per minute (any trailing 60 seconds).
+    rpm: int
+    #: Tokens per minute.
+    tpm: int
+    #: Requests in flight at once.
+    in_flight: int
+
+class KeySettings(TypedDict, total=False):
+    """What a virtual key allows and who it speaks for (``keys.create``, ``keys.update``)."""
+
+    #: Your own key value (at least 20 characters) instead of a generated one.
+    key: str
+    #: A label for people.
+    name: str
+    user: str
+    team: str
+    tier: str
+    #: Model names (as requested) the key may use; ``*`` matches any run of characters.
+    models: Sequence[str]
+    #: Routes the key may reach.
+    routes: Sequence[str]
+    budgets: Sequence[_KeyBudgetParam]
+    limits: _KeyLimits
+    #: Unix seconds, an RFC 3339 time or a ``datetime``, after which the key is refused.
+    expires_at: Union[float, str, datetime.datetime]
+    metadata: Mapping[str, Any]
+
+class _KeyPatch(TypedDict, total=False):
+    """``keys.update`` settings: a JSON merge patch (None removes a setting)."""
+
+    name: Optional[str]
+    user: Optional[str]
+    team: Optional[str]
+    tier: Optional[str]
+    models: Optional[Sequence[str]]
+    routes: Optional[Sequence[str]]
+    budgets: Optional[Sequence[_KeyBudgetParam]]
+    limits: Optional[_KeyLimits]
+    expires_at: Union[float, str, datetime.datetime, None]
+    metadata: Optional[Mapping[str, Any]]
+
+class KeyInfo(TypedDict):
+    """A virtual key as the admin calls answer it: everything but its value."""
+
+    #: ``key-`` and the first 16 hex digits of the key's BLAKE3 hash.
+    id: str
+    #: Defined in config, or created through ``keys.create``.
+    source: Literal["config", "api"]
+    revoked: bool
+    expires_at_ms: NotRequired[int]
+    created_at_ms: NotRequired[int]
+    created_by: NotRequired[str]
+    updated_at_ms: NotRequired[int]
+    #: Changes so far (1 when created).
+    revision: NotRequired[int]
+    name: NotRequired[str]
+    user: NotRequired[str]
+    team: NotRequired[str]
+    tier: NotRequired[str]
+    models: NotRequired[List[str]]
+    routes: NotRequired[List[str]]
+    budgets: NotRequired[List[_KeyBudget]]
+    limits: NotRequired[_KeyLimits]
+    expires_at: NotRequired[Union[float, str]]
+    metadata: NotRequired[Dict[str, Any]]
+
+class CreatedKey(KeyInfo):
+    """A key just created: the only time its value is shown."""
+
+    #: The key to hand to the application; switchpoint keeps only its hash.
+    key: str
+
+class AuditRecord(TypedDict):
+    """One administrative change."""
+
+    #: Unix milliseconds.
+    at_ms: int
+    #: Who made the change (the ``actor`` an admin call named, or ``config``/``gateway``).
+    actor: str
+    #: ``key_created``, ``key_updated``, ``key_revoked``, ``config_reloaded``,
+    #: ``budget_soft_limit``, ...
+    action: str
+    #: What it changed (a key id, a budget counter), when it names one thing.
+    target: NotRequired[str]
+    details: NotRequired[Any]
+
+class GuardrailEvent(TypedDict):
+    """What a guardrail hook sees: a request's input or an answer, and who is calling."""
+
+    stage: Literal["input", "output"]
+    #: The request's messages (input only), as wire dicts.
+    messages: NotRequired[List[Dict[str, Any]]]
+    #: The answer's text (output only).
+    content: NotRequired[str]
+    #: The model name the caller asked for.
+    model: str
+    user: NotRequired[str]
+    team: NotRequired[str]
+    #: The virtual key's id (never the key).
+    key_id: NotRequired[str]
+    tier: NotRequired[str]
+    tags: List[str]
+    metadata: Dict[str, Any]
+
+#: A hook's answer: None or True allow, False denies, or
+#: ``{"action": "allow" | "deny" | "rewrite", "reason": ..., "messages": [...] | "content": ...}``.
+_GuardrailVerdict: TypeAlias = Union[None, bool, Mapping[str, Any]]
+#: A guardrail hook: a function or an ``async def`` function of the event.
+_GuardrailHook: TypeAlias = Callable[[GuardrailEvent], Union[_GuardrailVerdict, Awaitable[_GuardrailVerdict]]]
+
+#: ``reload(config)``: a dict, YAML/JSON text or a file path.
+_ReloadConfig: TypeAlias = Union[Mapping[str, Any], str, bytes, "os.PathLike[str]"]
+#: ``audit(since=...)``: unix seconds, a time (naive = local) or that long ago.
+_AuditSince: TypeAlias = Union[float, datetime.datetime, datetime.timedelta]
+
+class Keys:
+    """``gw.keys``: virtual keys (their values are shown once, in ``create``'s answer)."""
+
+    def __init__(self, native: _native.Gateway) -> None: ...
+    def create(
+        self, spec: Optional[KeySettings] = None, *, actor: str = "api", **settings: Unpack[KeySettings]
+    ) -> CreatedKey: ...
+    def list(self) -> List[KeyInfo]: ...
+    def get(self, id: str) -> KeyInfo: ...
+    def update(
+        self, id: str, patch: Optional[_KeyPatch] = None, *, actor: str = "api", **settings: Unpack[_KeyPatch]
+    ) -> KeyInfo: ...
+    def revoke(self, id: str, *, actor: str = "api") -> KeyInfo: ...
+
+class AsyncKeys:
+    """``gw.keys`` of an AsyncGateway."""
+
+    def __init__(self, native: _native.Gateway) -> None: ...
+    async def create(
+        self, spec: Optional[KeySettings] = None, *, actor: str = "api", **settings: Unpack[KeySettings]
+    ) -> CreatedKey: ...
+    async def list(self) -> List[KeyInfo]: ...
+    async def get(self, id: str) -> KeyInfo: ...
+    async def update(
+        self, id: str, patch: Optional[_KeyPatch] = None, *, actor: str = "api", **settings: Unpack[_KeyPatch]
+    ) -> KeyInfo: ...
+    async def revoke(self, id: str, *, actor: str = "api") -> KeyInfo: ...
+
+# ---------------------------------------------------------------------------------------------
 # Streams
 
 _T = TypeVar("_T")
@@ -925,6 +1097,7 @@ class Gateway:
     chat: Chat
     embeddings: Embeddings
     responses: Responses
+    keys: Keys
     def __init__(self, config: _Config = None) -> None: ...
     @classmethod
     def from_file(cls, path: Union[str, "os.PathLike[str]"]) -> Self: ...
@@ -935,7 +1108,11 @@ class Gateway:
     def metrics_text(self) -> str: ...
     def usage(self, since: _Since = None, group_by: _GroupBy = "total") -> List[UsageRow]: ...
     def on_record(self, callback: Callable[[RequestRecord], object]) -> RecordSubscription: ...
+    def add_guardrail(self, fn: _GuardrailHook) -> int: ...
+    def remove_guardrail(self, id: int) -> bool: ...
     def flush_telemetry(self, timeout: float = 5.0) -> bool: ...
+    def audit(self, since: _AuditSince = 0) -> List[AuditRecord]: ...
+    def reload(self, config: _ReloadConfig, *, actor: str = "api") -> None: ...
     def close(self) -> None: ...
     def __enter__(self) -> Self: ...
     def __exit__(self, *exc: object) -> None: ...
@@ -1261,6 +1438,7 @@ class AsyncGateway:
     chat: AsyncChat
     embeddings: AsyncEmbeddings
     responses: AsyncResponses
+    keys: AsyncKeys
     def __init__(self, config: _Config = None) -> None: ...
     @classmethod
     def from_file(cls, path: Union[str, "os.PathLike[str]"]) -> Self: ...
@@ -1271,7 +1449,11 @@ class AsyncGateway:
     def metrics_text(self) -> str: ...
     def usage(self, since: _Since = None, group_by: _GroupBy = "total") -> List[UsageRow]: ...
     def on_record(self, callback: Callable[[RequestRecord], object]) -> RecordSubscription: ...
+    def add_guardrail(self, fn: _GuardrailHook) -> int: ...
+    def remove_guardrail(self, id: int) -> bool: ...
     async def flush_telemetry(self, timeout: float = 5.0) -> bool: ...
+    async def audit(self, since: _AuditSince = 0) -> List[AuditRecord]: ...
+    async def reload(self, config: _ReloadConfig, *, actor: str = "api") -> None: ...
     async def close(self) -> None: ...
     async def __aenter__(self) -> Self: ...
     async def __aexit__(self, *exc: object) -> None: ...

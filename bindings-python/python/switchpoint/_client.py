@@ -17,6 +17,7 @@ import time
 from . import _exceptions
 from ._models import ChatCompletion, CreateEmbeddingResponse, Response, ResponseStreamEvent, TargetHealth, UsageRow
 from ._native import Gateway as _NativeGateway
+from ._policy import AsyncKeys, Keys, _config_source, _guardrail
 from ._streaming import AsyncStream, Stream
 from ._types import NOT_GIVEN, _encode
 
@@ -110,7 +111,7 @@ def _load(config: object) -> _NativeGateway:
 
 
 class _Base:
-    __slots__ = ("_native", "chat", "embeddings", "responses")
+    __slots__ = ("_native", "chat", "embeddings", "responses", "keys")
 
     def __init__(self, config: object = None) -> None:
         self._native = _load(config)
@@ -165,6 +166,24 @@ class _Base:
             raise TypeError(f"on_record() needs a callable, not {type(callback).__name__}")
         _observers_ready()
         return RecordSubscription(self._native, self._native.add_observer(callback))
+
+    def add_guardrail(self, fn) -> int:  # type: ignore[no-untyped-def]
+        """Calls ``fn(event)`` for every request's input (``stage: "input"``, ``messages``)
+        and every answer (``stage: "output"``, ``content``), on one of the gateway's blocking
+        threads (holding the GIL only for the call). It returns None or True (allow), False
+        (deny), or ``{"action": "allow" | "deny" | "rewrite", ...}`` (``reason`` for a
+        deny; ``messages`` or ``content`` for a rewrite). An ``async def`` hook is awaited on
+        the event loop running when it was added (or the one the gateway's asyncio calls run
+        on). If ``fn`` raises, the request fails with ``InternalError`` (code
+        ``guardrail_hook_failed``, the exception's text as message). Returns the id
+        :meth:`remove_guardrail` takes."""
+        hook = _guardrail(fn)
+        _observers_ready()
+        return self._native.add_guardrail(hook)
+
+    def remove_guardrail(self, id: int) -> bool:
+        """Stops a hook (no call starts after this returns); False if it was already removed."""
+        return self._native.remove_guardrail(id)
 
 
 def _unix_seconds(since: object) -> "float | None":
@@ -244,6 +263,7 @@ class Gateway(_Base):
         self.chat = Chat(self._native)
         self.embeddings = Embeddings(self._native)
         self.responses = Responses(self._native)
+        self.keys = Keys(self._native)
 
     def flush_telemetry(self, timeout: float = 5.0) -> bool:
         """Waits until every request so far reached every record callback and exporter, and
@@ -251,6 +271,21 @@ class Gateway(_Base):
         Inside a record callback it returns False at once (the telemetry thread cannot wait
         for itself)."""
         return self._native.flush_telemetry(timeout)
+
+    def audit(self, since: object = 0):  # type: ignore[no-untyped-def]
+        """Administrative changes (keys created, updated, revoked; config reloads; budget
+        alerts) since a time, oldest first: ``{at_ms, actor, action, target, details}``.
+        ``since``: unix seconds, a ``datetime`` (naive means local time) or a ``timedelta``
+        (that long ago)."""
+        return self._native.audit(_unix_seconds(since))
+
+    def reload(self, config, *, actor: str = "api") -> None:  # type: ignore[no-untyped-def]
+        """Swaps in a new configuration (a dict, YAML/JSON text or a path) atomically:
+        requests in flight finish on the old one, new requests take the new one. Counters,
+        runtime keys and the audit log stay. A bad config raises ``ConfigError`` and leaves
+        the current one in force."""
+        source, is_file = _config_source(config)
+        self._native.reload(source, is_file, actor)
 
     def close(self) -> None:
         """Nothing to release early: connections close when the gateway is collected."""
@@ -271,6 +306,7 @@ class AsyncGateway(_Base):
         self.chat = AsyncChat(self._native)
         self.embeddings = AsyncEmbeddings(self._native)
         self.responses = AsyncResponses(self._native)
+        self.keys = AsyncKeys(self._native)
 
     async def flush_telemetry(self, timeout: float = 5.0) -> bool:
         """Waits until every request so far reached every record callback and exporter, and
@@ -278,6 +314,18 @@ class AsyncGateway(_Base):
         loop."""
         aio = _aio or _aio_module()
         return json.loads(await aio.call(self._native.flush_telemetry_async, timeout))  # type: ignore[no-any-return]
+
+    async def audit(self, since: object = 0):  # type: ignore[no-untyped-def]
+        """Administrative changes since a time, oldest first; see :meth:`Gateway.audit`."""
+        aio = _aio or _aio_module()
+        return await aio.call(self._native.audit_async, _unix_seconds(since))
+
+    async def reload(self, config, *, actor: str = "api") -> None:  # type: ignore[no-untyped-def]
+        """Swaps in a new configuration atomically; see :meth:`Gateway.reload`. The swap runs
+        off the event loop."""
+        source, is_file = _config_source(config)
+        aio = _aio or _aio_module()
+        await aio.call(self._native.reload_async, source, is_file, actor)
 
     async def close(self) -> None:
         """Nothing to release early: connections close when the gateway is collected."""
