@@ -451,6 +451,122 @@ sp_status sp_embed(const sp_gateway *gw,
 sp_status sp_gateway_health(const sp_gateway *gw, char **out_health_json);
 
 /**
+ * Issues a virtual key, blocking the calling thread.
+ *
+ * `spec_json` is NULL (a generated key with no restrictions) or an object with the key's
+ * settings: `key` (a key of your own, at least 20 characters; generated `sk-sp-...` when
+ * absent), `name`, `user`, `team`, `tier`, `models` (patterns, `*` matches any run of
+ * characters), `routes`, `budgets` (`[{"period": "day"|"week"|"month"|"total",
+ * "limit_usd", "soft_limit_usd"}]`), `limits` (`{"rpm", "tpm", "in_flight"}`),
+ * `expires_at` (Unix seconds or RFC 3339 text), `metadata`. Unknown fields and bad values
+ * are `SP_BAD_REQUEST` naming the field. `actor` (NULL: "api") is written to the audit log.
+ *
+ * Ownership: inputs are borrowed. On `SP_OK`, `*out_json` receives the created key:
+ * `{"key", "id", "source", "revoked", "created_at_ms", "created_by", "updated_at_ms",
+ * "revision", ...settings}`, freed with `sp_string_free`. `key` is shown this once; only its
+ * hash is kept. On failure `*out_json` is NULL.
+ *
+ * Blocking: not allowed inside a callback (returns `SP_INVALID_ARGUMENT` there).
+ *
+ * # Safety
+ * `gw` is a live gateway; strings are NULL or NUL-terminated; `out_json` is writable.
+ */
+sp_status sp_keys_create(const sp_gateway *gw,
+                         const char *spec_json,
+                         const char *actor,
+                         char **out_json);
+
+/**
+ * Every virtual key (config and runtime ones, revoked included) as a JSON array of key
+ * objects (as `sp_keys_create` answers, without `key`: a key's value is never shown again).
+ *
+ * Ownership: on `SP_OK`, `*out_json` receives the JSON, freed with `sp_string_free`; on
+ * failure it is NULL. Blocking: not allowed inside a callback.
+ *
+ * # Safety
+ * `gw` is a live gateway; `out_json` is writable.
+ */
+sp_status sp_keys_list(const sp_gateway *gw, char **out_json);
+
+/**
+ * One virtual key by id (`key-` and 16 hex digits) as a key object; an unknown id is
+ * `SP_NOT_FOUND` with `param` "id".
+ *
+ * Ownership: `id` is borrowed. On `SP_OK`, `*out_json` receives the JSON, freed with
+ * `sp_string_free`; on failure it is NULL. Blocking: not allowed inside a callback.
+ *
+ * # Safety
+ * `gw` is a live gateway; `id` is NUL-terminated; `out_json` is writable.
+ */
+sp_status sp_keys_get(const sp_gateway *gw, const char *id, char **out_json);
+
+/**
+ * Changes a runtime key's settings with a JSON merge patch (`patch_json`: fields given
+ * replace, `null` removes; e.g. `{"models": ["gpt-4o*"], "limits": null}`). Config keys
+ * change by editing the config and reloading. An unknown id is `SP_NOT_FOUND`; bad
+ * settings are `SP_BAD_REQUEST` naming the field. `actor` (NULL: "api") goes to the audit
+ * log.
+ *
+ * Ownership: inputs are borrowed. On `SP_OK`, `*out_json` receives the updated key object,
+ * freed with `sp_string_free`; on failure it is NULL. Blocking: not allowed inside a
+ * callback.
+ *
+ * # Safety
+ * `gw` is a live gateway; strings are NULL (only `actor`) or NUL-terminated; `out_json`
+ * is writable.
+ */
+sp_status sp_keys_update(const sp_gateway *gw,
+                         const char *id,
+                         const char *patch_json,
+                         const char *actor,
+                         char **out_json);
+
+/**
+ * Revokes a runtime key: every gateway sharing the state refuses it from now on (`SP_AUTH`
+ * with code `key_revoked`). An unknown id is `SP_NOT_FOUND`. `actor` (NULL: "api") goes to
+ * the audit log.
+ *
+ * Ownership: inputs are borrowed. On `SP_OK`, `*out_json` receives the revoked key object
+ * (`"revoked": true`), freed with `sp_string_free`; on failure it is NULL. Blocking: not
+ * allowed inside a callback.
+ *
+ * # Safety
+ * `gw` is a live gateway; `id` is NUL-terminated, `actor` NULL or NUL-terminated;
+ * `out_json` is writable.
+ */
+sp_status sp_keys_revoke(const sp_gateway *gw, const char *id, const char *actor, char **out_json);
+
+/**
+ * The administrative changes since `since_unix_ms` (Unix milliseconds; 0 or less: all
+ * kept), oldest first, as a JSON array of `{"at_ms", "actor", "action", "target",
+ * "details"}`; actions are `key_created`, `key_updated`, `key_revoked`,
+ * `config_reloaded`, `budget_soft_limit`. Never a key or a secret.
+ *
+ * Ownership: on `SP_OK`, `*out_json` receives the JSON, freed with `sp_string_free`; on
+ * failure it is NULL. Blocking: not allowed inside a callback.
+ *
+ * # Safety
+ * `gw` is a live gateway; `out_json` is writable.
+ */
+sp_status sp_audit(const sp_gateway *gw, int64_t since_unix_ms, char **out_json);
+
+/**
+ * Swaps in a new configuration (YAML or JSON text, the schema of `sp_gateway_new_*`)
+ * atomically: calls in flight finish on the old one, new calls take the new one, none
+ * fails. Rotated provider keys, routes, virtual keys, budgets, limits and guardrails take
+ * effect at once; counters, runtime keys, the audit log, record callbacks and guardrail
+ * callbacks stay. An invalid config is `SP_CONFIG` (the field in the message) and the old
+ * one stays. `actor` (NULL: "api") goes to the audit log (`config_reloaded`).
+ *
+ * Ownership: inputs are borrowed. Never blocks on I/O (a change of state backend connects
+ * lazily); allowed inside callbacks.
+ *
+ * # Safety
+ * `gw` is a live gateway; `config_text` is NUL-terminated, `actor` NULL or NUL-terminated.
+ */
+sp_status sp_gateway_reload(const sp_gateway *gw, const char *config_text, const char *actor);
+
+/**
  * The stable snake_case name of a status ("ok", "rate_limited", "invalid_argument", ...),
  * the same names the error kinds have in every binding; "unknown" for a number that is not
  * a status. Ownership: the string is static; never free it. Callable from anywhere.

@@ -7,6 +7,7 @@
 //! listener object the caller implements and return a handle that cancels them.
 
 use crate::boundary::panic_message;
+use crate::c_policy::DEFAULT_ACTOR;
 use crate::c_telemetry::since_time;
 use crate::observer::{in_record_callback, Gated, HostObservers};
 use futures_util::{FutureExt, StreamExt};
@@ -16,6 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use switchpoint_core::api::responses::ResponsesRequest;
 use switchpoint_core::api::{from_json_str, ChatRequest, EmbeddingRequest, Facts};
+use switchpoint_core::config::KeySpec;
 use switchpoint_core::runtime::runtime;
 use switchpoint_core::telemetry::GroupBy;
 use switchpoint_core::{ChatStream, Error, ErrorKind, RequestContext, ResponseStream};
@@ -368,6 +370,99 @@ impl Gateway {
         }
         let timeout = Duration::try_from_secs_f64(timeout_seconds).unwrap_or_default();
         self.gw.flush_telemetry(timeout)
+    }
+
+    /// Issues a virtual key: `spec_json` is None (a generated key, no restrictions) or the
+    /// key's settings as JSON (`key`, `name`, `user`, `team`, `tier`, `models`, `routes`,
+    /// `budgets`, `limits`, `expires_at`, `metadata`); `actor` (None: "api") goes to the
+    /// audit log. Answers the created key as JSON, the only time its value (`key`) is shown.
+    #[uniffi::method(default(spec_json = None, actor = None))]
+    pub async fn create_key(
+        &self,
+        spec_json: Option<String>,
+        actor: Option<String>,
+    ) -> Result<String, SwitchpointError> {
+        let spec: KeySpec = spec_json
+            .as_deref()
+            .map(from_json_str)
+            .transpose()?
+            .unwrap_or_default();
+        let actor = actor.unwrap_or_else(|| DEFAULT_ACTOR.to_string());
+        let gw = self.gw.clone();
+        on_runtime(async move { json(&gw.create_key(spec, &actor).await?) }).await
+    }
+
+    /// Every virtual key (config and runtime ones, revoked included) as a JSON array of key
+    /// objects; never a key's value.
+    pub async fn list_keys(&self) -> Result<String, SwitchpointError> {
+        let gw = self.gw.clone();
+        on_runtime(async move { json(&gw.list_keys().await?) }).await
+    }
+
+    /// One virtual key by id as JSON; an unknown id is `NotFound`.
+    pub async fn get_key(&self, id: String) -> Result<String, SwitchpointError> {
+        let gw = self.gw.clone();
+        on_runtime(async move { json(&gw.get_key(&id).await?) }).await
+    }
+
+    /// Changes a runtime key's settings with a JSON merge patch (fields given replace,
+    /// `null` removes); answers the updated key as JSON.
+    #[uniffi::method(default(actor = None))]
+    pub async fn update_key(
+        &self,
+        id: String,
+        patch_json: String,
+        actor: Option<String>,
+    ) -> Result<String, SwitchpointError> {
+        let patch: serde_json::Value = from_json_str(&patch_json)?;
+        let actor = actor.unwrap_or_else(|| DEFAULT_ACTOR.to_string());
+        let gw = self.gw.clone();
+        on_runtime(async move { json(&gw.update_key(&id, patch, &actor).await?) }).await
+    }
+
+    /// Revokes a runtime key: every gateway sharing the state refuses it from now on
+    /// (`Auth`, code `key_revoked`). Answers the revoked key as JSON.
+    #[uniffi::method(default(actor = None))]
+    pub async fn revoke_key(
+        &self,
+        id: String,
+        actor: Option<String>,
+    ) -> Result<String, SwitchpointError> {
+        let actor = actor.unwrap_or_else(|| DEFAULT_ACTOR.to_string());
+        let gw = self.gw.clone();
+        on_runtime(async move { json(&gw.revoke_key(&id, &actor).await?) }).await
+    }
+
+    /// The administrative changes since `since_unix_seconds` (0: all kept), oldest first, as
+    /// a JSON array of `{at_ms, actor, action, target, details}`.
+    #[uniffi::method(default(since_unix_seconds = 0.0))]
+    pub async fn audit(&self, since_unix_seconds: f64) -> Result<String, SwitchpointError> {
+        let since = since_time(since_unix_seconds).ok_or_else(|| {
+            Error::new(
+                ErrorKind::BadRequest,
+                format!("since: not a finite number of seconds: {since_unix_seconds}"),
+            )
+            .with_param("since")
+        })?;
+        let gw = self.gw.clone();
+        on_runtime(async move { json(&gw.audit(since).await?) }).await
+    }
+
+    /// Swaps in a new configuration (YAML or JSON text) atomically: calls in flight finish
+    /// on the old one, none fails; counters, runtime keys, listeners and guardrails stay. An
+    /// invalid config is `Config` and the old one stays. `actor` (None: "api") goes to the
+    /// audit log.
+    #[uniffi::method(default(actor = None))]
+    pub fn reload(
+        &self,
+        config_text: String,
+        actor: Option<String>,
+    ) -> Result<(), SwitchpointError> {
+        let rt = runtime();
+        let _enter = rt.enter();
+        self.gw
+            .reload_text(&config_text, actor.as_deref().unwrap_or(DEFAULT_ACTOR))?;
+        Ok(())
     }
 
     /// Starts a streamed chat completion and returns at once. Chunks go to `listener`, which
