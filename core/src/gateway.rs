@@ -14,6 +14,7 @@ mod cooldowns;
 mod public;
 mod responses;
 mod settle;
+mod shared_cache;
 mod stream;
 
 pub use chat_stream::ChatStream;
@@ -167,6 +168,7 @@ impl Engine {
                         self.origin(&settle, &facts, resp.usage.as_ref(), Some(&resp.model));
                     let answer =
                         CachedAnswer::from_response(resp.clone(), l.ttl()).with_origin(origin);
+                    self.shared_cache_put(l, &answer);
                     cache.store(l, answer, req, embedding);
                 }
                 let meta = AnswerMeta {
@@ -330,6 +332,7 @@ impl Engine {
             let model = chunks.first().map(|c| c.model.clone());
             let origin = gw.origin(&settle_names, &facts, usage.as_ref(), model.as_deref());
             let answer = CachedAnswer::from_chunks(chunks, l.ttl()).with_origin(origin);
+            gw.shared_cache_put(&l, &answer);
             cache.store(&l, answer, &req2, embedding);
         });
         let (reader, role) = cache.streams().join_or_start(flight, open, store)?;
@@ -473,6 +476,9 @@ impl Engine {
             return Err(None);
         };
         if let Some(hit) = cache.get(l) {
+            return Ok((CacheStatus::Hit, hit));
+        }
+        if let Some(hit) = self.shared_cache_get(cache, l).await {
             return Ok((CacheStatus::Hit, hit));
         }
         let Some(policy) = l.semantic() else {

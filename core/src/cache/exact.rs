@@ -253,6 +253,13 @@ impl ExactCache {
         true
     }
 
+    /// Stores an answer already shared (a copy of a shared-state entry).
+    pub fn insert_shared(&self, key: CacheKey, answer: Arc<CachedAnswer>) {
+        if answer.bytes <= self.limits.max_entry_bytes && !answer.ttl.is_zero() {
+            self.inner.insert(key, answer);
+        }
+    }
+
     /// Forgets one entry.
     pub fn invalidate(&self, key: &CacheKey) {
         self.inner.invalidate(key);

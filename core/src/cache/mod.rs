@@ -17,6 +17,7 @@ pub mod flight;
 pub mod key;
 pub mod replay;
 pub mod semantic;
+pub mod shared;
 pub mod stage;
 
 pub use exact::{CachedAnswer, ExactCache, ExactLimits, Origin};

@@ -107,6 +107,16 @@ impl ResponseCache {
         }
     }
 
+    /// Keeps an answer another process stored (read from the shared state) in the local
+    /// cache too, and hands it back for serving.
+    pub fn adopt(&self, l: &Lookup, answer: CachedAnswer) -> Arc<CachedAnswer> {
+        let answer = Arc::new(answer);
+        if l.control.may_store() {
+            self.exact.insert_shared(l.key, answer.clone());
+        }
+        answer
+    }
+
     /// Embeds the prompt and looks for a similar one in the same tenant, route and
     /// parameters. Returns the embedding on a miss, to remember once the answer is stored.
     pub async fn semantic_get(

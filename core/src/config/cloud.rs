@@ -113,7 +113,8 @@ fn bedrock(
         .base_url
         .is_none()
         .then(|| format!("https://bedrock-runtime.{region}.amazonaws.com"));
-    if entry.api_key.is_some() && entry.aws_access_key_id.is_none() {
+    let has_key = entry.api_key.is_some() || entry.api_keys.is_some();
+    if has_key && entry.aws_access_key_id.is_none() {
         return Ok(CloudParts {
             base_url,
             auth: AuthConfig::None,
@@ -163,10 +164,16 @@ fn vertex(
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<CloudParts, Error> {
     let field = |f: &str| format!("providers.{name}.{f}");
-    if entry.api_key.is_some() {
+    if let Some(f) = [
+        ("api_key", entry.api_key.is_some()),
+        ("api_keys", entry.api_keys.is_some()),
+    ]
+    .iter()
+    .find_map(|(f, set)| set.then_some(*f))
+    {
         return Err(Error::config(
-            field("api_key"),
-            format!("provider `{name}` (vertex) authenticates with `credentials` (a service-account key or an access token), not `api_key`"),
+            field(f),
+            format!("provider `{name}` (vertex) authenticates with `credentials` (a service-account key or an access token), not `{f}`"),
         ));
     }
     let project = config_or_env(&entry.project, &["GOOGLE_CLOUD_PROJECT"], env).ok_or_else(|| {

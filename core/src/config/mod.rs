@@ -1,11 +1,13 @@
 //! The gateway configuration: schema, validation, secret references.
 //!
 //! Config is YAML or JSON (or an already-parsed object from a binding). Parsing errors name
-//! the source, the field path, the line and what is allowed; resolution reads `env:` and
-//! `file:` secrets and checks every reference once, at start.
+//! the source, the field path, the line and what is allowed; resolution reads `env:`,
+//! `file:` and `cmd:` secrets and checks every reference once, at start.
 
 mod cache;
 mod cloud;
+mod command;
+mod keys;
 mod load;
 mod policy;
 mod resolve;
@@ -15,6 +17,8 @@ mod schema;
 mod secret;
 mod telemetry;
 
+pub use command::{run_secret_command, SECRET_COMMAND_TIMEOUT};
+pub use keys::{resolve_keys, ApiKeyEntry, ApiKeyFields, ApiKeySpec};
 pub use load::{closest, parse_text, parse_value, Source};
 pub use resolve::{
     resolve, resolve_provider, resolve_secret, ModelTarget, ResolvedConfig, ResolvedProvider,

@@ -1,6 +1,8 @@
 //! Turning a parsed config into resolved providers and model names: secrets read, presets
 //! applied, every cross-reference checked.
 
+use super::command::{run_secret_command, SECRET_COMMAND_TIMEOUT};
+use super::keys::{resolve_keys, ApiKeySpec};
 use super::load::closest;
 use super::routes::{resolve_routes, RouteSpec};
 use super::schema::{ConfigFile, ProviderEntry, Timeouts};
@@ -23,7 +25,11 @@ pub const DEFAULT_TIMEOUTS: Timeouts = Timeouts {
 /// A provider ready to use: settings for its adapter and its deadlines.
 #[derive(Debug, Clone)]
 pub struct ResolvedProvider {
+    /// The adapter's settings; with `api_keys`, `api_key` holds the first key.
     pub settings: ProviderSettings,
+    /// The keys used in rotation (`api_keys`); empty when the provider has one key
+    /// (`api_key`, a preset's environment variable) or none.
+    pub keys: Vec<ApiKeySpec>,
     pub timeouts: Timeouts,
     /// Responses API calls go to the provider's own `/responses` (else through chat).
     pub responses_native: bool,
@@ -208,9 +214,14 @@ pub fn resolve_provider(
             ),
         ));
     }
-    let api_key = match &entry.api_key {
-        Some(reference) => Some(resolve_secret(reference, &field("api_key"), env)?),
-        None => match preset {
+    let keys = match &entry.api_keys {
+        Some(list) => resolve_keys(name, list, entry.api_key.is_some(), env)?,
+        None => Vec::new(),
+    };
+    let api_key = match (&entry.api_key, keys.first()) {
+        (_, Some(first)) => Some(first.secret.clone()),
+        (Some(reference), None) => Some(resolve_secret(reference, &field("api_key"), env)?),
+        (None, None) => match preset {
             Some(p) => match env(p.key_env).filter(|v| !v.is_empty()) {
                 Some(v) => Some(Secret::new(v)),
                 None if p.key_optional => None,
@@ -232,7 +243,7 @@ pub fn resolve_provider(
                 format!("`{k}` is not a valid HTTP header name"),
             )
         })?;
-        let value = if v.starts_with("env:") || v.starts_with("file:") {
+        let value = if ["env:", "file:", "cmd:"].iter().any(|p| v.starts_with(p)) {
             resolve_secret(v, &field(&format!("headers.{k}")), env)?
                 .expose()
                 .to_string()
@@ -255,6 +266,7 @@ pub fn resolve_provider(
     let responses_native = responses_mode(entry, kind, &parsed, &field("responses"))?;
     Ok(ResolvedProvider {
         settings,
+        keys,
         timeouts: entry.timeouts.or(defaults),
         responses_native,
         auth: cloud.auth,
@@ -300,13 +312,17 @@ fn responses_mode(
     }
 }
 
-/// Resolves `env:NAME`, `file:PATH` or a literal; errors name the field and the reference,
-/// never a value.
+/// Resolves `env:NAME`, `file:PATH`, `cmd:COMMAND` (its trimmed stdout, see
+/// [`run_secret_command`]) or a literal; errors name the field and the reference, never a
+/// value.
 pub fn resolve_secret(
     reference: &str,
     field: &str,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Secret, Error> {
+    if let Some(command) = reference.strip_prefix("cmd:") {
+        return run_secret_command(command, field, SECRET_COMMAND_TIMEOUT);
+    }
     if let Some(var) = reference.strip_prefix("env:") {
         return env(var)
             .filter(|v| !v.is_empty())

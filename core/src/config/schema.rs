@@ -59,9 +59,13 @@ pub struct ProviderEntry {
     pub kind: Option<String>,
     #[serde(default)]
     pub base_url: Option<String>,
-    /// `env:NAME`, `file:PATH` or the key itself.
+    /// `env:NAME`, `file:PATH`, `cmd:COMMAND` (its output) or the key itself.
     #[serde(default)]
     pub api_key: Option<String>,
+    /// Several keys used in rotation instead of `api_key`: each a reference like `api_key`'s
+    /// or `{key, name, rpm, tpm}` with the key's own per-minute limits.
+    #[serde(default)]
+    pub api_keys: Option<Vec<super::ApiKeyEntry>>,
     /// Azure `api-version`, Anthropic `anthropic-version`.
     #[serde(default)]
     pub api_version: Option<String>,

@@ -9,7 +9,7 @@ use crate::routing::{
     with_thread_rng, Availability, Clock, Exclusion, Features, Lease, Pick, Plan, Rng, Route,
     Router, Selected,
 };
-use crate::transport::Upstream;
+use crate::transport::{AfterKey, Upstream};
 use futures_util::future::{select, Either};
 use std::collections::VecDeque;
 use std::future::Future;
@@ -19,6 +19,10 @@ use tokio::time::Instant;
 
 /// How many times one request may wait for a resting target.
 const MAX_WAITS: u32 = 4;
+
+/// How many times one visit to a target may move to the provider's next key after a key was
+/// refused (each refusal rests that key, so the provider's keys bound it first).
+const MAX_KEY_SWITCHES: u32 = 16;
 
 /// The deadlines one attempt runs under (std instants, as the transport takes them).
 #[derive(Debug, Clone, Copy)]
@@ -213,9 +217,15 @@ impl<'a> Executor<'a> {
         let clock = *self.router.clock();
         let mut lease = lease;
         let mut retry = 0;
+        let mut key_switches = 0;
         let mut waited = Duration::ZERO;
         loop {
-            let (res, mut fact, back) = attempt(call, route, i, lease, self.deadline, clock).await;
+            let Outcome {
+                result: res,
+                mut fact,
+                lease: back,
+                next_key,
+            } = attempt(call, route, i, lease, self.deadline, clock).await;
             fact.waited_ms = ms(waited);
             self.attempts.push(fact);
             let e = match res {
@@ -230,6 +240,20 @@ impl<'a> Executor<'a> {
                 Err(e) => e,
             };
             drop(back);
+            if next_key && key_switches < MAX_KEY_SWITCHES && !self.expired() {
+                // The provider refused that key; another of its keys has room: try it now.
+                key_switches += 1;
+                waited = Duration::ZERO;
+                lease = match route.slots[i]
+                    .target
+                    .health
+                    .acquire(clock.now_ms(), plan.forced())
+                {
+                    Some(l) => l,
+                    None => return Err(e),
+                };
+                continue;
+            }
             let delay = (disposition(e.kind) == Disposition::RetrySame
                 && retry < route.policy.retries.max)
                 .then(|| retry_delay(&route.policy.retries, retry, e.retry_after, &mut self.rng))
@@ -295,13 +319,13 @@ impl<'a> Executor<'a> {
         };
         let started = Instant::now();
         let hedge = Box::pin(async move {
-            let (r, mut f, l) = attempt(call, route, j, lease_b, deadline, clock).await;
-            f.hedge = true;
-            (r, f, l)
+            let mut out = attempt(call, route, j, lease_b, deadline, clock).await;
+            out.fact.hedge = true;
+            out
         });
         match select(first, hedge).await {
             Either::Left((out, other)) => {
-                if out.0.is_ok() {
+                if out.result.is_ok() {
                     drop(other);
                     self.attempts.push(cancelled(route, j, started, true));
                     return self.settle_one(route, plan, i, out);
@@ -311,7 +335,7 @@ impl<'a> Executor<'a> {
                 self.settle_one(route, plan, j, out)
             }
             Either::Right((out, other)) => {
-                if out.0.is_ok() {
+                if out.result.is_ok() {
                     drop(other);
                     self.attempts.push(cancelled(route, i, started, false));
                     return self.settle_one(route, plan, j, out);
@@ -328,10 +352,15 @@ impl<'a> Executor<'a> {
         route: &Arc<Route>,
         plan: &mut Plan<'_>,
         i: usize,
-        (res, fact, lease): Outcome<T>,
+        Outcome {
+            result,
+            fact,
+            lease,
+            ..
+        }: Outcome<T>,
     ) -> Result<Served<T>, Error> {
         self.attempts.push(fact);
-        match res {
+        match result {
             Ok(a) => Ok(Served {
                 output: a.output,
                 route: Arc::clone(route),
@@ -361,7 +390,15 @@ impl<'a> Executor<'a> {
     }
 }
 
-type Outcome<T> = (Result<Answer<T>, Error>, AttemptFact, Lease);
+/// One attempt's result, its fact and its hold on the target.
+struct Outcome<T> {
+    result: Result<Answer<T>, Error>,
+    fact: AttemptFact,
+    lease: Lease,
+    /// The provider refused this attempt's key (429, 401) and another of its keys has room:
+    /// the same target is tried again with that key, and was not blamed.
+    next_key: bool,
+}
 
 /// One attempt on slot `i`, with the route's attempt timeout; health and facts recorded.
 async fn attempt<C: Call>(
@@ -380,15 +417,19 @@ async fn attempt<C: Call>(
         (Some(a), Some(o)) => Some(a.min(o)),
         (a, o) => a.or(o),
     };
-    let result = match target.provider.upstream() {
-        Err(e) => Err(e),
-        Ok(up) => {
+    let picked = target
+        .provider
+        .upstream()
+        .and_then(|up| up.for_attempt(clock.now_ms()));
+    let (result, key) = match picked {
+        Err(e) => (Err(e), None),
+        Ok((up, key)) => {
             let limits = AttemptDeadlines {
                 answer: answer_by.map(Instant::into_std),
                 overall: overall.map(Instant::into_std),
             };
             let fut = call.attempt(up, &target.model, limits);
-            match answer_by {
+            let result = match answer_by {
                 None => fut.await,
                 Some(by) => match tokio::time::timeout_at(by, fut).await {
                     Ok(r) => r,
@@ -408,10 +449,14 @@ async fn attempt<C: Call>(
                         .with_provider(&target.provider.name))
                     }
                 },
-            }
+            };
+            (result, key)
         }
     };
     let clock_now = clock.now_ms();
+    let after_key = key.as_ref().map_or(AfterKey::Same, |k| {
+        k.settle(clock_now, result.as_ref().map(|a| a.tokens))
+    });
     let mut fact = AttemptFact::new(
         &target.provider.name,
         &target.model,
@@ -428,12 +473,30 @@ async fn attempt<C: Call>(
             }
         }
         Err(e) => {
-            lease.failed(clock_now, e.kind, e.retry_after, &route.policy.cooldown);
+            match after_key {
+                // Another key has room: the target is not to blame for this key's refusal.
+                AfterKey::NextKey => {}
+                // Every key is refused or full: the target rests until the first is back.
+                AfterKey::Exhausted(wait) => {
+                    lease.failed(clock_now, e.kind, Some(wait), &route.policy.cooldown)
+                }
+                AfterKey::Same => {
+                    lease.failed(clock_now, e.kind, e.retry_after, &route.policy.cooldown)
+                }
+            }
             fact.outcome = AttemptOutcome::Error(e.kind);
-            fact.message = Some(e.message.clone());
+            fact.message = Some(match &key {
+                Some(k) => format!("{} (key `{}`)", e.message, k.name()),
+                None => e.message.clone(),
+            });
         }
     }
-    (result, fact, lease)
+    Outcome {
+        result,
+        fact,
+        lease,
+        next_key: after_key == AfterKey::NextKey,
+    }
 }
 
 /// Rules out, for the rest of the request, the targets a failure says cannot serve it.

@@ -80,8 +80,8 @@ impl MemoryState {
 
 #[derive(Default)]
 struct Inner {
-    counters: HashMap<String, Counter>,
-    keys: HashMap<String, StoredKey>,
+    counters: HashMap<String, Counter, ahash::RandomState>,
+    keys: HashMap<String, StoredKey, ahash::RandomState>,
     cooldowns: HashMap<String, Cooldown>,
     audit: VecDeque<(u64, String)>,
     /// Kept so the watcher's lifetime matches the Redis backend's; nothing publishes to it.
@@ -195,34 +195,29 @@ impl Inner {
         }
     }
 
-    /// The window counter under `key`, created (or replacing another kind) if needed; the
-    /// key is copied only then. Always `Some`; an `Option` only to need no panic path.
-    fn window_mut(&mut self, key: &str) -> Option<&mut Buckets> {
-        if !matches!(self.counters.get(key), Some(Counter::Window(_))) {
-            self.counters
-                .insert(key.to_owned(), Counter::Window(Buckets::default()));
+    /// Runs `f` on the window counter under `key`, created (or replacing another kind) if
+    /// needed: one lookup when it exists, and the key is copied only when it does not.
+    fn with_window(&mut self, key: &str, f: impl FnOnce(&mut Buckets)) {
+        if let Some(Counter::Window(b)) = self.counters.get_mut(key) {
+            return f(b);
         }
-        match self.counters.get_mut(key) {
-            Some(Counter::Window(b)) => Some(b),
-            _ => None,
-        }
+        let mut b = Buckets::default();
+        f(&mut b);
+        self.counters.insert(key.to_owned(), Counter::Window(b));
     }
 
-    /// The plain counter under `key`, reset to zero if it lapsed or held another kind.
-    /// Always `Some` (see [`Inner::window_mut`]).
-    fn plain_mut(&mut self, key: &str, now_ms: u64) -> Option<&mut Plain> {
-        let fresh = match self.counters.get(key) {
-            Some(Counter::Plain(p)) => p.expires_at_ms.is_some_and(|at| at <= now_ms),
-            _ => true,
-        };
-        if fresh {
-            self.counters
-                .insert(key.to_owned(), Counter::Plain(Plain::default()));
+    /// Runs `f` on the plain counter under `key`, reset to zero first if it lapsed (or held
+    /// another kind); one lookup when it exists.
+    fn with_plain(&mut self, key: &str, now_ms: u64, f: impl FnOnce(&mut Plain)) {
+        if let Some(Counter::Plain(p)) = self.counters.get_mut(key) {
+            if p.expires_at_ms.is_some_and(|at| at <= now_ms) {
+                *p = Plain::default();
+            }
+            return f(p);
         }
-        match self.counters.get_mut(key) {
-            Some(Counter::Plain(p)) => Some(p),
-            _ => None,
-        }
+        let mut p = Plain::default();
+        f(&mut p);
+        self.counters.insert(key.to_owned(), Counter::Plain(p));
     }
 
     /// The verdict for `checks` if any fails, without changing anything.
@@ -309,16 +304,15 @@ impl Inner {
                 Check::Window {
                     key, cost, window, ..
                 } => {
-                    if let Some(buckets) = self.window_mut(key) {
-                        buckets.add(now_s, i64::try_from(*cost).unwrap_or(i64::MAX));
-                        buckets.prune(now_s.saturating_sub(window_secs(*window)));
-                    }
+                    let cutoff = now_s.saturating_sub(window_secs(*window));
+                    self.with_window(key, |b| {
+                        b.add(now_s, i64::try_from(*cost).unwrap_or(i64::MAX));
+                        b.prune(cutoff);
+                    });
                     window_seconds.push(now_s);
                 }
                 Check::InFlight { key, .. } => {
-                    if let Some(p) = self.plain_mut(key, now_ms) {
-                        p.value = p.value.saturating_add(1);
-                    }
+                    self.with_plain(key, now_ms, |p| p.value = p.value.saturating_add(1));
                     window_seconds.push(0);
                 }
                 Check::Budget {
@@ -342,12 +336,12 @@ impl Inner {
             self.counters.remove(key);
             return;
         }
-        if let Some(p) = self.plain_mut(key, now_ms) {
+        self.with_plain(key, now_ms, |p| {
             p.value = p.value.saturating_add(delta);
             if expires_at_ms.is_some() {
                 p.expires_at_ms = expires_at_ms;
             }
-        }
+        });
     }
 
     fn settle(&mut self, adjustments: &[Adjust], now_ms: u64) {
@@ -379,9 +373,7 @@ impl Inner {
                 } => {
                     let cutoff = now_s.saturating_sub(window_secs(*window));
                     if *second > cutoff {
-                        if let Some(b) = self.window_mut(key) {
-                            b.add(*second, *delta);
-                        }
+                        self.with_window(key, |b| b.add(*second, *delta));
                     }
                 }
             }
@@ -425,10 +417,7 @@ impl StateBackend for MemoryState {
     async fn key_put(&self, key: &StoredKey) -> Result<u64, StateError> {
         let mut inner = self.lock();
         let rev = inner.keys.get(key.id.as_str()).map_or(0, |k| k.rev) + 1;
-        let stored = StoredKey {
-            rev,
-            ..key.clone()
-        };
+        let stored = StoredKey { rev, ..key.clone() };
         inner.keys.insert(key.id.clone(), stored);
         Ok(rev)
     }
@@ -534,7 +523,11 @@ mod tests {
             s.admit_at(&[window("w", 3, 2, 10)], t0 + 10_000),
             Verdict::Admitted { .. }
         ));
-        assert_eq!(s.lock().counter("w", Some(Duration::from_secs(10)), t0 + 10_000), 3);
+        assert_eq!(
+            s.lock()
+                .counter("w", Some(Duration::from_secs(10)), t0 + 10_000),
+            3
+        );
     }
 
     #[test]
@@ -551,7 +544,11 @@ mod tests {
         s.settle_at(&[adjust(-8, t0 / 1000)], t0 + 1_000);
         assert_eq!(s.lock().counter("w", None, t0 + 1_000), 0);
         s.settle_at(&[adjust(7, t0 / 1000)], t0 + 2_000);
-        assert_eq!(s.lock().counter("w", Some(Duration::from_secs(60)), t0 + 2_000), 7);
+        assert_eq!(
+            s.lock()
+                .counter("w", Some(Duration::from_secs(60)), t0 + 2_000),
+            7
+        );
         // A second that has left the window is not counted again.
         s.settle_at(&[adjust(9, t0 / 1000 - 120)], t0 + 2_000);
         assert_eq!(s.lock().counter("w", None, t0 + 2_000), 7);

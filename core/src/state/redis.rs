@@ -17,9 +17,7 @@ mod reply;
 mod watch;
 
 use super::memory::window_secs;
-use super::{
-    Adjust, Check, Cooldown, CooldownSink, StateBackend, StateError, StoredKey, Verdict,
-};
+use super::{Adjust, Check, Cooldown, CooldownSink, StateBackend, StateError, StoredKey, Verdict};
 use ::redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use ::redis::{Client, ErrorKind, RedisError, RedisResult, Script, ServerErrorKind, Value};
 use async_trait::async_trait;
@@ -41,8 +39,7 @@ pub const AUDIT_MAXLEN: u64 = 100_000;
 const AUDIT_CLOCK_SLACK_MS: u64 = 5 * 60 * 1000;
 
 static ADMIT: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("scripts/admit.lua")));
-static SETTLE: LazyLock<Script> =
-    LazyLock::new(|| Script::new(include_str!("scripts/settle.lua")));
+static SETTLE: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("scripts/settle.lua")));
 static COUNTER: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("scripts/counter.lua")));
 static KEY_PUT: LazyLock<Script> =

@@ -1,14 +1,17 @@
-//! Sending adapter-built requests: one pooled HTTP client per provider, deadlines, and
-//! incremental stream decoding (SSE, NDJSON, AWS event stream) into unified chunks.
+//! Sending adapter-built requests: one pooled HTTP client per provider, deadlines, the
+//! provider's keys in rotation, and incremental stream decoding (SSE, NDJSON, AWS event
+//! stream) into unified chunks.
 
 pub mod eventstream;
 mod framing;
+pub mod keyring;
 mod ndjson;
 mod sse;
 mod upstream;
 
 pub use eventstream::EventStreamDecoder;
 pub use framing::Frame;
+pub use keyring::{AfterKey, KeyPick, KeyRing};
 pub use sse::ChunkStream;
 pub use upstream::{Upstream, UpstreamAnswer};
 

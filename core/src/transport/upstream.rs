@@ -1,5 +1,6 @@
 //! One provider ready to call: its adapter, its pooled client and its deadlines.
 
+use super::keyring::{KeyPick, KeyRing};
 use super::{classify, deadline_error, ChunkStream};
 use crate::api::Error;
 use crate::auth::{authorizer_for, Authorizer};
@@ -23,6 +24,9 @@ pub struct Upstream {
     pub timeouts: Timeouts,
     /// Responses API calls use the provider's own `/responses` endpoint.
     pub responses_native: bool,
+    /// The provider's keys in rotation (`api_keys`), each with its own upstream; `None` for
+    /// a provider with one key, which this upstream sends.
+    keys: Option<Arc<KeyRing>>,
 }
 
 /// A 2xx answer whose body has not been read yet.
@@ -81,14 +85,53 @@ impl Upstream {
             .map_err(|e| Error::config("", format!("cannot build the HTTP client: {e}")))?;
         let name = provider.settings.name.clone();
         let auth = authorizer_for(&provider.auth, &client, &name);
-        Ok(Upstream {
-            name,
-            adapter: adapter_for(provider.settings),
-            client,
-            auth,
+        let with_settings = |settings| Upstream {
+            name: name.clone(),
+            adapter: adapter_for(settings),
+            client: client.clone(),
+            auth: auth.clone(),
             timeouts: provider.timeouts,
             responses_native: provider.responses_native,
+            keys: None,
+        };
+        let keys = (!provider.keys.is_empty()).then(|| {
+            let per_key = provider
+                .keys
+                .iter()
+                .map(|k| {
+                    let mut settings = provider.settings.clone();
+                    settings.api_key = Some(k.secret.clone());
+                    (k.clone(), Arc::new(with_settings(settings)))
+                })
+                .collect();
+            Arc::new(KeyRing::new(&name, per_key))
+        });
+        Ok(Upstream {
+            keys,
+            ..with_settings(provider.settings)
         })
+    }
+
+    /// The upstream for one attempt at clock time `now` (ms): this one, or for a provider
+    /// with `api_keys` the one sending the next key in rotation with room, with the pick to
+    /// report the outcome to. Fails with `rate_limited` (the soonest key's wait as
+    /// retry_after) when no key has room.
+    pub fn for_attempt(
+        self: Arc<Self>,
+        now: u64,
+    ) -> Result<(Arc<Upstream>, Option<KeyPick>), Error> {
+        match &self.keys {
+            None => Ok((self, None)),
+            Some(ring) => {
+                let pick = ring.checkout(now)?;
+                Ok((pick.upstream(), Some(pick)))
+            }
+        }
+    }
+
+    /// The provider's keys in rotation, when it has `api_keys`.
+    pub fn keys(&self) -> Option<&Arc<KeyRing>> {
+        self.keys.as_ref()
     }
 
     /// Sends a request and waits for the response headers (within the first-byte deadline

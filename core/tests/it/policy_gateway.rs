@@ -479,6 +479,10 @@ async fn reload_under_load_swaps_the_provider_key_without_failing_a_request() {
         .expect("after");
     let last = mock.log().last().cloned().expect("logged");
     assert_eq!(last.endpoint, "chat");
+    assert_eq!(
+        last.headers.get("authorization").map(String::as_str),
+        Some("Bearer sk-rotated-9")
+    );
     let audit = gw.audit(SystemTime::UNIX_EPOCH).await.expect("audit");
     assert_eq!(
         audit

@@ -111,7 +111,10 @@ mod tests {
     fn masks_userinfo_and_query_passwords() {
         let r = Redactor::new("redis://:s3cr%40t@10.0.0.1:6380/2");
         assert_eq!(r.shown, "redis://:***@10.0.0.1:6380/2");
-        assert_eq!(r.scrub("auth s3cr@t failed (s3cr%40t)"), "auth *** failed (***)");
+        assert_eq!(
+            r.scrub("auth s3cr@t failed (s3cr%40t)"),
+            "auth *** failed (***)"
+        );
 
         let r = Redactor::new("redis://alice:pw@h/0?protocol=resp2&pass=other");
         assert_eq!(r.shown, "redis://alice:***@h/0?protocol=resp2&pass=***");

@@ -134,8 +134,7 @@ pub(super) fn stored_key(id: &str, reply: &Value) -> Result<Option<StoredKey>, S
 
 /// A cooldown as published and stored (JSON).
 pub(super) fn cooldown_json(c: &Cooldown) -> String {
-    serde_json::json!({"target": c.target, "until_ms": c.until_ms, "reason": c.reason})
-        .to_string()
+    serde_json::json!({"target": c.target, "until_ms": c.until_ms, "reason": c.reason}).to_string()
 }
 
 /// A cooldown from its JSON payload, if well formed.

@@ -2,6 +2,8 @@
 // Each test binary uses only some of these helpers.
 #![allow(dead_code)]
 
+pub mod redis;
+pub mod scenario;
 pub mod schema;
 pub mod sse;
 
