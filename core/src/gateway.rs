@@ -11,6 +11,7 @@ mod calls;
 mod chat_stream;
 mod context;
 mod cooldowns;
+mod guard;
 mod public;
 mod responses;
 mod settle;
@@ -57,6 +58,8 @@ struct Live {
     current: ArcSwap<Inner>,
     /// Records and observers outlive reloads (metrics and usage keep counting).
     telemetry: Arc<Telemetry>,
+    /// Host guardrail callbacks outlive reloads too.
+    hooks: Arc<guard::HookSet>,
     /// One reload at a time.
     reloading: std::sync::Mutex<()>,
 }
@@ -77,6 +80,8 @@ struct Inner {
     pricing_names: Arc<PricingNames>,
     /// Stage 1: keys, limits, budgets, on the shared state.
     policy: Arc<Policy>,
+    /// Host guardrail callbacks (shared across reloads).
+    hooks: Arc<guard::HookSet>,
     /// Makes private single-flight keys for requests that skip the cache read.
     bypass: AtomicU64,
     /// Kept to build a fresh gateway (new connection pools) in a forked child, and to
@@ -115,15 +120,28 @@ impl Engine {
         let ctx = policy.ctx.as_ref().unwrap_or(ctx);
         let mut ticket = policy.ticket;
         let caller = settle::caller(ctx);
+        let guarded;
+        let req = if self.guards_input() {
+            let checked = self.guard_input(req, ctx, &caller).await;
+            guarded =
+                self.refused_after_admission(call, req, ctx, started, start, &mut ticket, checked)?;
+            &guarded
+        } else {
+            req
+        };
         let route = sel.route.name.clone();
         // Stage 2 (cache): the exact cache, then the semantic one, then single-flight.
         let lookup = self.plan(&route, &caller, ctx, req);
         let (status, embedding) = match &lookup {
             Some(l) => match self.read_cache(l, req).await {
                 Ok((status, answer)) => {
-                    let resp = self.serve_hit(
+                    let out_caller = self.guards_output().then(|| caller.clone());
+                    let mut resp = self.serve_hit(
                         answer, status, req, ctx, caller, started, start, route, call, ticket,
                     );
+                    if let Some(c) = out_caller {
+                        self.guard_output(&req.model, &mut resp, ctx, &c).await?;
+                    }
                     return Ok(resp);
                 }
                 Err(embedding) => (Self::miss_status(l), embedding),
@@ -153,11 +171,25 @@ impl Engine {
         } else {
             status
         };
+        let out_caller = self.guards_output().then(|| caller.clone());
         let settle = self
             .settle(call, req, ctx, caller, started, status, None)
             .with_ticket(ticket.take());
         match result {
             Ok(mut resp) => {
+                if let Some(c) = out_caller {
+                    // Settled as answered (the provider was paid) even when the check refuses it.
+                    if let Err(e) = self.guard_output(&req.model, &mut resp, ctx, &c).await {
+                        let mut facts = resp.switchpoint.take().unwrap_or_default();
+                        let meta = AnswerMeta {
+                            id: Some(&resp.id),
+                            model: Some(&resp.model),
+                            ..AnswerMeta::default()
+                        };
+                        settle.finish(&mut facts, resp.usage.as_ref(), meta, Some(e.kind));
+                        return Err(e);
+                    }
+                }
                 let mut facts = resp.switchpoint.take().unwrap_or_default();
                 if role == Role::Follower {
                     facts.attempts.clear();
@@ -240,6 +272,15 @@ impl Engine {
         let ctx = policy.ctx.as_ref().unwrap_or(ctx);
         let mut ticket = policy.ticket;
         let caller = settle::caller(ctx);
+        let guarded;
+        let req = if self.guards_input() {
+            let checked = self.guard_input(req, ctx, &caller).await;
+            guarded =
+                self.refused_after_admission(call, req, ctx, started, start, &mut ticket, checked)?;
+            &guarded
+        } else {
+            req
+        };
         let route = sel.route.name.clone();
         let wants_usage = req.wants_stream_usage();
         let lookup = self.plan(&route, &caller, ctx, req);
@@ -258,7 +299,8 @@ impl Engine {
                         start,
                         wants_usage,
                         settle,
-                    ));
+                    )
+                    .with_output_guard(self.output_guard()));
                 }
                 Err(embedding) => (Self::miss_status(l), embedding),
             },
@@ -280,7 +322,8 @@ impl Engine {
                         start,
                         wants_usage,
                         settle,
-                    ))
+                    )
+                    .with_output_guard(self.output_guard()))
                 }
                 Err(e) => {
                     let mut facts = failed_facts(req, &route, start, &e);
@@ -360,7 +403,8 @@ impl Engine {
             start,
             wants_usage,
             settle,
-        ))
+        )
+        .with_output_guard(self.output_guard()))
     }
 
     /// Stages 3-4 for a stream: opened on the first target that sends a first chunk.
@@ -632,6 +676,27 @@ impl Engine {
             };
             settler.finish(&mut facts, None, AnswerMeta::default(), Some(e.kind));
         })
+    }
+
+    /// Passes a request the guardrails checked on; one they refused releases its counters
+    /// (nothing was spent) and leaves its record.
+    #[allow(clippy::too_many_arguments)]
+    fn refused_after_admission<T>(
+        &self,
+        call: &'static str,
+        req: &ChatRequest,
+        ctx: &RequestContext,
+        started: SystemTime,
+        start: Instant,
+        ticket: &mut Option<Ticket>,
+        checked: Result<T, Error>,
+    ) -> Result<T, Error> {
+        if checked.is_err() {
+            if let Some(t) = ticket.take() {
+                t.settle(rust_decimal::Decimal::ZERO, 0);
+            }
+        }
+        self.or_refused(call, &req.model, ctx, started, start, checked)
     }
 
     /// Stage 1 (admit): the request is well-formed. Policies join here.

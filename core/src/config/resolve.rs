@@ -65,6 +65,8 @@ pub struct ResolvedConfig {
     pub catalogue: std::sync::Arc<Catalogue>,
     /// Shared state, virtual keys, budgets and limits.
     pub policy: super::PolicyConfig,
+    /// Input and output checks, compiled.
+    pub guardrails: crate::policy::guardrails::Guardrails,
 }
 
 /// Reads the environment and files the config refers to, and checks every reference.
@@ -130,8 +132,11 @@ pub fn resolve(
         &cfg.limits,
         env,
     )?;
+    // Built (and its regexes compiled) once here, so a bad pattern fails the config.
+    let guardrails = crate::policy::guardrails::Guardrails::new(&cfg.guardrails)?;
     Ok(ResolvedConfig {
         policy,
+        guardrails,
         providers,
         models,
         defaults,

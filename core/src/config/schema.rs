@@ -46,6 +46,9 @@ pub struct ConfigFile {
     /// Requests, tokens and requests in flight per key, user, team or route.
     #[serde(default)]
     pub limits: Vec<super::LimitEntry>,
+    /// Checks on what is sent and what comes back: size, blocked patterns, PII.
+    #[serde(default)]
+    pub guardrails: crate::policy::guardrails::GuardrailsConfig,
 }
 
 /// One provider: its wire format, where it lives and how to authenticate.

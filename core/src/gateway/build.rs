@@ -23,11 +23,13 @@ impl Gateway {
             &cfg.telemetry,
             cfg.catalogue.clone(),
         )?);
-        let inner = Inner::build(cfg, telemetry.clone(), None)?;
+        let hooks = Arc::new(super::guard::HookSet::default());
+        let inner = Inner::build(cfg, telemetry.clone(), hooks.clone(), None)?;
         Ok(Gateway {
             live: Arc::new(Live {
                 current: ArcSwap::from_pointee(inner),
                 telemetry,
+                hooks,
                 reloading: std::sync::Mutex::new(()),
             }),
         })
@@ -52,7 +54,12 @@ impl Gateway {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let old = self.live.current.load_full();
-        let next = Inner::build(cfg, self.live.telemetry.clone(), Some(&old))?;
+        let next = Inner::build(
+            cfg,
+            self.live.telemetry.clone(),
+            self.live.hooks.clone(),
+            Some(&old),
+        )?;
         let policy = next.policy.clone();
         self.live.current.store(Arc::new(next));
         let details = serde_json::json!({
@@ -88,6 +95,7 @@ impl Inner {
     fn build(
         cfg: ResolvedConfig,
         telemetry: Arc<Telemetry>,
+        hooks: Arc<super::guard::HookSet>,
         old: Option<&Inner>,
     ) -> Result<Inner, Error> {
         // Kept when its settings are unchanged (compared by their full debug form).
@@ -114,6 +122,7 @@ impl Inner {
             telemetry,
             pricing_names: Arc::new(pricing_names(&cfg)),
             policy,
+            hooks,
             bypass: AtomicU64::new(0),
             config: cfg,
         })

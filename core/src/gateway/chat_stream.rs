@@ -38,6 +38,10 @@ pub struct ChatStream {
     model: Option<String>,
     finish: Vec<FinishReason>,
     text: Option<String>,
+    /// Output guardrails, checked on the whole text when the stream ends (what was sent
+    /// cannot be taken back: a block ends the stream with its error, redactions are flags).
+    guard: Option<crate::policy::guardrails::Guardrails>,
+    guard_text: String,
 }
 
 impl std::fmt::Debug for ChatStream {
@@ -70,7 +74,18 @@ impl ChatStream {
             model: None,
             finish: Vec::new(),
             text: record_text.then(String::new),
+            guard: None,
+            guard_text: String::new(),
         }
+    }
+
+    /// Checks the stream's text with these output guardrails when it ends.
+    pub(crate) fn with_output_guard(
+        mut self,
+        guard: Option<crate::policy::guardrails::Guardrails>,
+    ) -> ChatStream {
+        self.guard = guard.filter(|g| g.checks_output());
+        self
     }
 
     /// What the gateway did; latency, outcome, cache and cost are final once the stream ended.
@@ -140,6 +155,9 @@ impl ChatStream {
             if let (Some(t), Some(buf)) = (&c.delta.content, self.text.as_mut()) {
                 buf.push_str(t);
             }
+            if let (Some(t), Some(_)) = (&c.delta.content, &self.guard) {
+                self.guard_text.push_str(t);
+            }
         }
     }
 }
@@ -159,6 +177,19 @@ impl Stream for ChatStream {
             };
             match item {
                 None => {
+                    if let Some(g) = this.guard.take() {
+                        match g.check_output_text(&this.guard_text) {
+                            Err(e) => {
+                                this.end(Some(e.kind));
+                                return Poll::Ready(Some(Err(e)));
+                            }
+                            Ok(findings) => {
+                                for f in findings {
+                                    tracing::warn!(rule = %f.rule, location = %f.location, "guardrail finding in a stream");
+                                }
+                            }
+                        }
+                    }
                     this.end(None);
                     return Poll::Ready(None);
                 }

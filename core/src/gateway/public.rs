@@ -56,8 +56,21 @@ impl Gateway {
 
     /// Prometheus text exposition of the gateway's metrics.
     pub fn metrics_text(&self) -> String {
+        use std::fmt::Write;
         let mut out = self.live.telemetry.metrics_text();
         self.engine().inner.policy.write_metrics(&mut out);
+        let name = "switchpoint_guardrail_findings_total";
+        let n = self
+            .live
+            .hooks
+            .findings
+            .load(std::sync::atomic::Ordering::Relaxed);
+        let _ = writeln!(
+            out,
+            "# HELP {name} Guardrail findings that flagged or redacted (blocks are refusals)."
+        );
+        let _ = writeln!(out, "# TYPE {name} counter");
+        let _ = writeln!(out, "{name} {n}");
         out
     }
 

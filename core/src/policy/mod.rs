@@ -7,6 +7,7 @@
 
 mod admin;
 mod audit;
+pub mod guardrails;
 mod keys;
 mod period;
 mod plan;

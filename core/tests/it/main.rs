@@ -21,6 +21,7 @@ mod cost_providers;
 mod credentials;
 mod gateway_cache;
 mod gateway_http;
+mod guardrails;
 mod openai_schema;
 mod policy_gateway;
 mod policy_redis;

@@ -68,7 +68,10 @@ async fn four_gateways_share_one_limit_of_100_requests_per_minute_exactly() {
         refused += r;
     }
     assert_eq!((ok, refused), (100, 100));
-    assert_eq!(mock.log().iter().filter(|e| e.endpoint == "chat").count(), 100);
+    assert_eq!(
+        mock.log().iter().filter(|e| e.endpoint == "chat").count(),
+        100
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -77,7 +80,10 @@ async fn two_gateways_never_spend_past_a_shared_budget() {
     let mock = MockServer::start().await.expect("mock");
     let probe = Gateway::from_value(config(&mock, serde_json::json!({}))).expect("gateway");
     let cost = probe
-        .chat(&chat("gpt", "alpha beta gamma"), &ctx(serde_json::json!({})))
+        .chat(
+            &chat("gpt", "alpha beta gamma"),
+            &ctx(serde_json::json!({})),
+        )
         .await
         .expect("probe")
         .switchpoint
@@ -97,8 +103,11 @@ async fn two_gateways_never_spend_past_a_shared_budget() {
     for i in 0..64 {
         let gw = gws[i % 2].clone();
         tasks.push(tokio::spawn(async move {
-            gw.chat(&chat("gpt", "alpha beta gamma"), &ctx(serde_json::json!({"team": "r"})))
-                .await
+            gw.chat(
+                &chat("gpt", "alpha beta gamma"),
+                &ctx(serde_json::json!({"team": "r"})),
+            )
+            .await
         }));
     }
     let mut spent = Decimal::ZERO;
@@ -132,11 +141,18 @@ async fn a_key_revoked_through_one_gateway_is_refused_by_another_at_once() {
         .await
         .expect("created");
     let c = ctx(serde_json::json!({"api_key": created.key}));
-    b.chat(&chat("gpt", "hi"), &c).await.expect("b admits a key a created");
+    b.chat(&chat("gpt", "hi"), &c)
+        .await
+        .expect("b admits a key a created");
     assert_eq!(b.list_keys().await.expect("list").len(), 1);
-    a.revoke_key(&created.info.id, "admin").await.expect("revoke");
+    a.revoke_key(&created.info.id, "admin")
+        .await
+        .expect("revoke");
     let e = b.chat(&chat("gpt", "hi"), &c).await.unwrap_err();
-    assert_eq!((e.kind, e.code.as_deref()), (ErrorKind::Auth, Some("key_revoked")));
+    assert_eq!(
+        (e.kind, e.code.as_deref()),
+        (ErrorKind::Auth, Some("key_revoked"))
+    );
     let audit = b.audit(std::time::UNIX_EPOCH).await.expect("audit");
     assert_eq!(audit.len(), 2, "{audit:?}");
 }
@@ -150,11 +166,14 @@ async fn a_cooldown_one_gateway_discovers_is_honoured_by_another() {
         "retries": {"max": 0},
         "cooldown": {"failures": 1, "window": "10s", "duration": "30s"}
     }}});
-    let a = Gateway::from_value(on_redis(&mock, &redis, "cool:", "closed", route.clone()))
-        .expect("a");
+    let a =
+        Gateway::from_value(on_redis(&mock, &redis, "cool:", "closed", route.clone())).expect("a");
     let b = Gateway::from_value(on_redis(&mock, &redis, "cool:", "closed", route)).expect("b");
     let c = ctx(serde_json::json!({}));
-    let r = a.chat(&chat("r", "hi"), &c).await.expect("served by the backup");
+    let r = a
+        .chat(&chat("r", "hi"), &c)
+        .await
+        .expect("served by the backup");
     assert_eq!(r.switchpoint.unwrap().attempts.len(), 2);
     // B has never called the primary, yet benches it once A's cooldown reaches it.
     let deadline = std::time::Instant::now() + Duration::from_secs(3);
@@ -182,18 +201,30 @@ async fn an_answer_one_gateway_cached_is_a_hit_for_another() {
     let Some(redis) = server() else { return };
     let mock = MockServer::start().await.expect("mock");
     let extra = serde_json::json!({"cache": {"enabled": true}});
-    let a = Gateway::from_value(on_redis(&mock, &redis, "cache:", "closed", extra.clone()))
-        .expect("a");
+    let a =
+        Gateway::from_value(on_redis(&mock, &redis, "cache:", "closed", extra.clone())).expect("a");
     let b = Gateway::from_value(on_redis(&mock, &redis, "cache:", "closed", extra)).expect("b");
     let c = ctx(serde_json::json!({"team": "t"}));
-    let first = a.chat(&chat("gpt", "shared question"), &c).await.expect("miss");
-    assert_eq!(first.switchpoint.as_ref().unwrap().cache, Some(CacheStatus::Miss));
+    let first = a
+        .chat(&chat("gpt", "shared question"), &c)
+        .await
+        .expect("miss");
+    assert_eq!(
+        first.switchpoint.as_ref().unwrap().cache,
+        Some(CacheStatus::Miss)
+    );
     let deadline = std::time::Instant::now() + Duration::from_secs(2);
     loop {
         mock.clear_log();
-        let second = b.chat(&chat("gpt", "shared question"), &c).await.expect("answer");
+        let second = b
+            .chat(&chat("gpt", "shared question"), &c)
+            .await
+            .expect("answer");
         if second.switchpoint.as_ref().unwrap().cache == Some(CacheStatus::Hit) {
-            assert_eq!(second.choices[0].message.content, first.choices[0].message.content);
+            assert_eq!(
+                second.choices[0].message.content,
+                first.choices[0].message.content
+            );
             assert!(mock.log().is_empty());
             break;
         }
@@ -202,7 +233,10 @@ async fn an_answer_one_gateway_cached_is_a_hit_for_another() {
     }
     // Another team's namespace never sees it.
     let other = b
-        .chat(&chat("gpt", "shared question"), &ctx(serde_json::json!({"team": "u"})))
+        .chat(
+            &chat("gpt", "shared question"),
+            &ctx(serde_json::json!({"team": "u"})),
+        )
         .await
         .expect("answer");
     assert_eq!(other.switchpoint.unwrap().cache, Some(CacheStatus::Miss));
@@ -215,7 +249,8 @@ async fn redis_stopped_and_restarted_mid_run_under_both_failure_modes() {
     let extra = serde_json::json!({"limits": [{"scope": "user", "rpm": 1000}]});
     let closed = Gateway::from_value(on_redis(&mock, &redis, "outage:", "closed", extra.clone()))
         .expect("closed");
-    let open = Gateway::from_value(on_redis(&mock, &redis, "outage:", "open", extra)).expect("open");
+    let open =
+        Gateway::from_value(on_redis(&mock, &redis, "outage:", "open", extra)).expect("open");
     let c = ctx(serde_json::json!({"user": "u"}));
     closed.chat(&chat("gpt", "hi"), &c).await.expect("up");
     open.chat(&chat("gpt", "hi"), &c).await.expect("up");
@@ -224,13 +259,24 @@ async fn redis_stopped_and_restarted_mid_run_under_both_failure_modes() {
     let t = std::time::Instant::now();
     let e = closed.chat(&chat("gpt", "hi"), &c).await.unwrap_err();
     assert!(t.elapsed() < Duration::from_secs(3), "{:?}", t.elapsed());
-    assert_eq!((e.kind, e.code.as_deref()), (ErrorKind::Unavailable, Some("state_unavailable")));
+    assert_eq!(
+        (e.kind, e.code.as_deref()),
+        (ErrorKind::Unavailable, Some("state_unavailable"))
+    );
     assert!(e.message.contains("on_unavailable"), "{}", e.message);
-    open.chat(&chat("gpt", "hi"), &c).await.expect("fails open: admitted uncounted");
+    open.chat(&chat("gpt", "hi"), &c)
+        .await
+        .expect("fails open: admitted uncounted");
     for gw in [&closed, &open] {
         let m = gw.metrics_text();
-        assert!(m.contains("switchpoint_state_reachable{backend=\"redis\"} 0"), "{m}");
-        assert!(!m.contains("switchpoint_state_unavailable_total{backend=\"redis\"} 0"), "{m}");
+        assert!(
+            m.contains("switchpoint_state_reachable{backend=\"redis\"} 0"),
+            "{m}"
+        );
+        assert!(
+            !m.contains("switchpoint_state_unavailable_total{backend=\"redis\"} 0"),
+            "{m}"
+        );
     }
 
     redis.restart();

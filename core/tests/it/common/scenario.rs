@@ -281,6 +281,9 @@ pub async fn play(file: &PathBuf, mock: &MockServer, opts: &Options<'_>) -> Resu
         tweak(&mut config);
     }
     let gw = Gateway::from_value(config).map_err(|e| format!("config: {e}"))?;
+    for h in scenario["hooks"].as_array().into_iter().flatten() {
+        gw.add_guardrail(std::sync::Arc::new(ScenarioHook(h.clone())));
+    }
     if let Some(f) = opts.on_gateway {
         f(&gw);
     }
@@ -298,7 +301,9 @@ pub async fn play(file: &PathBuf, mock: &MockServer, opts: &Options<'_>) -> Resu
         if let Some(out) = opts.outputs.filter(|_| step["call"] != "create_key") {
             let text = match &outcome {
                 Outcome::Response(r) => r.to_string(),
-                Outcome::Error(e) => format!("{} {e} {e:?}", serde_json::to_string(e).unwrap_or_default()),
+                Outcome::Error(e) => {
+                    format!("{} {e} {e:?}", serde_json::to_string(e).unwrap_or_default())
+                }
             };
             out.lock().expect("outputs").push(text);
         }
@@ -350,3 +355,56 @@ pub async fn play(file: &PathBuf, mock: &MockServer, opts: &Options<'_>) -> Resu
     Ok(steps.len())
 }
 
+/// A `hooks` entry of a scenario as a Rust guardrail (tests/scenarios/README.md).
+#[derive(Debug)]
+struct ScenarioHook(Value);
+
+impl switchpoint_core::policy::guardrails::GuardrailHook for ScenarioHook {
+    fn check(
+        &self,
+        event: switchpoint_core::policy::guardrails::HookEvent,
+    ) -> futures_util::future::BoxFuture<
+        'static,
+        Result<switchpoint_core::policy::guardrails::HookVerdict, Error>,
+    > {
+        let event = serde_json::to_value(&event).expect("event");
+        let answer = scenario_hook_answer(&self.0, &event);
+        Box::pin(
+            async move { switchpoint_core::policy::guardrails::HookVerdict::from_json(answer) },
+        )
+    }
+}
+
+/// What a scenario hook answers an event (the same rules every runner implements).
+pub fn scenario_hook_answer(hook: &Value, event: &Value) -> Value {
+    let input = event["stage"] == "input";
+    if let Some(needle) = hook["deny_if_contains"].as_str() {
+        let hit = if input {
+            event["messages"].to_string().contains(needle)
+        } else {
+            event["content"].as_str().unwrap_or("").contains(needle)
+        };
+        if hit {
+            return serde_json::json!({"action": "deny", "reason": hook["reason"]});
+        }
+    }
+    if let Some([from, to]) = hook["replace"].as_array().map(Vec::as_slice) {
+        let (from, to) = (from.as_str().unwrap_or(""), to.as_str().unwrap_or(""));
+        if input {
+            let mut messages = event["messages"].clone();
+            let mut changed = false;
+            for m in messages.as_array_mut().into_iter().flatten() {
+                if let Some(text) = m["content"].as_str().filter(|t| t.contains(from)) {
+                    m["content"] = Value::String(text.replace(from, to));
+                    changed = true;
+                }
+            }
+            if changed {
+                return serde_json::json!({"action": "rewrite", "messages": messages});
+            }
+        } else if let Some(text) = event["content"].as_str().filter(|t| t.contains(from)) {
+            return serde_json::json!({"action": "rewrite", "content": text.replace(from, to)});
+        }
+    }
+    serde_json::json!({"action": "allow"})
+}
