@@ -9,6 +9,7 @@
 use crate::boundary::panic_message;
 use crate::c_policy::DEFAULT_ACTOR;
 use crate::c_telemetry::since_time;
+use crate::guardrail::{hook_failed, invalid_answer, HostHook, HostHooks};
 use crate::observer::{in_record_callback, Gated, HostObservers};
 use futures_util::{FutureExt, StreamExt};
 use std::fmt;
@@ -54,6 +55,21 @@ macro_rules! error_enum {
             pub fn message(&self) -> &str {
                 match self {
                     $(SwitchpointError::$variant { message, .. } => message,)*
+                }
+            }
+
+            /// The core error this stands for (a host hook's error goes back into the core).
+            pub fn into_core(self) -> Error {
+                match self {
+                    $(SwitchpointError::$variant { message, provider, status, retry_after, param, code } => {
+                        let mut e = Error::new(ErrorKind::$kind, message);
+                        e.provider = provider;
+                        e.status = status;
+                        e.retry_after = retry_after.and_then(|s| Duration::try_from_secs_f64(s).ok());
+                        e.param = param;
+                        e.code = code;
+                        e
+                    })*
                 }
             }
         }
@@ -199,6 +215,40 @@ impl RecordSubscription {
     }
 }
 
+/// A guardrail written in the host language (implemented by the caller). `check` sees each
+/// event as JSON (`{"stage": "input"|"output", "messages" (input), "content" (output),
+/// "model", "user", "team", "key_id", "tier", "tags", "metadata"}`) and answers a verdict as
+/// JSON, or None to allow: `true`/`null` allow, `false` denies, `{"action": "deny", "reason":
+/// ...}`, `{"action": "rewrite", "messages": [...]}` (input) or `{"action": "rewrite",
+/// "content": ...}` (output). Called on one of the library's blocking threads, possibly on
+/// several at once. An exception it throws fails the request with `Internal`, code
+/// `guardrail_hook_failed`, and the exception's text as the message; a `SwitchpointError`
+/// it throws fails the request with that error.
+#[uniffi::export(with_foreign)]
+pub trait GuardrailHook: Send + Sync {
+    /// Decides on one event.
+    fn check(&self, event_json: String) -> Result<Option<String>, SwitchpointError>;
+}
+
+impl From<uniffi::UnexpectedUniFFICallbackError> for SwitchpointError {
+    fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        hook_failed(e.reason).into()
+    }
+}
+
+/// Asks a foreign guardrail about one event and reads its JSON answer.
+fn ask_foreign(hook: &dyn GuardrailHook, event_json: &str) -> Result<serde_json::Value, Error> {
+    match hook.check(event_json.to_owned()) {
+        Ok(None) => Ok(serde_json::Value::Null),
+        Ok(Some(text)) => serde_json::from_str(&text).map_err(|e| {
+            invalid_answer(format!(
+                "a guardrail hook answered text that is not JSON ({e})"
+            ))
+        }),
+        Err(e) => Err(e.into_core()),
+    }
+}
+
 /// One row of a usage query; money as exact decimal strings ("0.00012").
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct UsageRow {
@@ -240,6 +290,8 @@ pub struct Gateway {
     gw: switchpoint_core::Gateway,
     /// Record listeners added through this object (removed when it is dropped).
     observers: Arc<HostObservers>,
+    /// Guardrail hooks added through this object (removed when it is dropped).
+    hooks: HostHooks,
 }
 
 impl Gateway {
@@ -247,6 +299,7 @@ impl Gateway {
         Arc::new(Gateway {
             gw,
             observers: Arc::default(),
+            hooks: HostHooks::default(),
         })
     }
 }
@@ -254,6 +307,7 @@ impl Gateway {
 impl Drop for Gateway {
     fn drop(&mut self) {
         self.observers.remove_all(&self.gw);
+        self.hooks.remove_all(&self.gw);
     }
 }
 
@@ -463,6 +517,20 @@ impl Gateway {
         self.gw
             .reload_text(&config_text, actor.as_deref().unwrap_or(DEFAULT_ACTOR))?;
         Ok(())
+    }
+
+    /// Adds a guardrail hook (after those added before; it survives `reload`); returns its id
+    /// for `remove_guardrail`. It sees every request's messages and every non-streamed
+    /// answer's text (see [`GuardrailHook`]).
+    pub fn add_guardrail(&self, hook: Arc<dyn GuardrailHook>) -> u64 {
+        let host = HostHook::new(move |event: &str| ask_foreign(hook.as_ref(), event));
+        self.hooks.add(&self.gw, host)
+    }
+
+    /// Removes a guardrail hook: when this returns it is not running and is never called
+    /// again (from inside the hook itself, that call finishes). False for an unknown id.
+    pub fn remove_guardrail(&self, id: u64) -> bool {
+        self.hooks.remove(&self.gw, id)
     }
 
     /// Starts a streamed chat completion and returns at once. Chunks go to `listener`, which

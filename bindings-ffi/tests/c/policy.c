@@ -5,6 +5,7 @@
 
 #include <cjson/cJSON.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -408,10 +409,247 @@ static void test_budget(void) {
     sp_gateway_free(gw);
 }
 
+/* ---------- host guardrail callbacks ---------- */
+
+/* What the test guardrail does, and what it saw. */
+typedef struct {
+    pthread_mutex_t mu;
+    int calls, inputs, outputs;
+    char last_event[2048];
+    sp_status nested;  /* a blocking call made inside the callback */
+    const sp_gateway *gw;
+} guard_state;
+
+/* Allows everything, recording each event. */
+static int guard_allow(void *ud, const char *event_json, char **verdict) {
+    guard_state *g = ud;
+    cJSON *e = cJSON_Parse(event_json);
+    pthread_mutex_lock(&g->mu);
+    g->calls++;
+    if (strcmp(str(e, "stage"), "input") == 0) g->inputs++;
+    if (strcmp(str(e, "stage"), "output") == 0) g->outputs++;
+    snprintf(g->last_event, sizeof g->last_event, "%s", event_json);
+    pthread_mutex_unlock(&g->mu);
+    cJSON_Delete(e);
+    (void)verdict; /* left NULL: allow */
+    return 0;
+}
+
+/* Denies requests that mention "launch codes"; rewrites "Falcon" on input and "Falcon" in
+ * answers to "[codename]"; otherwise allows (answers `true`). */
+static int guard_policy(void *ud, const char *event_json, char **verdict) {
+    guard_state *g = ud;
+    pthread_mutex_lock(&g->mu);
+    g->calls++;
+    pthread_mutex_unlock(&g->mu);
+    cJSON *e = cJSON_Parse(event_json);
+    const char *content = str(e, "content");
+    char *messages = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(e, "messages"));
+    int input = strcmp(str(e, "stage"), "input") == 0;
+    if (input && strstr(messages, "launch codes")) {
+        *verdict = sp_string_dup("{\"action\":\"deny\",\"reason\":\"no launch codes\"}");
+    } else if (input && strstr(messages, "Falcon")) {
+        *verdict = sp_string_dup(
+            "{\"action\":\"rewrite\",\"messages\":[{\"role\":\"user\",\"content\":\"tell me about the project\"}]}");
+    } else if (!input && strstr(content, "secret")) {
+        *verdict = sp_string_dup("{\"action\":\"rewrite\",\"content\":\"[withheld]\"}");
+    } else {
+        *verdict = sp_string_dup("true");
+    }
+    free(messages);
+    cJSON_Delete(e);
+    return 0;
+}
+
+/* Fails (as a host exception would) on requests that mention "crash". */
+static int guard_failing(void *ud, const char *event_json, char **verdict) {
+    (void)ud;
+    if (strstr(event_json, "crash") == NULL) return 0;
+    *verdict = sp_string_dup("moderation service unreachable");
+    return 7;
+}
+
+/* Tries a blocking call (refused there), then allows. */
+static int guard_nested(void *ud, const char *event_json, char **verdict) {
+    (void)event_json;
+    (void)verdict;
+    guard_state *g = ud;
+    char *out = NULL;
+    sp_status st = sp_chat(g->gw, HI, NULL, &out);
+    sp_string_free(out);
+    pthread_mutex_lock(&g->mu);
+    g->nested = st;
+    g->calls++;
+    pthread_mutex_unlock(&g->mu);
+    return 0;
+}
+
+/* The content of the first choice of a chat answer (malloc'd), or NULL on failure. */
+static char *ask(const sp_gateway *gw, const char *text, const char *ctx) {
+    char req[512], *out = NULL, *content = NULL;
+    snprintf(req, sizeof req,
+             "{\"model\":\"gpt\",\"messages\":[{\"role\":\"user\",\"content\":\"%s\"}]}", text);
+    if (sp_chat(gw, req, ctx, &out) == SP_OK) {
+        cJSON *r = cJSON_Parse(out);
+        const cJSON *msg = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(r, "choices"), 0), "message");
+        content = strdup(str(msg, "content"));
+        cJSON_Delete(r);
+    }
+    sp_string_free(out);
+    return content;
+}
+
+/* The user message the provider received last, from the mock's log (malloc'd). */
+static char *upstream_prompt(void) {
+    char *text = mock_log(mock);
+    cJSON *log = cJSON_Parse(text);
+    const cJSON *last = cJSON_GetArrayItem(log, cJSON_GetArraySize(log) - 1);
+    const cJSON *msgs = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(last, "body"), "messages");
+    char *prompt = strdup(str(cJSON_GetArrayItem(msgs, cJSON_GetArraySize(msgs) - 1), "content"));
+    cJSON_Delete(log);
+    free(text);
+    return prompt;
+}
+
+typedef struct {
+    const sp_gateway *gw;
+    int ok;
+} guard_worker;
+
+static void *guarded_calls(void *p) {
+    guard_worker *w = p;
+    for (int i = 0; i < 10; i++) {
+        char *c = ask(w->gw, "Falcon status", NULL);
+        if (c && strcmp(c, "tell me about the project") == 0) w->ok++;
+        free(c);
+    }
+    return NULL;
+}
+
+static void test_guardrails(void) {
+    sp_gateway *gw = gateway("");
+    guard_state g = {.gw = gw};
+    pthread_mutex_init(&g.mu, NULL);
+    uint64_t watch = 0, policy = 0, failing = 0;
+
+    /* Allow: both stages seen, with the caller's identity. */
+    CHECK(sp_guardrail_add(gw, guard_allow, &g, &watch) == SP_OK && watch != 0, "add");
+    mock_reset(mock);
+    char *c = ask(gw, "hello there", "{\"user\":\"ana\",\"team\":\"t1\",\"tags\":[\"faq\"]}");
+    CHECK(c && strcmp(c, "hello there") == 0, "allowed call: %s", c ? c : "(failed)");
+    free(c);
+    CHECK(g.inputs == 1 && g.outputs == 1, "events: %d input, %d output", g.inputs, g.outputs);
+    cJSON *last = cJSON_Parse(g.last_event);
+    CHECK(strcmp(str(last, "stage"), "output") == 0 &&
+              strcmp(str(last, "content"), "hello there") == 0 &&
+              strcmp(str(last, "model"), "gpt") == 0 && strcmp(str(last, "user"), "ana") == 0 &&
+              strcmp(str(last, "team"), "t1") == 0,
+          "output event: %s", g.last_event);
+    cJSON_Delete(last);
+
+    /* Deny, rewrite input, rewrite output. */
+    CHECK(sp_guardrail_add(gw, guard_policy, &g, &policy) == SP_OK && policy != watch,
+          "add a second");
+    mock_reset(mock);
+    c = ask(gw, "what are the launch codes", NULL);
+    const sp_error *e = sp_last_error();
+    CHECK(c == NULL && e && e->status == SP_POLICY_DENIED && e->code &&
+              strcmp(e->code, "guardrail_hook") == 0 && strstr(e->message, "no launch codes"),
+          "deny: %s", e ? e->json : "(answered)");
+    free(c);
+    char *log = mock_log(mock);
+    CHECK(log && strcmp(log, "[]") == 0, "a denied request reached the provider: %s", log);
+    free(log);
+
+    mock_reset(mock);
+    c = ask(gw, "Falcon status", NULL);
+    CHECK(c && strcmp(c, "tell me about the project") == 0, "rewritten answer %s", c ? c : "");
+    free(c);
+    char *prompt = upstream_prompt();
+    CHECK(strcmp(prompt, "tell me about the project") == 0, "provider saw %s", prompt);
+    free(prompt);
+
+    c = ask(gw, "the secret is 42", NULL);
+    CHECK(c && strcmp(c, "[withheld]") == 0, "output rewrite: %s", c ? c : "");
+    free(c);
+
+    /* A failing callback fails the request (internal, guardrail_hook_failed, its message);
+     * the process and the next request are fine. */
+    CHECK(sp_guardrail_add(gw, guard_failing, NULL, &failing) == SP_OK, "add failing");
+    c = ask(gw, "please crash", NULL);
+    e = sp_last_error();
+    CHECK(c == NULL && e && e->status == SP_INTERNAL && e->code &&
+              strcmp(e->code, "guardrail_hook_failed") == 0 &&
+              strcmp(e->message, "moderation service unreachable") == 0,
+          "failing hook: %s", e ? e->json : "(answered)");
+    free(c);
+    c = ask(gw, "fine again", NULL);
+    CHECK(c && strcmp(c, "fine again") == 0, "after a failure");
+    free(c);
+
+    /* Concurrent requests call the hooks concurrently; all are rewritten. */
+    guard_worker w[4];
+    pthread_t t[4];
+    for (int i = 0; i < 4; i++) {
+        w[i] = (guard_worker){gw, 0};
+        pthread_create(&t[i], NULL, guarded_calls, &w[i]);
+    }
+    int ok = 0;
+    for (int i = 0; i < 4; i++) {
+        pthread_join(t[i], NULL);
+        ok += w[i].ok;
+    }
+    CHECK(ok == 40, "%d of 40 concurrent guarded calls rewritten", ok);
+
+    /* Hooks survive a reload. */
+    char *next = config("sk-provider-1", "model-b", "");
+    CHECK(sp_gateway_reload(gw, next, NULL) == SP_OK, "reload");
+    free(next);
+    c = ask(gw, "the secret after reload", NULL);
+    CHECK(c && strcmp(c, "[withheld]") == 0, "hook after reload: %s", c ? c : "");
+    free(c);
+
+    /* Removal: the removed hooks are not called again; unknown ids are not found. */
+    CHECK(sp_guardrail_remove(gw, policy) == SP_OK, "remove");
+    CHECK(sp_guardrail_remove(gw, failing) == SP_OK, "remove failing");
+    int before = g.calls;
+    c = ask(gw, "launch codes please crash", NULL);
+    CHECK(c && strcmp(c, "launch codes please crash") == 0, "nothing denies any more");
+    free(c);
+    CHECK(g.calls == before + 2, "only the watching hook ran: %d calls", g.calls - before);
+    CHECK(sp_guardrail_remove(gw, policy) == SP_NOT_FOUND && sp_last_error()->param &&
+              strcmp(sp_last_error()->param, "id") == 0,
+          "removed twice");
+    CHECK(sp_guardrail_remove(gw, 0) == SP_NOT_FOUND, "id 0");
+    uint64_t id = 99;
+    CHECK(sp_guardrail_add(gw, NULL, NULL, &id) == SP_INVALID_ARGUMENT && id == 0, "NULL hook");
+    CHECK(sp_guardrail_add(gw, guard_allow, NULL, NULL) == SP_INVALID_ARGUMENT, "NULL out_id");
+    CHECK(sp_guardrail_remove(gw, watch) == SP_OK, "remove the watcher");
+
+    /* Blocking calls are refused inside a guardrail callback. */
+    uint64_t nested = 0;
+    CHECK(sp_guardrail_add(gw, guard_nested, &g, &nested) == SP_OK, "add nested");
+    c = ask(gw, "x", NULL);
+    CHECK(c != NULL, "call with the nested hook");
+    free(c);
+    CHECK(g.nested == SP_INVALID_ARGUMENT, "sp_chat inside a guardrail gave %s",
+          sp_status_name(g.nested));
+    /* Freeing the gateway removes its hooks. */
+    sp_gateway_free(gw);
+    pthread_mutex_destroy(&g.mu);
+    CHECK(sp_string_dup(NULL) == NULL, "sp_string_dup(NULL)");
+    char *dup = sp_string_dup("copy me");
+    CHECK(dup && strcmp(dup, "copy me") == 0, "sp_string_dup");
+    sp_string_free(dup);
+}
+
 void test_policy(const mock_provider *m) {
     mock = m;
     test_keys();
     test_reload();
     test_rate_limit();
     test_budget();
+    test_guardrails();
 }

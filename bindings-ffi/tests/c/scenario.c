@@ -520,6 +520,105 @@ static outcome run_admin(const sp_gateway *gw, const char *call, const cJSON *re
     return o;
 }
 
+/* ---------- host guardrail hooks (README "Policy steps", the scenario's `hooks`) ---------- */
+
+/* `text` with every `from` replaced by `to` (malloc'd). */
+static char *replace_all(const char *text, const char *from, const char *to) {
+    size_t flen = strlen(from), tlen = strlen(to), n = 0;
+    for (const char *p = strstr(text, from); flen && p; p = strstr(p + flen, from)) n++;
+    char *out = malloc(strlen(text) + n * tlen + 1), *w = out;
+    for (const char *p = text;;) {
+        const char *hit = flen ? strstr(p, from) : NULL;
+        if (hit == NULL) {
+            strcpy(w, p);
+            break;
+        }
+        memcpy(w, p, (size_t)(hit - p));
+        w += hit - p;
+        memcpy(w, to, tlen);
+        w += tlen;
+        p = hit + flen;
+    }
+    return out;
+}
+
+/* A scenario hook's answer to one event (the rules of the README, as the Rust runner's
+ * scenario_hook_answer): deny_if_contains, then replace, else allow. */
+static cJSON *hook_answer(const cJSON *hook, const cJSON *event) {
+    int input = strcmp(member(event, "stage") ? member(event, "stage") : "", "input") == 0;
+    const cJSON *messages = cJSON_GetObjectItemCaseSensitive(event, "messages");
+    const char *needle = member(hook, "deny_if_contains");
+    if (needle) {
+        char *hay = input ? cJSON_PrintUnformatted(messages) : NULL;
+        const char *text = input ? hay : member(event, "content");
+        int hit = text && strstr(text, needle) != NULL;
+        free(hay);
+        if (hit) {
+            cJSON *deny = cJSON_CreateObject();
+            cJSON_AddStringToObject(deny, "action", "deny");
+            const cJSON *reason = cJSON_GetObjectItemCaseSensitive(hook, "reason");
+            cJSON_AddItemToObject(deny, "reason",
+                                  reason ? cJSON_Duplicate(reason, 1) : cJSON_CreateNull());
+            return deny;
+        }
+    }
+    const cJSON *pair = cJSON_GetObjectItemCaseSensitive(hook, "replace");
+    if (cJSON_GetArraySize(pair) == 2) {
+        const char *from = cJSON_GetArrayItem(pair, 0)->valuestring;
+        const char *to = cJSON_GetArrayItem(pair, 1)->valuestring;
+        if (input) {
+            cJSON *copy = cJSON_Duplicate(messages, 1);
+            int changed = 0;
+            cJSON *m;
+            cJSON_ArrayForEach(m, copy) {
+                const char *text = member(m, "content");
+                if (text && strstr(text, from)) {
+                    char *next = replace_all(text, from, to);
+                    cJSON_ReplaceItemInObjectCaseSensitive(m, "content", cJSON_CreateString(next));
+                    free(next);
+                    changed = 1;
+                }
+            }
+            if (changed) {
+                cJSON *rewrite = cJSON_CreateObject();
+                cJSON_AddStringToObject(rewrite, "action", "rewrite");
+                cJSON_AddItemToObject(rewrite, "messages", copy);
+                return rewrite;
+            }
+            cJSON_Delete(copy);
+        } else {
+            const char *text = member(event, "content");
+            if (text && strstr(text, from)) {
+                char *next = replace_all(text, from, to);
+                cJSON *rewrite = cJSON_CreateObject();
+                cJSON_AddStringToObject(rewrite, "action", "rewrite");
+                cJSON_AddStringToObject(rewrite, "content", next);
+                free(next);
+                return rewrite;
+            }
+        }
+    }
+    cJSON *allow = cJSON_CreateObject();
+    cJSON_AddStringToObject(allow, "action", "allow");
+    return allow;
+}
+
+/* The guardrail callback of one scenario hook (`user_data` is the hook's JSON object). */
+static int scenario_hook(void *user_data, const char *event_json, char **verdict_json_out) {
+    cJSON *event = cJSON_Parse(event_json);
+    if (event == NULL) {
+        *verdict_json_out = sp_string_dup("the event is not JSON");
+        return 1;
+    }
+    cJSON *answer = hook_answer((const cJSON *)user_data, event);
+    char *text = cJSON_PrintUnformatted(answer);
+    *verdict_json_out = sp_string_dup(text);
+    free(text);
+    cJSON_Delete(answer);
+    cJSON_Delete(event);
+    return 0;
+}
+
 /* Replaces every "${MOCK_URL}" in `text` (malloc'd result). */
 static char *substitute(const char *text, const char *url) {
     const char *key = "${MOCK_URL}";
@@ -639,13 +738,6 @@ int play_scenario(const char *file, const mock_provider *mock, stream_mode smode
         return 1;
     }
     const char *base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
-    if (cJSON_HasObjectItem(sc, "hooks")) {
-        /* TEMPORARY: guardrail hooks are host callbacks registered through
-         * sp_guardrail_add, which has not landed in the core yet. */
-        printf("SKIP %s: declares guardrail `hooks` (sp_guardrail_add not available yet)\n", base);
-        cJSON_Delete(sc);
-        return 0;
-    }
     char *config = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(sc, "config"));
     sp_gateway *gw = NULL;
     if (sp_gateway_new_from_json(config, &gw) != SP_OK) {
@@ -655,6 +747,12 @@ int play_scenario(const char *file, const mock_provider *mock, stream_mode smode
         return 1;
     }
     free(config);
+    const cJSON *hook;
+    cJSON_ArrayForEach(hook, cJSON_GetObjectItemCaseSensitive(sc, "hooks")) {
+        uint64_t id = 0;
+        if (sp_guardrail_add(gw, scenario_hook, (void *)hook, &id) != SP_OK)
+            printf("FAIL %s: cannot add a hook: %s\n", base, sp_last_error()->message);
+    }
     int failures = 0, i = 0;
     const cJSON *step;
     cJSON_ArrayForEach(step, cJSON_GetObjectItemCaseSensitive(sc, "steps")) {

@@ -1,5 +1,5 @@
 """The uniffi-generated Python bindings against the mock provider: chat, streams, errors,
-metrics, usage queries, record listeners, virtual keys, audit, reload, limits and budgets.
+metrics, usage queries, record listeners, virtual keys, audit, reload, limits, budgets and guardrail hooks.
 
 usage: MOCK_URL=http://127.0.0.1:PORT python3 test_uniffi.py GENERATED_DIR
 GENERATED_DIR holds switchpoint.py (from uniffi-bindgen) and libswitchpoint.so. Standard
@@ -648,6 +648,68 @@ def test_policy():
     check(e is None or (e.code == "budget_day" and e.retry_after > 0), f"budget {e!r}")
 
 
+class Guard(sp.GuardrailHook):
+    """Denies "launch codes", rewrites "Falcon" (input) and "secret" answers (output),
+    raises on "crash"; records the events it saw."""
+
+    def __init__(self):
+        self.events = []
+
+    def check(self, event_json):
+        event = json.loads(event_json)
+        self.events.append(event)
+        text = json.dumps(event.get("messages")) + (event.get("content") or "")
+        if "crash" in text:
+            raise RuntimeError("moderation down")
+        if event["stage"] == "input" and "launch codes" in text:
+            return json.dumps({"action": "deny", "reason": "no launch codes"})
+        if event["stage"] == "input" and "Falcon" in text:
+            messages = [{"role": "user", "content": "about the project"}]
+            return json.dumps({"action": "rewrite", "messages": messages})
+        if event["stage"] == "output" and "secret" in text:
+            return json.dumps({"action": "rewrite", "content": "[withheld]"})
+        return None
+
+
+def test_guardrails():
+    gw = sp.Gateway.from_text(policy_config())
+    guard = Guard()
+    hook_id = gw.add_guardrail(guard)
+
+    def ask(text):
+        resp = json.loads(asyncio.run(gw.chat(request("gpt", text), '{"user": "ana"}')))
+        return resp["choices"][0]["message"]["content"]
+
+    check(ask("hello") == "hello", "allowed")
+    check(
+        [(e["stage"], e["model"], e["user"]) for e in guard.events]
+        == [("input", "gpt", "ana"), ("output", "gpt", "ana")],
+        f"events {guard.events}",
+    )
+    e = raises(lambda: ask("the launch codes"), sp.SwitchpointError.PolicyDenied)
+    check(
+        e is None or (e.code == "guardrail_hook" and "no launch codes" in e.message),
+        f"deny {e!r}",
+    )
+    reset()
+    check(ask("Falcon news") == "about the project", "input rewrite")
+    body = mock("GET", "/_mock/log")[-1]["body"]
+    check(body["messages"][-1]["content"] == "about the project", f"upstream {body}")
+    check(ask("a secret") == "[withheld]", "output rewrite")
+    e = raises(lambda: ask("crash now"), sp.SwitchpointError.Internal)
+    check(
+        e is None
+        or (e.code == "guardrail_hook_failed" and "moderation down" in e.message),
+        f"raising hook {e!r}",
+    )
+    check(ask("still alive") == "still alive", "after a raising hook")
+    check(gw.remove_guardrail(hook_id) is True, "remove")
+    check(gw.remove_guardrail(hook_id) is False, "remove twice")
+    seen = len(guard.events)
+    check(ask("launch codes crash") == "launch codes crash", "removed hook")
+    check(len(guard.events) == seen, "a removed hook was called")
+
+
 def main():
     gw = sp.Gateway.from_text(CONFIG)
     test_chat(gw)
@@ -657,6 +719,7 @@ def main():
     test_errors(gw)
     test_telemetry()
     test_policy()
+    test_guardrails()
     deadline = time.monotonic() + 10
     while not all(h.is_finished() for h in handles) and time.monotonic() < deadline:
         time.sleep(0.01)
