@@ -227,7 +227,7 @@ typedef void (*sp_done_cb)(void *user_data,
  * other string this library returned) and must not be modified afterwards; the library
  * takes it and frees it. `*verdict_json_out` is NULL when the callback is called.
  */
-typedef int32_t (*sp_guardrail_fn)(void *user_data, const char *event_json, char **verdict_json_out);
+typedef int (*sp_guardrail_fn)(void *user_data, const char *event_json, char **verdict_json_out);
 
 /**
  * Called once per chunk of a stream with the chunk as JSON (an OpenAI

@@ -6,7 +6,7 @@ use crate::c_error::{c_string, Failure};
 use crate::c_gateway::sp_gateway;
 use crate::c_status::sp_status;
 use crate::guardrail::{hook_failed, invalid_answer, HostHook};
-use std::ffi::{c_char, c_void, CString};
+use std::ffi::{c_char, c_int, c_void, CString};
 use switchpoint_core::{Error, ErrorKind};
 
 /// Decides on one guardrail event; see `sp_guardrail_add`.
@@ -32,7 +32,7 @@ pub type sp_guardrail_fn = Option<
         user_data: *mut c_void,
         event_json: *const c_char,
         verdict_json_out: *mut *mut c_char,
-    ) -> i32,
+    ) -> c_int,
 >;
 
 /// Copies `text` into a string owned by this library: what a guardrail callback stores in
@@ -68,7 +68,7 @@ unsafe fn take(p: *mut c_char) -> Option<String> {
 
 /// Calls a C guardrail callback with one event and reads its answer.
 fn ask(
-    f: unsafe extern "C" fn(*mut c_void, *const c_char, *mut *mut c_char) -> i32,
+    f: unsafe extern "C" fn(*mut c_void, *const c_char, *mut *mut c_char) -> c_int,
     user_data: UserData,
     event_json: &str,
 ) -> Result<serde_json::Value, Error> {
@@ -169,7 +169,7 @@ mod tests {
         user_data: *mut c_void,
         event_json: *const c_char,
         out: *mut *mut c_char,
-    ) -> i32 {
+    ) -> c_int {
         // SAFETY: the test passes a counter and a valid event.
         unsafe { *(user_data as *mut u32) += 1 };
         let event = unsafe { arg_str(event_json, "event") }.expect("utf-8");
@@ -180,7 +180,11 @@ mod tests {
         0
     }
 
-    unsafe extern "C" fn fail_with(_: *mut c_void, _: *const c_char, out: *mut *mut c_char) -> i32 {
+    unsafe extern "C" fn fail_with(
+        _: *mut c_void,
+        _: *const c_char,
+        out: *mut *mut c_char,
+    ) -> c_int {
         // SAFETY: `out` is the library's slot.
         unsafe { *out = give_string("database is down") };
         3
@@ -190,11 +194,15 @@ mod tests {
         _: *mut c_void,
         _: *const c_char,
         _: *mut *mut c_char,
-    ) -> i32 {
+    ) -> c_int {
         -1
     }
 
-    unsafe extern "C" fn not_json(_: *mut c_void, _: *const c_char, out: *mut *mut c_char) -> i32 {
+    unsafe extern "C" fn not_json(
+        _: *mut c_void,
+        _: *const c_char,
+        out: *mut *mut c_char,
+    ) -> c_int {
         // SAFETY: `out` is the library's slot.
         unsafe { *out = give_string("yes please") };
         0
