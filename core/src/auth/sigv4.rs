@@ -89,9 +89,14 @@ impl SigV4Signer {
             SignableBody::Bytes(req.body()),
         )
         .map_err(|e| fail(e.to_string()))?;
-        let (instructions, _signature) = sign(signable, &params)
-            .map_err(|e| fail(e.to_string()))?
-            .into_parts();
+        // aws-sigv4 traces the canonical request, session token included (newer releases
+        // redact it, but need a newer Rust than this workspace's): signing runs with no
+        // subscriber, so no log level ever shows a credential.
+        let signed =
+            tracing::subscriber::with_default(tracing::subscriber::NoSubscriber::default(), || {
+                sign(signable, &params)
+            });
+        let (instructions, _signature) = signed.map_err(|e| fail(e.to_string()))?.into_parts();
         instructions.apply_to_request_http1x(req);
         // The signature and token are credentials: keep them out of header debug output.
         for name in ["authorization", "x-amz-security-token"] {

@@ -74,7 +74,7 @@ mod tests {
             "choices": [{"index": 0, "message": {"role": "assistant", "content": "hi"}, "finish_reason": "stop"}],
             "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}
         }))
-        .unwrap();
+        .expect("present");
         let a = CachedAnswer::from_response(resp.clone(), Duration::from_secs(60)).with_origin(
             Origin {
                 provider: "oai".into(),
@@ -83,8 +83,8 @@ mod tests {
                 cost_usd: Some(rust_decimal::Decimal::new(15, 7)),
             },
         );
-        let bytes = encode(&a).unwrap();
-        let b = decode(&bytes, a.stored_at_ms + 10_000).unwrap();
+        let bytes = encode(&a).expect("present");
+        let b = decode(&bytes, a.stored_at_ms + 10_000).expect("present");
         assert_eq!(b.response, a.response);
         assert_eq!(b.origin, a.origin);
         assert_eq!(b.ttl, Duration::from_secs(50));

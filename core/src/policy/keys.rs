@@ -200,8 +200,8 @@ mod tests {
 
     #[test]
     fn generated_keys_are_distinct_and_long() {
-        let a = generate().unwrap();
-        let b = generate().unwrap();
+        let a = generate().expect("present");
+        let b = generate().expect("present");
         assert_ne!(a, b);
         assert_eq!(a.len(), 6 + 48);
         assert!(a.starts_with("sk-sp-"));

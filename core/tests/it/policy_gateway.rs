@@ -60,7 +60,7 @@ async fn sixty_four_concurrent_requests_never_spend_past_a_budget_that_fits_ten(
         )
         .await
         .expect("probe");
-    let cost = one.switchpoint.unwrap().cost.unwrap().usd;
+    let cost = one.switchpoint.expect("present").cost.expect("present").usd;
     let budget = cost * Decimal::from(10);
     let gw = Gateway::from_value(config(
         &mock,
@@ -81,7 +81,7 @@ async fn sixty_four_concurrent_requests_never_spend_past_a_budget_that_fits_ten(
         match t.await.expect("task") {
             Ok(r) => {
                 ok += 1;
-                spent += r.switchpoint.unwrap().cost.unwrap().usd;
+                spent += r.switchpoint.expect("present").cost.expect("present").usd;
             }
             Err(e) => {
                 assert_eq!(e.kind, ErrorKind::BudgetExceeded, "{e}");
@@ -92,12 +92,12 @@ async fn sixty_four_concurrent_requests_never_spend_past_a_budget_that_fits_ten(
         }
     }
     assert_eq!(ok + refused, 64);
-    assert!(ok >= 1 && ok <= 10, "{ok} admitted");
+    assert!((1..=10).contains(&ok), "{ok} admitted");
     assert!(spent <= budget, "spent {spent} of {budget}");
     // Once the reservations settled, what is left is spent or refused, never overspent.
     let more = gw.chat(&chat("gpt", "alpha beta gamma"), &c).await;
     if ok == 10 {
-        assert_eq!(more.unwrap_err().kind, ErrorKind::BudgetExceeded);
+        assert_eq!(more.expect_err("refused").kind, ErrorKind::BudgetExceeded);
     }
     // Another team has no budget: it is not affected.
     gw.chat(
@@ -122,7 +122,10 @@ async fn requests_per_minute_are_counted_per_user_and_refusals_say_when_to_retry
             .await
             .expect("within limit");
     }
-    let e = gw.chat(&chat("gpt", "hi"), &alice).await.unwrap_err();
+    let e = gw
+        .chat(&chat("gpt", "hi"), &alice)
+        .await
+        .expect_err("refused");
     assert_eq!(e.kind, ErrorKind::RateLimitExceeded);
     assert_eq!(e.code.as_deref(), Some("rpm"));
     assert_eq!(e.status, Some(429));
@@ -254,7 +257,7 @@ async fn virtual_keys_bind_identity_and_are_refused_once_revoked() {
     let e = gw
         .chat(&chat("other", "hello"), &with_key(&created.key))
         .await
-        .unwrap_err();
+        .expect_err("refused");
     assert_eq!(
         (e.kind, e.code.as_deref()),
         (ErrorKind::PolicyDenied, Some("model_not_allowed"))
@@ -264,7 +267,7 @@ async fn virtual_keys_bind_identity_and_are_refused_once_revoked() {
     let e = gw
         .chat(&chat("gpt", "hello"), &ctx(serde_json::json!({})))
         .await
-        .unwrap_err();
+        .expect_err("refused");
     assert_eq!(
         (e.kind, e.code.as_deref()),
         (ErrorKind::Auth, Some("missing_api_key"))
@@ -275,7 +278,7 @@ async fn virtual_keys_bind_identity_and_are_refused_once_revoked() {
             &with_key("sk-sp-not-a-real-key-at-all"),
         )
         .await
-        .unwrap_err();
+        .expect_err("refused");
     assert_eq!(
         (e.kind, e.code.as_deref()),
         (ErrorKind::Auth, Some("invalid_api_key"))
@@ -283,7 +286,7 @@ async fn virtual_keys_bind_identity_and_are_refused_once_revoked() {
     // Listing never shows the key.
     let keys = gw.list_keys().await.expect("list");
     assert_eq!(keys.len(), 1);
-    let listed = serde_json::to_string(&keys).unwrap();
+    let listed = serde_json::to_string(&keys).expect("present");
     assert!(!listed.contains(&created.key[6..]), "{listed}");
     assert!(listed.contains("\"owner\":\"ana\""), "{listed}");
     // Revoked: refused at once, with a clear error.
@@ -295,7 +298,7 @@ async fn virtual_keys_bind_identity_and_are_refused_once_revoked() {
     let e = gw
         .chat(&chat("gpt", "hello"), &with_key(&created.key))
         .await
-        .unwrap_err();
+        .expect_err("refused");
     assert_eq!(
         (e.kind, e.code.as_deref()),
         (ErrorKind::Auth, Some("key_revoked"))
@@ -315,7 +318,7 @@ async fn virtual_keys_bind_identity_and_are_refused_once_revoked() {
         ]
     );
     assert!(!serde_json::to_string(&audit)
-        .unwrap()
+        .expect("present")
         .contains(&created.key));
 }
 
@@ -335,7 +338,7 @@ async fn key_updates_take_effect_at_the_next_request_and_expired_keys_are_refuse
         .await
         .expect("update");
     assert_eq!(updated.revision, Some(2));
-    let e = gw.chat(&chat("gpt", "a"), &c).await.unwrap_err();
+    let e = gw.chat(&chat("gpt", "a"), &c).await.expect_err("refused");
     assert_eq!(e.code.as_deref(), Some("rpm"), "{e}");
     assert!(
         e.message.contains(&format!("key `{}`", k.info.id)),
@@ -350,7 +353,7 @@ async fn key_updates_take_effect_at_the_next_request_and_expired_keys_are_refuse
     )
     .await
     .expect("expire");
-    let e = gw.chat(&chat("gpt", "a"), &c).await.unwrap_err();
+    let e = gw.chat(&chat("gpt", "a"), &c).await.expect_err("refused");
     assert_eq!(
         (e.kind, e.code.as_deref()),
         (ErrorKind::Auth, Some("key_expired"))
@@ -359,12 +362,12 @@ async fn key_updates_take_effect_at_the_next_request_and_expired_keys_are_refuse
     let e = gw
         .update_key(&k.info.id, serde_json::json!({"limits": {"rpn": 3}}), "ops")
         .await
-        .unwrap_err();
+        .expect_err("refused");
     assert!(e.message.contains("rpn"), "{}", e.message);
     let e = gw
         .revoke_key("key-0000000000000000", "ops")
         .await
-        .unwrap_err();
+        .expect_err("refused");
     assert_eq!(e.kind, ErrorKind::NotFound);
 }
 
@@ -385,7 +388,7 @@ async fn config_keys_are_hashed_and_carry_their_own_budget() {
             &ctx(serde_json::json!({"api_key": "sk-config-app-key-0123456789"})),
         )
         .await
-        .unwrap_err();
+        .expect_err("refused");
     assert_eq!(
         (e.kind, e.code.as_deref()),
         (ErrorKind::BudgetExceeded, Some("budget_month"))
@@ -402,7 +405,10 @@ async fn config_keys_are_hashed_and_carry_their_own_budget() {
     assert!(keys
         .iter()
         .all(|k| k.source == switchpoint_core::policy::KeySource::Config));
-    let e = gw.revoke_key(&keys[0].id, "ops").await.unwrap_err();
+    let e = gw
+        .revoke_key(&keys[0].id, "ops")
+        .await
+        .expect_err("refused");
     assert!(e.message.contains("defined in config"), "{}", e.message);
 }
 
@@ -497,7 +503,7 @@ async fn reload_under_load_swaps_the_provider_key_without_failing_a_request() {
             serde_json::json!({"budgets": [{"scope": "team", "period": "year", "limit_usd": 1}]}),
             "deployer",
         )
-        .unwrap_err();
+        .expect_err("refused");
     assert!(e.message.contains("year"), "{}", e.message);
     gw.chat(&chat("gpt", "still"), &ctx(serde_json::json!({})))
         .await
@@ -538,7 +544,7 @@ fn policy_config_errors_name_the_field() {
         (serde_json::json!({"state": {"backend": "mongo"}}), "mongo"),
     ];
     for (cfg, needle) in cases {
-        let e = Gateway::from_value(cfg.clone()).unwrap_err();
+        let e = Gateway::from_value(cfg.clone()).expect_err("refused");
         assert_eq!(e.kind, ErrorKind::Config, "{cfg}");
         let text = format!("{} {}", e.message, e.param.clone().unwrap_or_default());
         assert!(text.contains(needle), "{cfg}: {text}");

@@ -87,9 +87,9 @@ async fn two_gateways_never_spend_past_a_shared_budget() {
         .await
         .expect("probe")
         .switchpoint
-        .unwrap()
+        .expect("present")
         .cost
-        .unwrap()
+        .expect("present")
         .usd;
     let budget = cost * Decimal::from(10);
     let extra = serde_json::json!({"budgets": [{"scope": "team", "period": "day", "limit_usd": budget.to_string()}]});
@@ -116,7 +116,7 @@ async fn two_gateways_never_spend_past_a_shared_budget() {
         match t.await.expect("task") {
             Ok(r) => {
                 ok += 1;
-                spent += r.switchpoint.unwrap().cost.unwrap().usd;
+                spent += r.switchpoint.expect("present").cost.expect("present").usd;
             }
             Err(e) => assert_eq!(e.kind, ErrorKind::BudgetExceeded, "{e}"),
         }
@@ -135,7 +135,7 @@ async fn a_key_revoked_through_one_gateway_is_refused_by_another_at_once() {
     let b = Gateway::from_value(on_redis(&mock, &redis, "revoke:", "closed", extra)).expect("b");
     let created = a
         .create_key(
-            serde_json::from_value(serde_json::json!({"team": "x"})).unwrap(),
+            serde_json::from_value(serde_json::json!({"team": "x"})).expect("present"),
             "admin",
         )
         .await
@@ -148,7 +148,7 @@ async fn a_key_revoked_through_one_gateway_is_refused_by_another_at_once() {
     a.revoke_key(&created.info.id, "admin")
         .await
         .expect("revoke");
-    let e = b.chat(&chat("gpt", "hi"), &c).await.unwrap_err();
+    let e = b.chat(&chat("gpt", "hi"), &c).await.expect_err("refused");
     assert_eq!(
         (e.kind, e.code.as_deref()),
         (ErrorKind::Auth, Some("key_revoked"))
@@ -174,7 +174,7 @@ async fn a_cooldown_one_gateway_discovers_is_honoured_by_another() {
         .chat(&chat("r", "hi"), &c)
         .await
         .expect("served by the backup");
-    assert_eq!(r.switchpoint.unwrap().attempts.len(), 2);
+    assert_eq!(r.switchpoint.expect("present").attempts.len(), 2);
     // B has never called the primary, yet benches it once A's cooldown reaches it.
     let deadline = std::time::Instant::now() + Duration::from_secs(3);
     loop {
@@ -190,7 +190,7 @@ async fn a_cooldown_one_gateway_discovers_is_honoured_by_another() {
     }
     mock.clear_log();
     let r = b.chat(&chat("r", "hi"), &c).await.expect("backup");
-    let attempts = r.switchpoint.unwrap().attempts;
+    let attempts = r.switchpoint.expect("present").attempts;
     assert_eq!(attempts.len(), 1, "{attempts:?}");
     assert_eq!(attempts[0].provider_model, "backup");
     assert!(mock.log().iter().all(|e| !e.model.contains("primary")));
@@ -210,7 +210,7 @@ async fn an_answer_one_gateway_cached_is_a_hit_for_another() {
         .await
         .expect("miss");
     assert_eq!(
-        first.switchpoint.as_ref().unwrap().cache,
+        first.switchpoint.as_ref().expect("present").cache,
         Some(CacheStatus::Miss)
     );
     let deadline = std::time::Instant::now() + Duration::from_secs(2);
@@ -220,7 +220,7 @@ async fn an_answer_one_gateway_cached_is_a_hit_for_another() {
             .chat(&chat("gpt", "shared question"), &c)
             .await
             .expect("answer");
-        if second.switchpoint.as_ref().unwrap().cache == Some(CacheStatus::Hit) {
+        if second.switchpoint.as_ref().expect("present").cache == Some(CacheStatus::Hit) {
             assert_eq!(
                 second.choices[0].message.content,
                 first.choices[0].message.content
@@ -239,7 +239,10 @@ async fn an_answer_one_gateway_cached_is_a_hit_for_another() {
         )
         .await
         .expect("answer");
-    assert_eq!(other.switchpoint.unwrap().cache, Some(CacheStatus::Miss));
+    assert_eq!(
+        other.switchpoint.expect("present").cache,
+        Some(CacheStatus::Miss)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -257,7 +260,10 @@ async fn redis_stopped_and_restarted_mid_run_under_both_failure_modes() {
 
     redis.stop();
     let t = std::time::Instant::now();
-    let e = closed.chat(&chat("gpt", "hi"), &c).await.unwrap_err();
+    let e = closed
+        .chat(&chat("gpt", "hi"), &c)
+        .await
+        .expect_err("refused");
     assert!(t.elapsed() < Duration::from_secs(3), "{:?}", t.elapsed());
     assert_eq!(
         (e.kind, e.code.as_deref()),

@@ -247,11 +247,15 @@ async fn chat_step(
     }
 }
 
+/// Changes a scenario's config, given the scenario's name.
+pub type Tweak = dyn Fn(&str, &mut Value) + Sync;
+
 /// What a caller of [`play`] may change and see.
 #[derive(Default)]
 pub struct Options<'a> {
-    /// Changes each scenario's config before its gateway is built.
-    pub tweak: Option<&'a (dyn Fn(&mut Value) + Sync)>,
+    /// Changes each scenario's config (given the scenario's name) before its gateway is
+    /// built, and the configs its `reload` steps swap in.
+    pub tweak: Option<&'a Tweak>,
     /// Receives every step's outcome (response or error JSON; not the one answer that shows
     /// a key, `create_key`'s) and the gateway's metrics text.
     pub outputs: Option<&'a std::sync::Mutex<Vec<String>>>,
@@ -277,8 +281,9 @@ pub async fn play(file: &PathBuf, mock: &MockServer, opts: &Options<'_>) -> Resu
         .replace("${MOCK_URL}", &mock.url());
     let scenario: Value = serde_json::from_str(&text).map_err(|e| format!("not JSON: {e}"))?;
     let mut config = scenario["config"].clone();
+    let name = scenario["name"].as_str().unwrap_or("").to_string();
     if let Some(tweak) = opts.tweak {
-        tweak(&mut config);
+        tweak(&name, &mut config);
     }
     let gw = Gateway::from_value(config).map_err(|e| format!("config: {e}"))?;
     for h in scenario["hooks"].as_array().into_iter().flatten() {
@@ -297,7 +302,11 @@ pub async fn play(file: &PathBuf, mock: &MockServer, opts: &Options<'_>) -> Resu
                 .map_err(|e| format!("{label}: faults: {e}"))?;
             mock.push_script(faults);
         }
-        let (outcome, chunks, events) = run_step(&gw, step).await;
+        let mut step = step.clone();
+        if let (Some(tweak), "reload") = (opts.tweak, step["call"].as_str().unwrap_or("")) {
+            tweak(&name, &mut step["request"]);
+        }
+        let (outcome, chunks, events) = run_step(&gw, &step).await;
         if let Some(out) = opts.outputs.filter(|_| step["call"] != "create_key") {
             let text = match &outcome {
                 Outcome::Response(r) => r.to_string(),
