@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The C ABI and uniffi suite: builds libswitchpoint (debug), checks the committed header,
 # then runs the C test program (every shared scenario, threads, early-stopped streams, every
-# error kind, bad inputs, metrics / usage / record callbacks) plainly and under valgrind, a C++ program (static link), a Go
+# error kind, bad inputs, metrics / usage / record callbacks, virtual keys / audit / reload /
+# limits / budgets / guardrail callbacks) plainly and under valgrind, a C++ program (static link), a Go
 # program (cgo + pkg-config), and the uniffi-generated Python bindings; Kotlin and Swift
 # sources are generated and checked for presence (no toolchains for them here).
 set -euo pipefail
@@ -75,14 +76,22 @@ for lang in python kotlin swift; do
 done
 test -s "$OUT/uniffi/python/switchpoint.py"
 kt=$(find "$OUT/uniffi/kotlin" -name '*.kt' | head -1)
-test -n "$kt" && grep -q "class Gateway" "$kt" && grep -q "suspend fun chat" "$kt" \
-  && grep -q "interface ChunkListener" "$kt" && grep -q "interface RecordListener" "$kt" \
-  && grep -q "fun metricsText" "$kt" && grep -q "fun usage" "$kt"
-test -s "$OUT/uniffi/swift/switchpoint.swift" && test -s "$OUT/uniffi/swift/switchpointFFI.h"
-grep -q "func chat(" "$OUT/uniffi/swift/switchpoint.swift"
-grep -q "async throws" "$OUT/uniffi/swift/switchpoint.swift"
-grep -q "func metricsText(" "$OUT/uniffi/swift/switchpoint.swift"
-grep -q "protocol RecordListener" "$OUT/uniffi/swift/switchpoint.swift"
+swift="$OUT/uniffi/swift/switchpoint.swift"
+test -n "$kt"
+test -s "$swift"
+test -s "$OUT/uniffi/swift/switchpointFFI.h"
+# One check per line: under `set -e` a failing grep inside an `a && b` list would not stop
+# the script.
+for pat in 'class Gateway' 'suspend fun `?chat' 'interface ChunkListener' \
+           'interface RecordListener' 'fun `?metricsText' 'fun `?usage' \
+           'interface GuardrailHook' 'suspend fun `?createKey' 'fun `?reload' \
+           'fun `?addGuardrail'; do
+  grep -Eq "$pat" "$kt" || { echo "Kotlin bindings lack: $pat"; exit 1; }
+done
+for pat in 'func chat\(' 'async throws' 'func metricsText\(' 'protocol RecordListener' \
+           'protocol GuardrailHook' 'func revokeKey\(' 'func addGuardrail\('; do
+  grep -Eq "$pat" "$swift" || { echo "Swift bindings lack: $pat"; exit 1; }
+done
 echo "generated: $kt, $OUT/uniffi/swift/switchpoint.swift, $OUT/uniffi/python/switchpoint.py"
 
 step "uniffi Python bindings against the mock (system python3)"

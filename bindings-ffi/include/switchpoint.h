@@ -22,9 +22,13 @@
  *    on the thread that called sp_chat_stream, inside the library's runtime.
  *  - Record callbacks (sp_gateway_add_observer) run on the gateway's own telemetry thread,
  *    one record at a time; see sp_record_fn.
- *  - Inside any callback you may call: sp_string_free, sp_status_name, sp_version,
- *    sp_last_error, sp_chat_async, sp_embed_async, sp_stream_close, sp_gateway_free,
- *    sp_gateway_health, sp_gateway_add_observer, sp_gateway_remove_observer. The
+ *  - Guardrail callbacks (sp_guardrail_add) run on the library's blocking threads, several
+ *    at once for concurrent requests; see sp_guardrail_fn. They return a verdict the
+ *    library takes ownership of (a string from sp_string_dup).
+ *  - Inside any callback you may call: sp_string_free, sp_string_dup, sp_status_name,
+ *    sp_version, sp_last_error, sp_chat_async, sp_embed_async, sp_stream_close,
+ *    sp_gateway_free, sp_gateway_health, sp_gateway_add_observer,
+ *    sp_gateway_remove_observer, sp_gateway_reload, sp_guardrail_add, sp_guardrail_remove. The
  *    blocking calls are refused there with SP_INVALID_ARGUMENT (they would deadlock).
  *    Keep callbacks short: the worker threads also run other requests' I/O.
  *  - After fork(), use the library only in the child process if you did not use it in the
@@ -204,6 +208,28 @@ typedef void (*sp_done_cb)(void *user_data,
                            const sp_error *error);
 
 /**
+ * Decides on one guardrail event; see `sp_guardrail_add`.
+ *
+ * `event_json` is `{"stage": "input"|"output", "messages": [...] (input), "content": "..."
+ * (output), "model", "user", "team", "key_id", "tier", "tags", "metadata"}` (absent fields
+ * omitted), borrowed for the call.
+ *
+ * Return 0 with `*verdict_json_out` set to the verdict, or left NULL to allow. The verdict is
+ * JSON text: `null` or `true` (allow), `false` (deny), `{"action": "allow"}`,
+ * `{"action": "deny", "reason": "..."}`, `{"action": "rewrite", "messages": [...]}` (input)
+ * or `{"action": "rewrite", "content": "..."}` (output).
+ *
+ * Return non-zero when the check itself failed: the request then fails with `SP_INTERNAL`,
+ * code `guardrail_hook_failed`; a message in `*verdict_json_out` (plain text) becomes the
+ * error's message.
+ *
+ * Ownership: a string stored in `*verdict_json_out` must come from `sp_string_dup` (or any
+ * other string this library returned) and must not be modified afterwards; the library
+ * takes it and frees it. `*verdict_json_out` is NULL when the callback is called.
+ */
+typedef int (*sp_guardrail_fn)(void *user_data, const char *event_json, char **verdict_json_out);
+
+/**
  * Called once per chunk of a stream with the chunk as JSON (an OpenAI
  * `chat.completion.chunk`; for `sp_responses_stream`, a Responses stream event whose `type`
  * names it). Return 0 to continue; any other value stops the stream, which closes the
@@ -354,8 +380,9 @@ sp_status sp_gateway_new_from_env(sp_gateway **out);
 /**
  * Frees a gateway. NULL is ignored. Calls still running (async calls, open streams) keep
  * what they need and finish normally. Record callbacks added with
- * `sp_gateway_add_observer` are removed first: none is called after this returns (from
- * inside a record callback, the callback running finishes; no other starts).
+ * `sp_gateway_add_observer` and guardrails added with `sp_guardrail_add` are removed first:
+ * none is called after this returns (from inside such a callback, the callback running
+ * finishes; no other starts).
  *
  * Ownership: takes back a gateway from `sp_gateway_new_*`; do not use it afterwards.
  * May be called from inside a callback.
@@ -449,6 +476,173 @@ sp_status sp_embed(const sp_gateway *gw,
  * `gw` is a live gateway; `out_health_json` is writable.
  */
 sp_status sp_gateway_health(const sp_gateway *gw, char **out_health_json);
+
+/**
+ * Copies `text` into a string owned by this library: what a guardrail callback stores in
+ * `*verdict_json_out` (the library frees it), or anything else you later free with
+ * `sp_string_free`. Returns NULL when `text` is NULL.
+ *
+ * May be called anywhere, including inside callbacks.
+ *
+ * # Safety
+ * `text` is NULL or a NUL-terminated string.
+ */
+char *sp_string_dup(const char *text);
+
+/**
+ * Adds a host guardrail: `on_check(user_data, event_json, &verdict)` sees every request's
+ * messages before they leave (stage "input") and every non-streamed answer's text before
+ * it is returned (stage "output"), and allows, denies (`SP_POLICY_DENIED`, code
+ * `guardrail_hook`, the reason in the message) or rewrites them. Guardrails run in the order
+ * added, each seeing the previous one's rewrite, after the configured guardrails. See
+ * `sp_guardrail_fn` for the verdicts and who owns what.
+ *
+ * Threads: the callback runs on one of the library's blocking threads (not a worker
+ * thread), possibly on several at once for concurrent requests. Inside it you may call
+ * anything except the blocking calls (`sp_chat`, `sp_keys_*`, ..., refused with
+ * `SP_INVALID_ARGUMENT`); `sp_chat_async` works, and waiting for its completion there is
+ * fine. A request waits for its guardrails, so keep them quick.
+ *
+ * On `SP_OK`, `*out_id` receives the guardrail's id (never 0) for `sp_guardrail_remove`; on
+ * failure it is 0. `user_data` is passed untouched; it must stay valid, and usable from
+ * other threads, until the guardrail is removed (or the gateway freed). Guardrails survive
+ * `sp_gateway_reload`. Allowed inside callbacks.
+ *
+ * # Safety
+ * `gw` is a live gateway; `on_check` is a valid function; `out_id` is writable.
+ */
+sp_status sp_guardrail_add(const sp_gateway *gw,
+                           sp_guardrail_fn on_check,
+                           void *user_data,
+                           uint64_t *out_id);
+
+/**
+ * Removes a guardrail. Once this returns the callback is not running and is never called
+ * again, so `user_data` may be freed (called from inside that same callback, the running
+ * call finishes when it returns; no other starts). Requests already past their check are
+ * not affected. An id unknown to this gateway handle (never added, or already removed) is
+ * `SP_NOT_FOUND` with `param` "id". Allowed inside callbacks.
+ *
+ * # Safety
+ * `gw` is a live gateway.
+ */
+sp_status sp_guardrail_remove(const sp_gateway *gw, uint64_t id);
+
+/**
+ * Issues a virtual key, blocking the calling thread.
+ *
+ * `spec_json` is NULL (a generated key with no restrictions) or an object with the key's
+ * settings: `key` (a key of your own, at least 20 characters; generated `sk-sp-...` when
+ * absent), `name`, `user`, `team`, `tier`, `models` (patterns, `*` matches any run of
+ * characters), `routes`, `budgets` (`[{"period": "day"|"week"|"month"|"total",
+ * "limit_usd", "soft_limit_usd"}]`), `limits` (`{"rpm", "tpm", "in_flight"}`),
+ * `expires_at` (Unix seconds or RFC 3339 text), `metadata`. Unknown fields and bad values
+ * are `SP_BAD_REQUEST` naming the field. `actor` (NULL: "api") is written to the audit log.
+ *
+ * Ownership: inputs are borrowed. On `SP_OK`, `*out_json` receives the created key:
+ * `{"key", "id", "source", "revoked", "created_at_ms", "created_by", "updated_at_ms",
+ * "revision", ...settings}`, freed with `sp_string_free`. `key` is shown this once; only its
+ * hash is kept. On failure `*out_json` is NULL.
+ *
+ * Blocking: not allowed inside a callback (returns `SP_INVALID_ARGUMENT` there).
+ *
+ * # Safety
+ * `gw` is a live gateway; strings are NULL or NUL-terminated; `out_json` is writable.
+ */
+sp_status sp_keys_create(const sp_gateway *gw,
+                         const char *spec_json,
+                         const char *actor,
+                         char **out_json);
+
+/**
+ * Every virtual key (config and runtime ones, revoked included) as a JSON array of key
+ * objects (as `sp_keys_create` answers, without `key`: a key's value is never shown again).
+ *
+ * Ownership: on `SP_OK`, `*out_json` receives the JSON, freed with `sp_string_free`; on
+ * failure it is NULL. Blocking: not allowed inside a callback.
+ *
+ * # Safety
+ * `gw` is a live gateway; `out_json` is writable.
+ */
+sp_status sp_keys_list(const sp_gateway *gw, char **out_json);
+
+/**
+ * One virtual key by id (`key-` and 16 hex digits) as a key object; an unknown id is
+ * `SP_NOT_FOUND` with `param` "id".
+ *
+ * Ownership: `id` is borrowed. On `SP_OK`, `*out_json` receives the JSON, freed with
+ * `sp_string_free`; on failure it is NULL. Blocking: not allowed inside a callback.
+ *
+ * # Safety
+ * `gw` is a live gateway; `id` is NUL-terminated; `out_json` is writable.
+ */
+sp_status sp_keys_get(const sp_gateway *gw, const char *id, char **out_json);
+
+/**
+ * Changes a runtime key's settings with a JSON merge patch (`patch_json`: fields given
+ * replace, `null` removes; e.g. `{"models": ["gpt-4o*"], "limits": null}`). Config keys
+ * change by editing the config and reloading. An unknown id is `SP_NOT_FOUND`; bad
+ * settings are `SP_BAD_REQUEST` naming the field. `actor` (NULL: "api") goes to the audit
+ * log.
+ *
+ * Ownership: inputs are borrowed. On `SP_OK`, `*out_json` receives the updated key object,
+ * freed with `sp_string_free`; on failure it is NULL. Blocking: not allowed inside a
+ * callback.
+ *
+ * # Safety
+ * `gw` is a live gateway; strings are NULL (only `actor`) or NUL-terminated; `out_json`
+ * is writable.
+ */
+sp_status sp_keys_update(const sp_gateway *gw,
+                         const char *id,
+                         const char *patch_json,
+                         const char *actor,
+                         char **out_json);
+
+/**
+ * Revokes a runtime key: every gateway sharing the state refuses it from now on (`SP_AUTH`
+ * with code `key_revoked`). An unknown id is `SP_NOT_FOUND`. `actor` (NULL: "api") goes to
+ * the audit log.
+ *
+ * Ownership: inputs are borrowed. On `SP_OK`, `*out_json` receives the revoked key object
+ * (`"revoked": true`), freed with `sp_string_free`; on failure it is NULL. Blocking: not
+ * allowed inside a callback.
+ *
+ * # Safety
+ * `gw` is a live gateway; `id` is NUL-terminated, `actor` NULL or NUL-terminated;
+ * `out_json` is writable.
+ */
+sp_status sp_keys_revoke(const sp_gateway *gw, const char *id, const char *actor, char **out_json);
+
+/**
+ * The administrative changes since `since_unix_ms` (Unix milliseconds; 0 or less: all
+ * kept), oldest first, as a JSON array of `{"at_ms", "actor", "action", "target",
+ * "details"}`; actions are `key_created`, `key_updated`, `key_revoked`,
+ * `config_reloaded`, `budget_soft_limit`. Never a key or a secret.
+ *
+ * Ownership: on `SP_OK`, `*out_json` receives the JSON, freed with `sp_string_free`; on
+ * failure it is NULL. Blocking: not allowed inside a callback.
+ *
+ * # Safety
+ * `gw` is a live gateway; `out_json` is writable.
+ */
+sp_status sp_audit(const sp_gateway *gw, int64_t since_unix_ms, char **out_json);
+
+/**
+ * Swaps in a new configuration (YAML or JSON text, the schema of `sp_gateway_new_*`)
+ * atomically: calls in flight finish on the old one, new calls take the new one, none
+ * fails. Rotated provider keys, routes, virtual keys, budgets, limits and guardrails take
+ * effect at once; counters, runtime keys, the audit log, record callbacks and guardrail
+ * callbacks stay. An invalid config is `SP_CONFIG` (the field in the message) and the old
+ * one stays. `actor` (NULL: "api") goes to the audit log (`config_reloaded`).
+ *
+ * Ownership: inputs are borrowed. Never blocks on I/O (a change of state backend connects
+ * lazily); allowed inside callbacks.
+ *
+ * # Safety
+ * `gw` is a live gateway; `config_text` is NUL-terminated, `actor` NULL or NUL-terminated.
+ */
+sp_status sp_gateway_reload(const sp_gateway *gw, const char *config_text, const char *actor);
 
 /**
  * The stable snake_case name of a status ("ok", "rate_limited", "invalid_argument", ...),

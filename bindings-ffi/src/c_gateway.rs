@@ -6,6 +6,7 @@ use crate::boundary::{
 };
 use crate::c_error::Failure;
 use crate::c_status::sp_status;
+use crate::guardrail::HostHooks;
 use crate::observer::HostObservers;
 use std::ffi::c_char;
 use switchpoint_core::api::responses::ResponsesRequest;
@@ -20,6 +21,8 @@ pub struct sp_gateway {
     pub(crate) gw: Gateway,
     /// Record callbacks added through this handle (removed when it is freed).
     pub(crate) observers: HostObservers,
+    /// Guardrail callbacks added through this handle (removed when it is freed).
+    pub(crate) hooks: HostHooks,
 }
 
 /// Parses a request's JSON text with the core's path-aware decoder (errors name the field).
@@ -43,6 +46,7 @@ fn make(out: *mut *mut sp_gateway, build: impl FnOnce() -> Result<Gateway, Failu
         *slot = Box::into_raw(Box::new(sp_gateway {
             gw,
             observers: HostObservers::default(),
+            hooks: HostHooks::default(),
         }));
         Ok(())
     })
@@ -126,8 +130,9 @@ pub unsafe extern "C" fn sp_gateway_new_from_env(out: *mut *mut sp_gateway) -> s
 
 /// Frees a gateway. NULL is ignored. Calls still running (async calls, open streams) keep
 /// what they need and finish normally. Record callbacks added with
-/// `sp_gateway_add_observer` are removed first: none is called after this returns (from
-/// inside a record callback, the callback running finishes; no other starts).
+/// `sp_gateway_add_observer` and guardrails added with `sp_guardrail_add` are removed first:
+/// none is called after this returns (from inside such a callback, the callback running
+/// finishes; no other starts).
 ///
 /// Ownership: takes back a gateway from `sp_gateway_new_*`; do not use it afterwards.
 /// May be called from inside a callback.
@@ -143,6 +148,7 @@ pub unsafe extern "C" fn sp_gateway_free(gw: *mut sp_gateway) {
             // SAFETY: `gw` came from `Box::into_raw` in `make`.
             let gw = unsafe { Box::from_raw(gw) };
             gw.observers.remove_all(&gw.gw);
+            gw.hooks.remove_all(&gw.gw);
             drop(gw);
         }
     })

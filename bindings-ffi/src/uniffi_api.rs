@@ -7,7 +7,9 @@
 //! listener object the caller implements and return a handle that cancels them.
 
 use crate::boundary::panic_message;
+use crate::c_policy::DEFAULT_ACTOR;
 use crate::c_telemetry::since_time;
+use crate::guardrail::{hook_failed, invalid_answer, HostHook, HostHooks};
 use crate::observer::{in_record_callback, Gated, HostObservers};
 use futures_util::{FutureExt, StreamExt};
 use std::fmt;
@@ -16,6 +18,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use switchpoint_core::api::responses::ResponsesRequest;
 use switchpoint_core::api::{from_json_str, ChatRequest, EmbeddingRequest, Facts};
+use switchpoint_core::config::KeySpec;
 use switchpoint_core::runtime::runtime;
 use switchpoint_core::telemetry::GroupBy;
 use switchpoint_core::{ChatStream, Error, ErrorKind, RequestContext, ResponseStream};
@@ -52,6 +55,21 @@ macro_rules! error_enum {
             pub fn message(&self) -> &str {
                 match self {
                     $(SwitchpointError::$variant { message, .. } => message,)*
+                }
+            }
+
+            /// The core error this stands for (a host hook's error goes back into the core).
+            pub fn into_core(self) -> Error {
+                match self {
+                    $(SwitchpointError::$variant { message, provider, status, retry_after, param, code } => {
+                        let mut e = Error::new(ErrorKind::$kind, message);
+                        e.provider = provider;
+                        e.status = status;
+                        e.retry_after = retry_after.and_then(|s| Duration::try_from_secs_f64(s).ok());
+                        e.param = param;
+                        e.code = code;
+                        e
+                    })*
                 }
             }
         }
@@ -197,6 +215,40 @@ impl RecordSubscription {
     }
 }
 
+/// A guardrail written in the host language (implemented by the caller). `check` sees each
+/// event as JSON (`{"stage": "input"|"output", "messages" (input), "content" (output),
+/// "model", "user", "team", "key_id", "tier", "tags", "metadata"}`) and answers a verdict as
+/// JSON, or None to allow: `true`/`null` allow, `false` denies, `{"action": "deny", "reason":
+/// ...}`, `{"action": "rewrite", "messages": [...]}` (input) or `{"action": "rewrite",
+/// "content": ...}` (output). Called on one of the library's blocking threads, possibly on
+/// several at once. An exception it throws fails the request with `Internal`, code
+/// `guardrail_hook_failed`, and the exception's text as the message; a `SwitchpointError`
+/// it throws fails the request with that error.
+#[uniffi::export(with_foreign)]
+pub trait GuardrailHook: Send + Sync {
+    /// Decides on one event.
+    fn check(&self, event_json: String) -> Result<Option<String>, SwitchpointError>;
+}
+
+impl From<uniffi::UnexpectedUniFFICallbackError> for SwitchpointError {
+    fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        hook_failed(e.reason).into()
+    }
+}
+
+/// Asks a foreign guardrail about one event and reads its JSON answer.
+fn ask_foreign(hook: &dyn GuardrailHook, event_json: &str) -> Result<serde_json::Value, Error> {
+    match hook.check(event_json.to_owned()) {
+        Ok(None) => Ok(serde_json::Value::Null),
+        Ok(Some(text)) => serde_json::from_str(&text).map_err(|e| {
+            invalid_answer(format!(
+                "a guardrail hook answered text that is not JSON ({e})"
+            ))
+        }),
+        Err(e) => Err(e.into_core()),
+    }
+}
+
 /// One row of a usage query; money as exact decimal strings ("0.00012").
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct UsageRow {
@@ -238,6 +290,8 @@ pub struct Gateway {
     gw: switchpoint_core::Gateway,
     /// Record listeners added through this object (removed when it is dropped).
     observers: Arc<HostObservers>,
+    /// Guardrail hooks added through this object (removed when it is dropped).
+    hooks: HostHooks,
 }
 
 impl Gateway {
@@ -245,6 +299,7 @@ impl Gateway {
         Arc::new(Gateway {
             gw,
             observers: Arc::default(),
+            hooks: HostHooks::default(),
         })
     }
 }
@@ -252,6 +307,7 @@ impl Gateway {
 impl Drop for Gateway {
     fn drop(&mut self) {
         self.observers.remove_all(&self.gw);
+        self.hooks.remove_all(&self.gw);
     }
 }
 
@@ -368,6 +424,113 @@ impl Gateway {
         }
         let timeout = Duration::try_from_secs_f64(timeout_seconds).unwrap_or_default();
         self.gw.flush_telemetry(timeout)
+    }
+
+    /// Issues a virtual key: `spec_json` is None (a generated key, no restrictions) or the
+    /// key's settings as JSON (`key`, `name`, `user`, `team`, `tier`, `models`, `routes`,
+    /// `budgets`, `limits`, `expires_at`, `metadata`); `actor` (None: "api") goes to the
+    /// audit log. Answers the created key as JSON, the only time its value (`key`) is shown.
+    #[uniffi::method(default(spec_json = None, actor = None))]
+    pub async fn create_key(
+        &self,
+        spec_json: Option<String>,
+        actor: Option<String>,
+    ) -> Result<String, SwitchpointError> {
+        let spec: KeySpec = spec_json
+            .as_deref()
+            .map(from_json_str)
+            .transpose()?
+            .unwrap_or_default();
+        let actor = actor.unwrap_or_else(|| DEFAULT_ACTOR.to_string());
+        let gw = self.gw.clone();
+        on_runtime(async move { json(&gw.create_key(spec, &actor).await?) }).await
+    }
+
+    /// Every virtual key (config and runtime ones, revoked included) as a JSON array of key
+    /// objects; never a key's value.
+    pub async fn list_keys(&self) -> Result<String, SwitchpointError> {
+        let gw = self.gw.clone();
+        on_runtime(async move { json(&gw.list_keys().await?) }).await
+    }
+
+    /// One virtual key by id as JSON; an unknown id is `NotFound`.
+    pub async fn get_key(&self, id: String) -> Result<String, SwitchpointError> {
+        let gw = self.gw.clone();
+        on_runtime(async move { json(&gw.get_key(&id).await?) }).await
+    }
+
+    /// Changes a runtime key's settings with a JSON merge patch (fields given replace,
+    /// `null` removes); answers the updated key as JSON.
+    #[uniffi::method(default(actor = None))]
+    pub async fn update_key(
+        &self,
+        id: String,
+        patch_json: String,
+        actor: Option<String>,
+    ) -> Result<String, SwitchpointError> {
+        let patch: serde_json::Value = from_json_str(&patch_json)?;
+        let actor = actor.unwrap_or_else(|| DEFAULT_ACTOR.to_string());
+        let gw = self.gw.clone();
+        on_runtime(async move { json(&gw.update_key(&id, patch, &actor).await?) }).await
+    }
+
+    /// Revokes a runtime key: every gateway sharing the state refuses it from now on
+    /// (`Auth`, code `key_revoked`). Answers the revoked key as JSON.
+    #[uniffi::method(default(actor = None))]
+    pub async fn revoke_key(
+        &self,
+        id: String,
+        actor: Option<String>,
+    ) -> Result<String, SwitchpointError> {
+        let actor = actor.unwrap_or_else(|| DEFAULT_ACTOR.to_string());
+        let gw = self.gw.clone();
+        on_runtime(async move { json(&gw.revoke_key(&id, &actor).await?) }).await
+    }
+
+    /// The administrative changes since `since_unix_seconds` (0: all kept), oldest first, as
+    /// a JSON array of `{at_ms, actor, action, target, details}`.
+    #[uniffi::method(default(since_unix_seconds = 0.0))]
+    pub async fn audit(&self, since_unix_seconds: f64) -> Result<String, SwitchpointError> {
+        let since = since_time(since_unix_seconds).ok_or_else(|| {
+            Error::new(
+                ErrorKind::BadRequest,
+                format!("since: not a finite number of seconds: {since_unix_seconds}"),
+            )
+            .with_param("since")
+        })?;
+        let gw = self.gw.clone();
+        on_runtime(async move { json(&gw.audit(since).await?) }).await
+    }
+
+    /// Swaps in a new configuration (YAML or JSON text) atomically: calls in flight finish
+    /// on the old one, none fails; counters, runtime keys, listeners and guardrails stay. An
+    /// invalid config is `Config` and the old one stays. `actor` (None: "api") goes to the
+    /// audit log.
+    #[uniffi::method(default(actor = None))]
+    pub fn reload(
+        &self,
+        config_text: String,
+        actor: Option<String>,
+    ) -> Result<(), SwitchpointError> {
+        let rt = runtime();
+        let _enter = rt.enter();
+        self.gw
+            .reload_text(&config_text, actor.as_deref().unwrap_or(DEFAULT_ACTOR))?;
+        Ok(())
+    }
+
+    /// Adds a guardrail hook (after those added before; it survives `reload`); returns its id
+    /// for `remove_guardrail`. It sees every request's messages and every non-streamed
+    /// answer's text (see [`GuardrailHook`]).
+    pub fn add_guardrail(&self, hook: Arc<dyn GuardrailHook>) -> u64 {
+        let host = HostHook::new(move |event: &str| ask_foreign(hook.as_ref(), event));
+        self.hooks.add(&self.gw, host)
+    }
+
+    /// Removes a guardrail hook: when this returns it is not running and is never called
+    /// again (from inside the hook itself, that call finishes). False for an unknown id.
+    pub fn remove_guardrail(&self, id: u64) -> bool {
+        self.hooks.remove(&self.gw, id)
     }
 
     /// Starts a streamed chat completion and returns at once. Chunks go to `listener`, which

@@ -3,6 +3,7 @@
 #include "scenario.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -467,6 +468,157 @@ static outcome run_usage(const sp_gateway *gw, const cJSON *request) {
     return o;
 }
 
+/* ---------- policy steps (tests/scenarios/README.md "Policy steps") ---------- */
+
+/* Whether `call` is an admin call (keys, audit, reload). */
+static int is_admin(const char *call) {
+    const char *admin[] = {"create_key", "update_key", "revoke_key", "get_key",
+                           "list_keys",  "audit",      "reload"};
+    for (size_t i = 0; i < sizeof admin / sizeof admin[0]; i++)
+        if (strcmp(call, admin[i]) == 0) return 1;
+    return 0;
+}
+
+/* The string member `key` of `obj`, or NULL. */
+static const char *member(const cJSON *obj, const char *key) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* An admin step: `request` is the call's argument, `actor` the step's actor. */
+static outcome run_admin(const sp_gateway *gw, const char *call, const cJSON *request,
+                         const char *actor) {
+    outcome o = {0};
+    char *out = NULL, *text = NULL;
+    sp_status st;
+    if (strcmp(call, "create_key") == 0) {
+        text = cJSON_PrintUnformatted(request);
+        st = sp_keys_create(gw, text, actor, &out);
+    } else if (strcmp(call, "update_key") == 0) {
+        text = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(request, "patch"));
+        st = sp_keys_update(gw, member(request, "id"), text, actor, &out);
+    } else if (strcmp(call, "revoke_key") == 0) {
+        st = sp_keys_revoke(gw, member(request, "id"), actor, &out);
+    } else if (strcmp(call, "get_key") == 0) {
+        st = sp_keys_get(gw, member(request, "id"), &out);
+    } else if (strcmp(call, "list_keys") == 0) {
+        st = sp_keys_list(gw, &out);
+    } else if (strcmp(call, "audit") == 0) {
+        const cJSON *since = cJSON_GetObjectItemCaseSensitive(request, "since");
+        st = sp_audit(gw, cJSON_IsNumber(since) ? (int64_t)(since->valuedouble * 1000.0) : 0,
+                      &out);
+    } else { /* reload */
+        text = cJSON_PrintUnformatted(request);
+        st = sp_gateway_reload(gw, text, actor);
+    }
+    if (st != SP_OK)
+        o.error = last_error_json();
+    else
+        o.response = out ? cJSON_Parse(out) : cJSON_CreateNull();
+    sp_string_free(out);
+    free(text);
+    return o;
+}
+
+/* ---------- host guardrail hooks (README "Policy steps", the scenario's `hooks`) ---------- */
+
+/* `text` with every `from` replaced by `to` (malloc'd). */
+static char *replace_all(const char *text, const char *from, const char *to) {
+    size_t flen = strlen(from), tlen = strlen(to), n = 0;
+    for (const char *p = strstr(text, from); flen && p; p = strstr(p + flen, from)) n++;
+    char *out = malloc(strlen(text) + n * tlen + 1), *w = out;
+    for (const char *p = text;;) {
+        const char *hit = flen ? strstr(p, from) : NULL;
+        if (hit == NULL) {
+            strcpy(w, p);
+            break;
+        }
+        memcpy(w, p, (size_t)(hit - p));
+        w += hit - p;
+        memcpy(w, to, tlen);
+        w += tlen;
+        p = hit + flen;
+    }
+    return out;
+}
+
+/* A scenario hook's answer to one event (the rules of the README, as the Rust runner's
+ * scenario_hook_answer): deny_if_contains, then replace, else allow. */
+static cJSON *hook_answer(const cJSON *hook, const cJSON *event) {
+    int input = strcmp(member(event, "stage") ? member(event, "stage") : "", "input") == 0;
+    const cJSON *messages = cJSON_GetObjectItemCaseSensitive(event, "messages");
+    const char *needle = member(hook, "deny_if_contains");
+    if (needle) {
+        char *hay = input ? cJSON_PrintUnformatted(messages) : NULL;
+        const char *text = input ? hay : member(event, "content");
+        int hit = text && strstr(text, needle) != NULL;
+        free(hay);
+        if (hit) {
+            cJSON *deny = cJSON_CreateObject();
+            cJSON_AddStringToObject(deny, "action", "deny");
+            const cJSON *reason = cJSON_GetObjectItemCaseSensitive(hook, "reason");
+            cJSON_AddItemToObject(deny, "reason",
+                                  reason ? cJSON_Duplicate(reason, 1) : cJSON_CreateNull());
+            return deny;
+        }
+    }
+    const cJSON *pair = cJSON_GetObjectItemCaseSensitive(hook, "replace");
+    if (cJSON_GetArraySize(pair) == 2) {
+        const char *from = cJSON_GetArrayItem(pair, 0)->valuestring;
+        const char *to = cJSON_GetArrayItem(pair, 1)->valuestring;
+        if (input) {
+            cJSON *copy = cJSON_Duplicate(messages, 1);
+            int changed = 0;
+            cJSON *m;
+            cJSON_ArrayForEach(m, copy) {
+                const char *text = member(m, "content");
+                if (text && strstr(text, from)) {
+                    char *next = replace_all(text, from, to);
+                    cJSON_ReplaceItemInObjectCaseSensitive(m, "content", cJSON_CreateString(next));
+                    free(next);
+                    changed = 1;
+                }
+            }
+            if (changed) {
+                cJSON *rewrite = cJSON_CreateObject();
+                cJSON_AddStringToObject(rewrite, "action", "rewrite");
+                cJSON_AddItemToObject(rewrite, "messages", copy);
+                return rewrite;
+            }
+            cJSON_Delete(copy);
+        } else {
+            const char *text = member(event, "content");
+            if (text && strstr(text, from)) {
+                char *next = replace_all(text, from, to);
+                cJSON *rewrite = cJSON_CreateObject();
+                cJSON_AddStringToObject(rewrite, "action", "rewrite");
+                cJSON_AddStringToObject(rewrite, "content", next);
+                free(next);
+                return rewrite;
+            }
+        }
+    }
+    cJSON *allow = cJSON_CreateObject();
+    cJSON_AddStringToObject(allow, "action", "allow");
+    return allow;
+}
+
+/* The guardrail callback of one scenario hook (`user_data` is the hook's JSON object). */
+static int scenario_hook(void *user_data, const char *event_json, char **verdict_json_out) {
+    cJSON *event = cJSON_Parse(event_json);
+    if (event == NULL) {
+        *verdict_json_out = sp_string_dup("the event is not JSON");
+        return 1;
+    }
+    cJSON *answer = hook_answer((const cJSON *)user_data, event);
+    char *text = cJSON_PrintUnformatted(answer);
+    *verdict_json_out = sp_string_dup(text);
+    free(text);
+    cJSON_Delete(answer);
+    cJSON_Delete(event);
+    return 0;
+}
+
 /* Replaces every "${MOCK_URL}" in `text` (malloc'd result). */
 static char *substitute(const char *text, const char *url) {
     const char *key = "${MOCK_URL}";
@@ -595,6 +747,12 @@ int play_scenario(const char *file, const mock_provider *mock, stream_mode smode
         return 1;
     }
     free(config);
+    const cJSON *hook;
+    cJSON_ArrayForEach(hook, cJSON_GetObjectItemCaseSensitive(sc, "hooks")) {
+        uint64_t id = 0;
+        if (sp_guardrail_add(gw, scenario_hook, (void *)hook, &id) != SP_OK)
+            printf("FAIL %s: cannot add a hook: %s\n", base, sp_last_error()->message);
+    }
     int failures = 0, i = 0;
     const cJSON *step;
     cJSON_ArrayForEach(step, cJSON_GetObjectItemCaseSensitive(sc, "steps")) {
@@ -621,6 +779,10 @@ int play_scenario(const char *file, const mock_provider *mock, stream_mode smode
             o = run_responses_stream(gw, smode, req, ctx);
         } else if (strcmp(call, "usage") == 0) {
             o = run_usage(gw, cJSON_GetObjectItemCaseSensitive(step, "request"));
+        } else if (is_admin(call)) {
+            const char *actor = member(step, "actor");
+            o = run_admin(gw, call, cJSON_GetObjectItemCaseSensitive(step, "request"),
+                          actor ? actor : "scenario");
         } else {
             call_kind kind = responses                      ? KIND_RESPONSES
                              : strcmp(call, "embed") == 0 ? KIND_EMBED
@@ -634,6 +796,7 @@ int play_scenario(const char *file, const mock_provider *mock, stream_mode smode
             printf("FAIL %s step %d (%s) [%s]: %s\n", base, i, name,
                    streamed                      ? (smode == STREAM_PULL ? "pull" : "callback")
                    : strcmp(call, "usage") == 0 ? "usage"
+                   : is_admin(call)             ? "admin"
                    : cmode == CALL_ASYNC        ? "async"
                                                 : "blocking",
                    err);

@@ -1,6 +1,7 @@
 /* The C test program: plays every shared scenario through the C API, then checks threads,
- * streams stopped early, every error kind, bad inputs, and the telemetry calls (metrics,
- * usage, record callbacks; telemetry.c).
+ * streams stopped early, every error kind, bad inputs, the telemetry calls (metrics,
+ * usage, record callbacks; telemetry.c) and the policy calls (keys, audit, reload, limits,
+ * budgets, guardrail callbacks; policy.c).
  *
  * usage: test_switchpoint MOCK_PROVIDER_BINARY SCENARIO_DIR
  * Prints one line per failure and ends with "N passed, N failed". */
@@ -15,6 +16,7 @@
 #include "check.h"
 #include "mock.h"
 #include "scenario.h"
+#include "policy.h"
 #include "telemetry.h"
 #include "switchpoint.h"
 
@@ -774,6 +776,7 @@ int main(int argc, char **argv) {
     test_embed(gw);
     test_health();
     test_telemetry(&mock);
+    test_policy(&mock);
 
     sp_gateway_free(gw);
     mock_stop(&mock);

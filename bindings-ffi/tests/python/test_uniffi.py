@@ -1,5 +1,5 @@
 """The uniffi-generated Python bindings against the mock provider: chat, streams, errors,
-metrics, usage queries and record listeners.
+metrics, usage queries, record listeners, virtual keys, audit, reload, limits, budgets and guardrail hooks.
 
 usage: MOCK_URL=http://127.0.0.1:PORT python3 test_uniffi.py GENERATED_DIR
 GENERATED_DIR holds switchpoint.py (from uniffi-bindgen) and libswitchpoint.so. Standard
@@ -321,9 +321,13 @@ def test_telemetry():
     records = Records()
     sub = gw.on_record(records)
     reset()
-    first = json.loads(asyncio.run(gw.chat(request("house", "alpha beta gamma delta"), U1)))
+    first = json.loads(
+        asyncio.run(gw.chat(request("house", "alpha beta gamma delta"), U1))
+    )
     check(first["switchpoint"]["cost"] == {"usd": "0.00002"}, f"cost facts {first}")
-    again = json.loads(asyncio.run(gw.chat(request("house", "alpha beta gamma delta"), U1)))
+    again = json.loads(
+        asyncio.run(gw.chat(request("house", "alpha beta gamma delta"), U1))
+    )
     check(
         again["switchpoint"]["cache"] == "hit"
         and again["switchpoint"]["cost"] == {"usd": "0", "saved_usd": "0.00002"},
@@ -344,12 +348,17 @@ def test_telemetry():
             )
         )
     )
-    check(skipped["switchpoint"]["cache"] == "bypass", f"no_read {skipped['switchpoint']}")
+    check(
+        skipped["switchpoint"]["cache"] == "bypass", f"no_read {skipped['switchpoint']}"
+    )
     check(gw.flush_telemetry(5.0), "flush_telemetry")
 
     # Records: four, on the telemetry thread, field by field.
     check(len(records.records) == 4, f"{len(records.records)} records for 4 calls")
-    check(threading.get_ident() not in records.threads, "listener ran on the caller thread")
+    check(
+        threading.get_ident() not in records.threads,
+        "listener ran on the caller thread",
+    )
     miss, hit, err, bypass = (records.records + [{}] * 4)[:4]
     check(
         miss.get("id") == first["id"]
@@ -411,7 +420,8 @@ def test_telemetry():
     )
     by_user = gw.usage(time.time() - 3600, "user")
     check(
-        [(r.group, r.requests, r.errors) for r in by_user] == [("u1", 3, 0), ("u2", 1, 1)],
+        [(r.group, r.requests, r.errors) for r in by_user]
+        == [("u1", 3, 0), ("u2", 1, 1)],
         f"usage by user {by_user}",
     )
     check(gw.usage(4102444800, "team") == [], "usage in the future")
@@ -437,7 +447,9 @@ def test_telemetry():
     boom = Raises()
     boom_sub = gw.on_record(boom)
     answer = json.loads(asyncio.run(gw.chat(request("house", "still fine"), None)))
-    check(answer["choices"][0]["message"]["content"] == "still fine", "request unharmed")
+    check(
+        answer["choices"][0]["message"]["content"] == "still fine", "request unharmed"
+    )
     check(gw.flush_telemetry(5.0), "flush with a raising listener")
     check(boom.calls == 1, f"raising listener called {boom.calls} times")
     check(
@@ -479,6 +491,225 @@ def test_responses(gw):
     check(c.facts["provider"] == "native", f"responses facts {c.facts}")
 
 
+def policy_config(model="model-a", provider_key="sk-provider-1", **extra):
+    return json.dumps(
+        {
+            "providers": {
+                "oai": {
+                    "kind": "openai",
+                    "base_url": MOCK + "/v1",
+                    "api_key": provider_key,
+                }
+            },
+            "models": {
+                "gpt": {"provider": "oai", "model": model},
+                "other": {"provider": "oai", "model": "other-model"},
+            },
+            "pricing": {"oai": {model: {"input": "1000", "output": "1000"}}},
+            **extra,
+        }
+    )
+
+
+def raises(fn, cls):
+    """The error `fn()` raised if it is a `cls`, else None (and a failed check)."""
+    try:
+        fn()
+    except cls as e:
+        return e
+    except Exception as e:  # noqa: BLE001
+        check(False, f"expected {cls.__name__}, got {e!r}")
+        return None
+    check(False, f"expected {cls.__name__}, nothing raised")
+    return None
+
+
+def test_policy():
+    gw = sp.Gateway.from_text(policy_config(virtual_keys={"required": True}))
+    own = "sk-uniffi-own-key-0123456789"
+    created = json.loads(
+        asyncio.run(
+            gw.create_key(
+                json.dumps({"key": own, "user": "alice", "models": ["gpt"]}), "ops"
+            )
+        )
+    )
+    check(
+        created["key"] == own and created["created_by"] == "ops", f"created {created}"
+    )
+    check(
+        created["id"].startswith("key-") and created["source"] == "api", f"id {created}"
+    )
+    generated = json.loads(asyncio.run(gw.create_key()))
+    check(
+        generated["key"].startswith("sk-sp-") and generated["created_by"] == "api",
+        f"generated {generated}",
+    )
+    listed = asyncio.run(gw.list_keys())
+    check(
+        own not in listed
+        and generated["key"] not in listed
+        and len(json.loads(listed)) == 2,
+        f"list {listed}",
+    )
+    check(json.loads(asyncio.run(gw.get_key(created["id"])))["user"] == "alice", "get")
+    e = raises(
+        lambda: asyncio.run(gw.get_key("key-0000000000000000")),
+        sp.SwitchpointError.NotFound,
+    )
+    check(e is None or e.param == "id", f"get unknown {e!r}")
+
+    def chat(key, model="gpt"):
+        return asyncio.run(gw.chat(request(model, "hi"), json.dumps({"api_key": key})))
+
+    check(json.loads(chat(own))["object"] == "chat.completion", "chat with a key")
+    e = raises(
+        lambda: asyncio.run(gw.chat(request("gpt", "hi"), None)),
+        sp.SwitchpointError.Auth,
+    )
+    check(e is None or e.code == "missing_api_key", f"no key {e!r}")
+    updated = json.loads(
+        asyncio.run(gw.update_key(created["id"], '{"models": ["other"]}', "bob"))
+    )
+    check(
+        updated["models"] == ["other"] and updated["revision"] == 2,
+        f"updated {updated}",
+    )
+    e = raises(lambda: chat(own), sp.SwitchpointError.PolicyDenied)
+    check(e is None or e.code == "model_not_allowed", f"model not allowed {e!r}")
+    revoked = json.loads(asyncio.run(gw.revoke_key(created["id"], "carol")))
+    check(revoked["revoked"] is True, f"revoked {revoked}")
+    e = raises(lambda: chat(own, "other"), sp.SwitchpointError.Auth)
+    check(e is None or e.code == "key_revoked", f"revoked key {e!r}")
+    e = raises(
+        lambda: asyncio.run(gw.create_key('{"key": "short"}')),
+        sp.SwitchpointError.BadRequest,
+    )
+    check(e is None or e.param == "key", f"short key {e!r}")
+    audit = json.loads(asyncio.run(gw.audit()))
+    check(
+        [(r["actor"], r["action"]) for r in audit]
+        == [
+            ("ops", "key_created"),
+            ("api", "key_created"),
+            ("bob", "key_updated"),
+            ("carol", "key_revoked"),
+        ],
+        f"audit {audit}",
+    )
+    check(
+        json.loads(asyncio.run(gw.audit(time.time() + 60))) == [], "audit since later"
+    )
+
+    # Reload: the new model and provider key serve the next call; a bad config is refused.
+    gw = sp.Gateway.from_text(policy_config(limits=[{"scope": "user", "rpm": 2}]))
+    ctx = '{"user": "alice"}'
+    asyncio.run(gw.chat(request("gpt", "a"), ctx))
+    asyncio.run(gw.chat(request("gpt", "b"), ctx))
+    e = raises(
+        lambda: asyncio.run(gw.chat(request("gpt", "c"), ctx)),
+        sp.SwitchpointError.RateLimitExceeded,
+    )
+    check(
+        e is None or (e.code == "rpm" and e.status == 429 and 0 < e.retry_after <= 60),
+        f"rate limit {e!r}",
+    )
+    gw.reload(policy_config("model-b", "sk-rotated-2"), "deployer")
+    reset()
+    resp = json.loads(asyncio.run(gw.chat(request("gpt", "d"), '{"user": "bob"}')))
+    check(resp["switchpoint"]["provider_model"] == "model-b", f"reloaded {resp}")
+    entry = mock("GET", "/_mock/log")[-1]
+    check(
+        entry["headers"]["authorization"] == "Bearer sk-rotated-2",
+        f"rotated key {entry}",
+    )
+    raises(
+        lambda: gw.reload('{"providers": {"p": {"kind": "nope"}}}'),
+        sp.SwitchpointError.Config,
+    )
+    for _ in range(50):
+        audit = json.loads(asyncio.run(gw.audit()))
+        if audit:
+            break
+        time.sleep(0.02)
+    check(
+        [(r["actor"], r["action"]) for r in audit] == [("deployer", "config_reloaded")],
+        f"reload audited {audit}",
+    )
+
+    # A budget refusal.
+    gw = sp.Gateway.from_text(
+        policy_config(budgets=[{"scope": "user", "period": "day", "limit_usd": 0.001}])
+    )
+    e = raises(
+        lambda: asyncio.run(gw.chat(request("gpt", "hi"), ctx)),
+        sp.SwitchpointError.BudgetExceeded,
+    )
+    check(e is None or (e.code == "budget_day" and e.retry_after > 0), f"budget {e!r}")
+
+
+class Guard(sp.GuardrailHook):
+    """Denies "launch codes", rewrites "Falcon" (input) and "secret" answers (output),
+    raises on "crash"; records the events it saw."""
+
+    def __init__(self):
+        self.events = []
+
+    def check(self, event_json):
+        event = json.loads(event_json)
+        self.events.append(event)
+        text = json.dumps(event.get("messages")) + (event.get("content") or "")
+        if "crash" in text:
+            raise RuntimeError("moderation down")
+        if event["stage"] == "input" and "launch codes" in text:
+            return json.dumps({"action": "deny", "reason": "no launch codes"})
+        if event["stage"] == "input" and "Falcon" in text:
+            messages = [{"role": "user", "content": "about the project"}]
+            return json.dumps({"action": "rewrite", "messages": messages})
+        if event["stage"] == "output" and "secret" in text:
+            return json.dumps({"action": "rewrite", "content": "[withheld]"})
+        return None
+
+
+def test_guardrails():
+    gw = sp.Gateway.from_text(policy_config())
+    guard = Guard()
+    hook_id = gw.add_guardrail(guard)
+
+    def ask(text):
+        resp = json.loads(asyncio.run(gw.chat(request("gpt", text), '{"user": "ana"}')))
+        return resp["choices"][0]["message"]["content"]
+
+    check(ask("hello") == "hello", "allowed")
+    check(
+        [(e["stage"], e["model"], e["user"]) for e in guard.events]
+        == [("input", "gpt", "ana"), ("output", "gpt", "ana")],
+        f"events {guard.events}",
+    )
+    e = raises(lambda: ask("the launch codes"), sp.SwitchpointError.PolicyDenied)
+    check(
+        e is None or (e.code == "guardrail_hook" and "no launch codes" in e.message),
+        f"deny {e!r}",
+    )
+    reset()
+    check(ask("Falcon news") == "about the project", "input rewrite")
+    body = mock("GET", "/_mock/log")[-1]["body"]
+    check(body["messages"][-1]["content"] == "about the project", f"upstream {body}")
+    check(ask("a secret") == "[withheld]", "output rewrite")
+    e = raises(lambda: ask("crash now"), sp.SwitchpointError.Internal)
+    check(
+        e is None
+        or (e.code == "guardrail_hook_failed" and "moderation down" in e.message),
+        f"raising hook {e!r}",
+    )
+    check(ask("still alive") == "still alive", "after a raising hook")
+    check(gw.remove_guardrail(hook_id) is True, "remove")
+    check(gw.remove_guardrail(hook_id) is False, "remove twice")
+    seen = len(guard.events)
+    check(ask("launch codes crash") == "launch codes crash", "removed hook")
+    check(len(guard.events) == seen, "a removed hook was called")
+
+
 def main():
     gw = sp.Gateway.from_text(CONFIG)
     test_chat(gw)
@@ -487,6 +718,8 @@ def main():
     test_responses(gw)
     test_errors(gw)
     test_telemetry()
+    test_policy()
+    test_guardrails()
     deadline = time.monotonic() + 10
     while not all(h.is_finished() for h in handles) and time.monotonic() < deadline:
         time.sleep(0.01)
