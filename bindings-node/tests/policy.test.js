@@ -248,7 +248,6 @@ test('a budget refusal is a BudgetExceededError with retryAfter', async () => {
 
 test(
   "a budget refusal's retryAfter is the end of the period (the next UTC midnight for a day)",
-  { todo: 'core: the refusal gives the counter expiry (period end + 1 day) instead of the period end' },
   async () => {
     const gw = new Gateway({
       config: config({

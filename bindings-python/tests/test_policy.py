@@ -284,10 +284,6 @@ def test_reload_from_text_and_file_and_bad_config(mock: Mock, tmp_path: Any) -> 
     ]
 
 
-@pytest.mark.xfail(
-    reason="core: the memory backend's budget retry_after is the counter's expiry (period end + 1 day), "
-    "not the period end (core/src/state/memory.rs, Check::Budget)"
-)
 def test_budget_retry_after_is_the_period_end(mock: Mock) -> None:
     budget = {"scope": "user", "period": "day", "limit_usd": "0.03"}
     gw = switchpoint.Gateway(config=policy_config(mock.url, budgets=[budget]))
