@@ -39,6 +39,8 @@ routes:
       - {{ provider: openai,    model: "gpt-4o!status=503" }}
       - {{ provider: anthropic, model: claude-sonnet-4-5 }}
 cache: {{ enabled: true, ttl: 1h }}
+virtual_keys: {{}}                               # keys issued at runtime are checked
+guardrails: {{ pii: {{ mode: redact, kinds: [email] }} }}
 """
     )
     print(f"switchpoint demo (Python): the gateway in this process, mock providers at {mock}\n")
@@ -117,6 +119,24 @@ cache: {{ enabled: true, ttl: 1h }}
     for line in gw.metrics_text().splitlines():
         if line.startswith("switchpoint_requests_total") and 'status="ok"' in line:
             print(f"   {line}")
+    print("\n7. Keys, limits and guardrails")
+    k = gw.keys.create(name="demo-app", team="docs", limits={"rpm": 2}, actor="demo")
+    print(f"   issued {k['id']} for team {k['team']} (its value is shown once: {k['key'][:12]}...)")
+    hello = [{"role": "user", "content": "hello"}]
+    for i in range(3):
+        try:
+            gw.chat.completions.create(model="gpt", messages=hello, api_key=k["key"])
+            print(f"   request {i + 1}: admitted")
+        except switchpoint.RateLimitExceededError as e:
+            print(f"   request {i + 1}: {type(e).__name__} code={e.code} retry in {e.retry_after or 0:.0f} s")
+    gw.keys.revoke(k["id"], actor="demo")
+    try:
+        gw.chat.completions.create(model="gpt", messages=hello, api_key=k["key"])
+    except switchpoint.AuthenticationError as e:
+        print(f"   after revoking: {type(e).__name__} code={e.code}")
+    r = gw.chat.completions.create(model="gpt", messages=[{"role": "user", "content": "mail ana@example.com"}])
+    print(f"   an email is redacted before it leaves; the mock echoed {r.choices[0].message.content!r}")
+    print(f"   audit: {[a['action'] for a in gw.audit()]}")
     print("\ndone.")
     return 0
 
