@@ -120,15 +120,9 @@ impl Engine {
         let ctx = policy.ctx.as_ref().unwrap_or(ctx);
         let mut ticket = policy.ticket;
         let caller = settle::caller(ctx);
-        let guarded;
-        let req = if self.guards_input() {
-            let checked = self.guard_input(req, ctx, &caller).await;
-            guarded =
-                self.refused_after_admission(call, req, ctx, started, start, &mut ticket, checked)?;
-            &guarded
-        } else {
-            req
-        };
+        let req = &*self
+            .checked_input(call, req, ctx, &caller, (started, start), &mut ticket)
+            .await?;
         let route = sel.route.name.clone();
         // Stage 2 (cache): the exact cache, then the semantic one, then single-flight.
         let lookup = self.plan(&route, &caller, ctx, req);
@@ -272,15 +266,9 @@ impl Engine {
         let ctx = policy.ctx.as_ref().unwrap_or(ctx);
         let mut ticket = policy.ticket;
         let caller = settle::caller(ctx);
-        let guarded;
-        let req = if self.guards_input() {
-            let checked = self.guard_input(req, ctx, &caller).await;
-            guarded =
-                self.refused_after_admission(call, req, ctx, started, start, &mut ticket, checked)?;
-            &guarded
-        } else {
-            req
-        };
+        let req = &*self
+            .checked_input(call, req, ctx, &caller, (started, start), &mut ticket)
+            .await?;
         let route = sel.route.name.clone();
         let wants_usage = req.wants_stream_usage();
         let lookup = self.plan(&route, &caller, ctx, req);
@@ -678,25 +666,28 @@ impl Engine {
         })
     }
 
-    /// Passes a request the guardrails checked on; one they refused releases its counters
-    /// (nothing was spent) and leaves its record.
-    #[allow(clippy::too_many_arguments)]
-    fn refused_after_admission<T>(
+    /// The request as the input guardrails and hooks leave it (borrowed when none are on);
+    /// one they refuse releases its counters (nothing was spent) and leaves its record.
+    async fn checked_input<'r>(
         &self,
         call: &'static str,
-        req: &ChatRequest,
+        req: &'r ChatRequest,
         ctx: &RequestContext,
-        started: SystemTime,
-        start: Instant,
+        caller: &Caller,
+        (started, start): (SystemTime, Instant),
         ticket: &mut Option<Ticket>,
-        checked: Result<T, Error>,
-    ) -> Result<T, Error> {
+    ) -> Result<std::borrow::Cow<'r, ChatRequest>, Error> {
+        if !self.guards_input() {
+            return Ok(std::borrow::Cow::Borrowed(req));
+        }
+        let checked = self.guard_input(req, ctx, caller).await;
         if checked.is_err() {
             if let Some(t) = ticket.take() {
                 t.settle(rust_decimal::Decimal::ZERO, 0);
             }
         }
         self.or_refused(call, &req.model, ctx, started, start, checked)
+            .map(std::borrow::Cow::Owned)
     }
 
     /// Stage 1 (admit): the request is well-formed. Policies join here.
