@@ -25,6 +25,37 @@ pub fn per_op_ns(batches: usize, per_batch: usize, mut op: impl FnMut()) -> Summ
     }
 }
 
+/// Like [`per_op_ns`], with `settle` run (untimed) after every batch: for operations that
+/// hand work to another thread, which must catch up between batches as it does in use.
+#[allow(dead_code)]
+pub fn per_op_ns_settled(
+    batches: usize,
+    per_batch: usize,
+    mut settle: impl FnMut() -> bool,
+    mut op: impl FnMut(),
+) -> Summary {
+    let mut samples: Vec<f64> = Vec::with_capacity(batches);
+    for i in 0..batches + 10 {
+        let t = Instant::now();
+        for _ in 0..per_batch {
+            op();
+        }
+        let took = t.elapsed().as_nanos() as f64 / per_batch as f64;
+        settle();
+        // The first ten batches warm up.
+        if i >= 10 {
+            samples.push(took);
+        }
+    }
+    samples.sort_by(f64::total_cmp);
+    let at = |q: f64| samples[((samples.len() - 1) as f64 * q) as usize];
+    Summary {
+        p50: at(0.5),
+        p90: at(0.9),
+        p99: at(0.99),
+    }
+}
+
 /// Percentiles of per-operation time, ns.
 #[derive(Debug, Clone, Copy)]
 pub struct Summary {

@@ -9,6 +9,7 @@ use crate::api::{
     ToolChoice, ToolChoiceMode,
 };
 use serde_json::Value;
+use smallvec::{smallvec, SmallVec};
 
 /// One field to write: its key and how to write its value.
 enum Field<'a> {
@@ -30,7 +31,9 @@ const DROPPED_EXTRA: [&str; 3] = ["store", "prompt_cache_key", "safety_identifie
 
 /// Writes the request's canonical JSON; without `messages` when `with_messages` is false.
 pub fn write_request(req: &ChatRequest, with_messages: bool, out: &mut Vec<u8>) {
-    let mut f: Vec<(&str, Field<'_>)> = Vec::with_capacity(8 + req.extra.len());
+    // On the stack for any usual request: a hit computes one key, and each heap block here
+    // was a visible share of it.
+    let mut f: SmallVec<[(&str, Field<'_>); 16]> = SmallVec::new();
     if with_messages {
         f.push(("messages", Field::Messages(&req.messages)));
     }
@@ -111,8 +114,8 @@ fn write_field(f: &Field<'_>, out: &mut Vec<u8>) {
         Field::ToolChoice(c) => write_tool_choice(c, out),
         Field::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
         Field::F64(x) => write_number_f64(*x, out),
-        Field::U64(n) => out.extend_from_slice(n.to_string().as_bytes()),
-        Field::I64(n) => out.extend_from_slice(n.to_string().as_bytes()),
+        Field::U64(n) => write_int(*n, out),
+        Field::I64(n) => write_int(*n, out),
         Field::Stop(s) => match s {
             Stop::One(s) => {
                 out.push(b'[');
@@ -125,6 +128,12 @@ fn write_field(f: &Field<'_>, out: &mut Vec<u8>) {
         Field::Value(v) => write_canonical(v, out),
         Field::Map(m) => write_map(m, out),
     }
+}
+
+fn write_int(n: impl std::fmt::Display, out: &mut Vec<u8>) {
+    use std::io::Write as _;
+    // Writing into a Vec cannot fail.
+    let _ = write!(out, "{n}");
 }
 
 fn array<T>(items: &[T], out: &mut Vec<u8>, mut each: impl FnMut(&T, &mut Vec<u8>)) {
@@ -141,7 +150,7 @@ fn array<T>(items: &[T], out: &mut Vec<u8>, mut each: impl FnMut(&T, &mut Vec<u8
 /// An object of typed entries (already in sorted key order among themselves) merged with
 /// the non-null entries of `extra`, all in sorted key order.
 fn object<'a>(
-    typed: &mut Vec<(&'a str, Entry<'a>)>,
+    typed: &mut Entries<'a>,
     extra: Option<&'a JsonMap>,
     drop_nulls: bool,
     out: &mut Vec<u8>,
@@ -172,7 +181,10 @@ fn object<'a>(
 }
 
 /// Writes one nested value.
-type Writer<'a> = Box<dyn Fn(&mut Vec<u8>) + 'a>;
+type Writer<'a> = &'a dyn Fn(&mut Vec<u8>);
+
+/// An object's entries, on the stack up to eight (every typed object here has fewer).
+type Entries<'a> = SmallVec<[(&'a str, Entry<'a>); 8]>;
 
 enum Entry<'a> {
     Str(&'a str),
@@ -182,17 +194,21 @@ enum Entry<'a> {
 }
 
 fn write_map(m: &JsonMap, out: &mut Vec<u8>) {
-    let mut typed = Vec::with_capacity(m.len());
-    object(&mut typed, Some(m), false, out);
+    object(&mut Entries::new(), Some(m), false, out);
 }
 
 fn write_message(m: &Message, out: &mut Vec<u8>) {
-    let mut e: Vec<(&str, Entry<'_>)> = Vec::with_capacity(6 + m.extra.len());
-    if let Some(c) = &m.content {
-        e.push((
-            "content",
-            Entry::Raw(Box::new(move |o| write_content(c, o))),
-        ));
+    let content = m
+        .content
+        .as_ref()
+        .map(|c| move |o: &mut Vec<u8>| write_content(c, o));
+    let calls = m
+        .tool_calls
+        .as_ref()
+        .map(|calls| move |o: &mut Vec<u8>| array(calls, o, write_tool_call));
+    let mut e = Entries::new();
+    if let Some(c) = &content {
+        e.push(("content", Entry::Raw(c)));
     }
     if let Some(n) = &m.name {
         e.push(("name", Entry::Str(n)));
@@ -204,11 +220,8 @@ fn write_message(m: &Message, out: &mut Vec<u8>) {
     if let Some(id) = &m.tool_call_id {
         e.push(("tool_call_id", Entry::Str(id)));
     }
-    if let Some(calls) = &m.tool_calls {
-        e.push((
-            "tool_calls",
-            Entry::Raw(Box::new(move |o| array(calls, o, write_tool_call))),
-        ));
+    if let Some(c) = &calls {
+        e.push(("tool_calls", Entry::Raw(c)));
     }
     object(&mut e, Some(&m.extra), true, out);
 }
@@ -226,20 +239,21 @@ fn write_content(c: &Content, out: &mut Vec<u8>) {
 fn write_part(p: &ContentPart, out: &mut Vec<u8>) {
     match p {
         ContentPart::Text { text } => {
-            let mut e = vec![("text", Entry::Str(text)), ("type", Entry::Str("text"))];
+            let mut e: Entries<'_> =
+                smallvec![("text", Entry::Str(text)), ("type", Entry::Str("text"))];
             object(&mut e, None, false, out);
         }
         ContentPart::ImageUrl { image_url } => {
             let inner = move |o: &mut Vec<u8>| {
-                let mut e = Vec::with_capacity(2);
+                let mut e = Entries::new();
                 if let Some(d) = &image_url.detail {
                     e.push(("detail", Entry::Str(d)));
                 }
                 e.push(("url", Entry::Str(&image_url.url)));
                 object(&mut e, None, false, o);
             };
-            let mut e = vec![
-                ("image_url", Entry::Raw(Box::new(inner))),
+            let mut e: Entries<'_> = smallvec![
+                ("image_url", Entry::Raw(&inner)),
                 ("type", Entry::Str("image_url")),
             ];
             object(&mut e, None, false, out);
@@ -250,14 +264,14 @@ fn write_part(p: &ContentPart, out: &mut Vec<u8>) {
 
 fn write_tool_call(t: &ToolCall, out: &mut Vec<u8>) {
     let func = move |o: &mut Vec<u8>| {
-        let mut e = vec![
+        let mut e: Entries<'_> = smallvec![
             ("arguments", Entry::Str(&t.function.arguments)),
             ("name", Entry::Str(&t.function.name)),
         ];
         object(&mut e, None, false, o);
     };
-    let mut e = vec![
-        ("function", Entry::Raw(Box::new(func))),
+    let mut e: Entries<'_> = smallvec![
+        ("function", Entry::Raw(&func)),
         ("id", Entry::Str(&t.id)),
         ("type", Entry::Str("function")),
     ];
@@ -267,7 +281,7 @@ fn write_tool_call(t: &ToolCall, out: &mut Vec<u8>) {
 fn write_tool(t: &Tool, out: &mut Vec<u8>) {
     let f = &t.function;
     let func = move |o: &mut Vec<u8>| {
-        let mut e = Vec::with_capacity(4);
+        let mut e = Entries::new();
         if let Some(d) = &f.description {
             e.push(("description", Entry::Str(d)));
         }
@@ -280,8 +294,8 @@ fn write_tool(t: &Tool, out: &mut Vec<u8>) {
         }
         object(&mut e, None, false, o);
     };
-    let mut e = vec![
-        ("function", Entry::Raw(Box::new(func))),
+    let mut e: Entries<'_> = smallvec![
+        ("function", Entry::Raw(&func)),
         ("type", Entry::Str("function")),
     ];
     object(&mut e, None, false, out);
@@ -300,11 +314,11 @@ fn write_tool_choice(c: &ToolChoice, out: &mut Vec<u8>) {
         ToolChoice::Named(n) => {
             let name = n.function.name.as_str();
             let func = move |o: &mut Vec<u8>| {
-                let mut e = vec![("name", Entry::Str(name))];
+                let mut e: Entries<'_> = smallvec![("name", Entry::Str(name))];
                 object(&mut e, None, false, o);
             };
-            let mut e = vec![
-                ("function", Entry::Raw(Box::new(func))),
+            let mut e: Entries<'_> = smallvec![
+                ("function", Entry::Raw(&func)),
                 ("type", Entry::Str("function")),
             ];
             object(&mut e, None, false, out);
@@ -315,16 +329,16 @@ fn write_tool_choice(c: &ToolChoice, out: &mut Vec<u8>) {
 fn write_format(r: &ResponseFormat, out: &mut Vec<u8>) {
     match r {
         ResponseFormat::Text => {
-            let mut e = vec![("type", Entry::Str("text"))];
+            let mut e: Entries<'_> = smallvec![("type", Entry::Str("text"))];
             object(&mut e, None, false, out);
         }
         ResponseFormat::JsonObject => {
-            let mut e = vec![("type", Entry::Str("json_object"))];
+            let mut e: Entries<'_> = smallvec![("type", Entry::Str("json_object"))];
             object(&mut e, None, false, out);
         }
         ResponseFormat::JsonSchema { json_schema: s } => {
             let inner = move |o: &mut Vec<u8>| {
-                let mut e = Vec::with_capacity(4);
+                let mut e = Entries::new();
                 if let Some(d) = &s.description {
                     e.push(("description", Entry::Str(d)));
                 }
@@ -337,8 +351,8 @@ fn write_format(r: &ResponseFormat, out: &mut Vec<u8>) {
                 }
                 object(&mut e, None, false, o);
             };
-            let mut e = vec![
-                ("json_schema", Entry::Raw(Box::new(inner))),
+            let mut e: Entries<'_> = smallvec![
+                ("json_schema", Entry::Raw(&inner)),
                 ("type", Entry::Str("json_schema")),
             ];
             object(&mut e, None, false, out);

@@ -4,15 +4,14 @@
 use crate::api::{CostFact, ErrorKind, Facts, FinishReason, Usage};
 use crate::cache::CachedAnswer;
 use crate::config::Secret;
-use crate::telemetry::record::unix_ms;
+use crate::telemetry::pending::{Packed, PendingHit, PendingRecord};
 use crate::telemetry::{
-    CacheOutcome, CacheStatus, Caller, Cost, RecordedContent, RequestRecord, Status, Telemetry,
-    TokenSplit,
+    CacheOutcome, CacheStatus, Caller, Cost, RecordedContent, Status, Telemetry, TokenSplit,
 };
 use rust_decimal::Decimal;
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use super::RequestContext;
 use crate::policy::Ticket;
@@ -158,22 +157,27 @@ impl Settle {
             t.settle(cost.as_ref().map_or(Decimal::ZERO, |c| c.total), total);
         }
         let content = self.content(answer.text.as_deref());
-        let ended = SystemTime::now();
-        let record = RequestRecord {
-            id: answer.id.unwrap_or_default().to_string(),
+        let kind = self.provider_kind(&facts.provider);
+        let c = &self.caller;
+        let pending = PendingRecord {
             call: self.call,
-            started_at_ms: unix_ms(self.started),
-            ended_at_ms: unix_ms(ended),
+            started: self.started,
             latency_ms: facts.latency_ms,
             ttft_ms: facts.ttft_ms,
-            model: self.model.clone(),
-            route: facts.route.clone().unwrap_or_else(|| self.model.clone()),
-            provider: facts.provider.clone(),
-            provider_model: facts.provider_model.clone(),
-            provider_kind: self.provider_kind(&facts.provider),
-            response_id: answer.id.map(str::to_string),
-            response_model: answer.model.map(str::to_string),
-            finish_reasons: answer.finish_reasons,
+            names: Packed::new([
+                Some(self.model.as_str()),
+                Some(facts.route.as_deref().unwrap_or(&self.model)),
+                Some(facts.provider.as_str()),
+                Some(facts.provider_model.as_str()),
+                Some(kind.as_str()),
+                answer.id,
+                answer.model,
+                c.key_id.as_deref(),
+                c.user.as_deref(),
+                c.team.as_deref(),
+                c.tier.as_deref(),
+            ]),
+            finish_reasons: answer.finish_reasons.into_iter().collect(),
             attempts: facts.attempts.clone(),
             tokens,
             cost,
@@ -181,12 +185,11 @@ impl Settle {
                 status: self.cache,
                 saved_usd: if served_here { None } else { self.saved },
             },
-            caller: self.caller,
-            tags: self.tags,
+            tags: std::mem::take(&mut self.tags),
             status: error.map_or(Status::Ok, Status::Error),
             content,
         };
-        self.telemetry.emit(record);
+        self.telemetry.emit_pending(pending);
     }
 }
 
@@ -203,10 +206,10 @@ impl Settle {
     }
 
     /// Completes a cache hit's facts and queues its record, built on the telemetry worker
-    /// from what the request already owns (the answer is shared, the route name moved), so a
-    /// hit copies no names for its record while the caller waits. The closure holds no
-    /// handle the request path counts (telemetry, price names): their reference counts stay
-    /// on this thread instead of bouncing between cores.
+    /// from what the request already owns (the answer is shared, the names packed inline), so
+    /// a hit allocates nothing for its record while the caller waits. The pending hit holds
+    /// no handle the request path counts (telemetry, price names): their reference counts
+    /// stay on this thread instead of bouncing between cores.
     pub fn finish_hit(mut self, facts: &mut Facts, answer: Arc<CachedAnswer>, route: String) {
         self.annotate(facts, None, None);
         // A hit is a request (it counted against request limits) that cost nothing.
@@ -214,7 +217,7 @@ impl Settle {
             t.settle(Decimal::ZERO, 0);
         }
         // Content recording is opt-in; when on, the redaction runs here.
-        let content = self.content(answer.response.text());
+        let content = self.content(answer.response.text()).map(Box::new);
         let names = Packed::new([
             Some(self.model.as_str()),
             Some(route.as_str()),
@@ -223,7 +226,7 @@ impl Settle {
             self.caller.team.as_deref(),
             self.caller.tier.as_deref(),
         ]);
-        let hit = Hit {
+        let hit = PendingHit {
             call: self.call,
             started: self.started,
             latency_ms: facts.latency_ms,
@@ -234,104 +237,7 @@ impl Settle {
             content,
             answer,
         };
-        self.telemetry.emit_with(move || hit.record());
-    }
-}
-
-/// Short texts packed into one allocation. A hit hands the worker this one buffer rather
-/// than a handful of small strings: glibc returns a freed block to the cache of the thread
-/// that frees it, so every small string freed on the worker is one the request thread later
-/// has to take from the allocator's slow, locked path (seen as most of a hit's malloc time).
-struct Packed<const N: usize> {
-    text: String,
-    /// Each field's end in `text`, or `u32::MAX` when it is absent.
-    ends: [u32; N],
-}
-
-impl<const N: usize> Packed<N> {
-    fn new(fields: [Option<&str>; N]) -> Self {
-        let mut text = String::with_capacity(fields.iter().flatten().map(|f| f.len()).sum());
-        let mut ends = [u32::MAX; N];
-        for (end, field) in ends.iter_mut().zip(fields) {
-            if let Some(f) = field {
-                text.push_str(f);
-                *end = u32::try_from(text.len()).unwrap_or(u32::MAX);
-            }
-        }
-        Packed { text, ends }
-    }
-
-    /// Field `i`, when it was present.
-    fn get(&self, i: usize) -> Option<String> {
-        let end = *self.ends.get(i)?;
-        if end == u32::MAX {
-            return None;
-        }
-        let start = self.ends[..i]
-            .iter()
-            .rev()
-            .find(|e| **e != u32::MAX)
-            .map_or(0, |e| *e as usize);
-        self.text.get(start..end as usize).map(str::to_string)
-    }
-}
-
-/// What a cache hit's record is built from, on the telemetry worker.
-struct Hit {
-    call: &'static str,
-    started: SystemTime,
-    latency_ms: f64,
-    /// The model asked for, the route, then the caller's key id, user, team and tier.
-    names: Packed<6>,
-    tags: Vec<String>,
-    status: CacheStatus,
-    saved: Option<Decimal>,
-    content: Option<RecordedContent>,
-    answer: Arc<CachedAnswer>,
-}
-
-impl Hit {
-    /// A hit's record: who made the answer, no attempt or tokens of its own, the cost saved.
-    fn record(self) -> RequestRecord {
-        let (resp, origin) = (&self.answer.response, &self.answer.origin);
-        // The end is the start plus the latency (one clock read fewer while the caller waits).
-        let ended = self.started + Duration::from_secs_f64(self.latency_ms.max(0.0) / 1000.0);
-        RequestRecord {
-            id: resp.id.clone(),
-            call: self.call,
-            started_at_ms: unix_ms(self.started),
-            ended_at_ms: unix_ms(ended),
-            latency_ms: self.latency_ms,
-            ttft_ms: None,
-            model: self.names.get(0).unwrap_or_default(),
-            route: self.names.get(1).unwrap_or_default(),
-            provider: origin.provider.clone(),
-            provider_model: origin.provider_model.clone(),
-            provider_kind: origin.provider_kind.clone(),
-            response_id: Some(resp.id.clone()),
-            response_model: Some(resp.model.clone()),
-            finish_reasons: resp
-                .choices
-                .iter()
-                .filter_map(|c| c.finish_reason)
-                .collect(),
-            attempts: Vec::new(),
-            tokens: TokenSplit::default(),
-            cost: None,
-            cache: CacheOutcome {
-                status: self.status,
-                saved_usd: self.saved,
-            },
-            caller: Caller {
-                key_id: self.names.get(2),
-                user: self.names.get(3),
-                team: self.names.get(4),
-                tier: self.names.get(5),
-            },
-            tags: self.tags,
-            status: Status::Ok,
-            content: self.content,
-        }
+        self.telemetry.emit_hit(hit);
     }
 }
 
@@ -351,38 +257,5 @@ pub(crate) fn hit_facts(
         overhead_us: latency * 1e6,
         route: Some(route.to_string()),
         ..Facts::default()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::Packed;
-
-    #[test]
-    fn packed_fields_come_back_as_given_absent_and_empty_ones_included() {
-        let p = Packed::new([
-            Some("gpt"),
-            None,
-            Some(""),
-            Some("alice"),
-            None,
-            Some("pro"),
-        ]);
-        let got: Vec<Option<String>> = (0..6).map(|i| p.get(i)).collect();
-        assert_eq!(
-            got,
-            vec![
-                Some("gpt".into()),
-                None,
-                Some(String::new()),
-                Some("alice".into()),
-                None,
-                Some("pro".into())
-            ]
-        );
-        assert_eq!(p.get(6), None);
-        let none = Packed::new([None::<&str>; 3]);
-        assert_eq!(none.text.capacity(), 0);
-        assert_eq!((none.get(0), none.get(2)), (None, None));
     }
 }

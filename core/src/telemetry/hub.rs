@@ -11,6 +11,7 @@
 //! 50 ms when idle, and is woken only when the queue is half full or when someone waits for
 //! it (`flush`, `sync`).
 
+use super::pending::{PendingHit, PendingRecord};
 use super::record::RequestRecord;
 use crate::api::Error;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -54,9 +55,16 @@ type Observers = RwLock<Vec<(ObserverId, Arc<dyn Observer>)>>;
 /// closure (one allocation) instead of copying a dozen strings while the caller waits.
 pub type DeferredRecord = Box<dyn FnOnce() -> RequestRecord + Send>;
 
+// A hit travels by value in the queue's slot (that is the point: no heap block crosses to
+// the worker), so every slot is the hit's size: ~250 bytes, 2.5 MB for the default 10,000.
+#[allow(clippy::large_enum_variant)]
 enum Msg {
     Record(Box<RequestRecord>),
     Deferred(DeferredRecord),
+    /// A request's record, built on the worker from its packed parts.
+    Pending(Box<PendingRecord>),
+    /// A cache hit's record, built on the worker; carried in the queue's slot (no heap block).
+    Hit(PendingHit),
     /// Flush every observer, then answer.
     Flush(mpsc::Sender<()>),
     /// Answer once every record queued before it was delivered (no observer flush).
@@ -82,6 +90,8 @@ const POLL_IDLE: Duration = Duration::from_millis(50);
 pub struct Hub {
     tx: SyncSender<Msg>,
     observers: Arc<Observers>,
+    /// Raised whenever the observer list changes, so the worker re-reads it only then.
+    version: Arc<AtomicU64>,
     stats: Arc<HubStats>,
     next_id: AtomicU64,
     /// Records queued and not yet taken by the worker (to wake it when half full).
@@ -117,10 +127,16 @@ impl Hub {
         let observers: Arc<Observers> = Arc::default();
         let stats = Arc::new(HubStats::default());
         let queued = Arc::new(AtomicUsize::new(0));
-        let (o, s, q) = (observers.clone(), stats.clone(), queued.clone());
+        let version = Arc::new(AtomicU64::new(0));
+        let shared = Shared {
+            observers: observers.clone(),
+            version: version.clone(),
+            stats: stats.clone(),
+            queued: queued.clone(),
+        };
         let handle = std::thread::Builder::new()
             .name("switchpoint-telemetry".into())
-            .spawn(move || worker(rx, o, s, q))
+            .spawn(move || worker(rx, shared))
             .map_err(|e| {
                 Error::new(
                     crate::api::ErrorKind::Internal,
@@ -130,6 +146,7 @@ impl Hub {
         Ok(Hub {
             tx,
             observers,
+            version,
             stats,
             next_id: AtomicU64::new(1),
             queued,
@@ -148,6 +165,18 @@ impl Hub {
     #[inline]
     pub fn emit_with(&self, build: DeferredRecord) {
         self.queue(Msg::Deferred(build));
+    }
+
+    /// Queues a request's record, built on the worker; dropped like `emit`.
+    #[inline]
+    pub fn emit_pending(&self, pending: Box<PendingRecord>) {
+        self.queue(Msg::Pending(pending));
+    }
+
+    /// Queues a cache hit's record, built on the worker; dropped like `emit`.
+    #[inline]
+    pub fn emit_hit(&self, hit: PendingHit) {
+        self.queue(Msg::Hit(hit));
     }
 
     #[inline]
@@ -173,6 +202,7 @@ impl Hub {
         if let Ok(mut list) = self.observers.write() {
             list.push((id, observer));
         }
+        self.version.fetch_add(1, Ordering::Release);
         id
     }
 
@@ -182,6 +212,7 @@ impl Hub {
             Ok(mut list) => {
                 let before = list.len();
                 list.retain(|(i, _)| *i != id);
+                self.version.fetch_add(1, Ordering::Release);
                 list.len() != before
             }
             Err(_) => false,
@@ -241,12 +272,36 @@ fn deliver(list: &[Arc<dyn Observer>], record: &RequestRecord, stats: &HubStats)
     stats.delivered.fetch_add(1, Ordering::Relaxed);
 }
 
-fn worker(
-    rx: Receiver<Msg>,
+/// What the worker shares with the hub.
+struct Shared {
     observers: Arc<Observers>,
+    version: Arc<AtomicU64>,
     stats: Arc<HubStats>,
     queued: Arc<AtomicUsize>,
-) {
+}
+
+impl Shared {
+    /// The observers, re-read only when the list changed since `seen`.
+    fn refresh(&self, list: &mut Vec<Arc<dyn Observer>>, seen: &mut Option<u64>) {
+        let now = self.version.load(Ordering::Acquire);
+        if *seen == Some(now) {
+            return;
+        }
+        if let Ok(l) = self.observers.read() {
+            *list = l.iter().map(|(_, o)| o.clone()).collect();
+        }
+        *seen = Some(now);
+    }
+}
+
+fn worker(rx: Receiver<Msg>, shared: Shared) {
+    let Shared {
+        ref observers,
+        ref stats,
+        ref queued,
+        ..
+    } = shared;
+    let (mut list, mut seen) = (Vec::new(), None);
     // Ends when the hub (the only sender) is dropped and the queue is drained.
     let mut idle = POLL_BUSY;
     // Records taken since the shared count was last lowered: lowered once per batch, so the
@@ -269,19 +324,34 @@ fn worker(
             }
             Err(TryRecvError::Disconnected) => break,
         };
-        let list: Vec<Arc<dyn Observer>> = match observers.read() {
-            Ok(l) => l.iter().map(|(_, o)| o.clone()).collect(),
-            Err(_) => Vec::new(),
-        };
+        shared.refresh(&mut list, &mut seen);
         match msg {
             Msg::Record(record) => {
                 taken += 1;
-                deliver(&list, &record, &stats);
+                deliver(&list, &record, stats);
             }
             Msg::Deferred(build) => {
                 taken += 1;
                 match catch_unwind(AssertUnwindSafe(build)) {
-                    Ok(record) => deliver(&list, &record, &stats),
+                    Ok(record) => deliver(&list, &record, stats),
+                    Err(_) => {
+                        stats.observer_panics.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }
+            Msg::Pending(pending) => {
+                taken += 1;
+                match catch_unwind(AssertUnwindSafe(|| pending.record())) {
+                    Ok(record) => deliver(&list, &record, stats),
+                    Err(_) => {
+                        stats.observer_panics.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }
+            Msg::Hit(hit) => {
+                taken += 1;
+                match catch_unwind(AssertUnwindSafe(|| hit.record())) {
+                    Ok(record) => deliver(&list, &record, stats),
                     Err(_) => {
                         stats.observer_panics.fetch_add(1, Ordering::Relaxed);
                     }
@@ -315,6 +385,16 @@ mod tests {
             id: id.to_string(),
             ..RequestRecord::default()
         }
+    }
+
+    #[test]
+    fn a_queue_slot_stays_small() {
+        // Every slot of the bounded queue is allocated up front at this size.
+        assert!(
+            std::mem::size_of::<Msg>() <= 320,
+            "{}",
+            std::mem::size_of::<Msg>()
+        );
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod jsonl;
 pub mod metrics;
 #[cfg(feature = "otlp")]
 pub mod otel;
+pub mod pending;
 pub mod pricing;
 pub mod record;
 pub mod redact;
@@ -96,6 +97,18 @@ impl Telemetry {
     #[inline]
     pub fn emit_with(&self, build: impl FnOnce() -> RequestRecord + Send + 'static) {
         self.hub.emit_with(Box::new(build));
+    }
+
+    /// Queues a request's record, built on the worker from what the request handed over.
+    #[inline]
+    pub fn emit_pending(&self, pending: pending::PendingRecord) {
+        self.hub.emit_pending(Box::new(pending));
+    }
+
+    /// Queues a cache hit's record, built on the worker from the shared answer.
+    #[inline]
+    pub fn emit_hit(&self, hit: pending::PendingHit) {
+        self.hub.emit_hit(hit);
     }
 
     /// Adds an observer (a host callback); it receives records emitted from now on.
