@@ -113,11 +113,56 @@ fn settle_share(dir: &std::path::Path) {
         "observers, request thread's share: the record handed to the queue",
         Duration::from_micros(1),
     );
+    // Baseline, same loop: the whole record built on the request thread and queued (what the
+    // settle stage did before records were built on the worker).
+    timing::per_op_ns_settled(
+        500,
+        100,
+        || tel.flush(Duration::from_secs(10)),
+        || {
+            tel.emit(RequestRecord {
+                id: "chatcmpl-B9MBs8CjcvOU2jLn4n570S5qMJKcT".to_string(),
+                call: "chat",
+                started_at_ms: 1,
+                ended_at_ms: 121,
+                latency_ms: 120.0,
+                ttft_ms: None,
+                model: "gpt".to_string(),
+                route: "gpt".to_string(),
+                provider: "oai".to_string(),
+                provider_model: "gpt-4o-mini".to_string(),
+                provider_kind: "openai".to_string(),
+                response_id: Some("chatcmpl-B9MBs8CjcvOU2jLn4n570S5qMJKcT".to_string()),
+                response_model: Some("gpt-4o-mini-2024-07-18".to_string()),
+                finish_reasons: vec![switchpoint_core::api::FinishReason::Stop],
+                attempts: attempts.clone(),
+                tokens: TokenSplit::from_usage(&usage),
+                cost: black_box(priced.clone()),
+                cache: CacheOutcome {
+                    status: CacheStatus::Miss,
+                    saved_usd: None,
+                },
+                caller: switchpoint_core::telemetry::Caller {
+                    key_id: None,
+                    user: Some("user-42".to_string()),
+                    team: Some("research".to_string()),
+                    tier: None,
+                },
+                tags: Vec::new(),
+                status: Status::Ok,
+                content: None,
+            });
+        },
+    )
+    .report(
+        "baseline: the whole record built on the request thread",
+        Duration::from_micros(1),
+    );
     let flushed = tel.flush(Duration::from_secs(60));
     println!(
         "worker kept up: flushed={flushed}, dropped {} of {} records",
         tel.dropped(),
-        500 * 100 + 1000
+        2 * (500 + 10) * 100
     );
     let total: Decimal = tel
         .usage(
