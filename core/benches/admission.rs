@@ -157,11 +157,10 @@ fn redis_part(c: &RequestContext) {
             let _: String = redis::cmd("PING").query_async(&mut conn).await.expect("ping");
             ping_ns.push(t.elapsed().as_nanos() as f64);
         }
-        let p50 = |v: &mut Vec<f64>| {
-            v.sort_by(f64::total_cmp);
-            v[v.len() / 2]
-        };
-        let (a, p) = (p50(&mut admit_ns), p50(&mut ping_ns));
+        let (a, p) = (
+            timing::Summary::of(admit_ns).p50,
+            timing::Summary::of(ping_ns).p50,
+        );
         println!(
             "admission on Redis, key + budget + 2 limits: p50 {:.1} µs; a PING round trip: p50 {:.1} µs; ratio {:.2} (target: one round trip)",
             a / 1000.0,

@@ -234,11 +234,10 @@ fn hit_with_and_without(dir: &std::path::Path) {
                 }
             }
         }
-        let p50 = |v: &mut Vec<f64>| {
-            v.sort_by(f64::total_cmp);
-            v[v.len() / 2]
-        };
-        let (a, b) = (p50(&mut with), p50(&mut without));
+        let (a, b) = (
+            timing::Summary::of(with).p50,
+            timing::Summary::of(without).p50,
+        );
         println!(
             "cache hit through Gateway::chat: p50 {a:.0} ns with every observer on, {b:.0} ns with every observer off: {:+.0} ns added (target < 1000 ns: {})",
             a - b,

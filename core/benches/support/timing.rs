@@ -16,13 +16,7 @@ pub fn per_op_ns(batches: usize, per_batch: usize, mut op: impl FnMut()) -> Summ
         }
         samples.push(t.elapsed().as_nanos() as f64 / per_batch as f64);
     }
-    samples.sort_by(f64::total_cmp);
-    let at = |q: f64| samples[((samples.len() - 1) as f64 * q) as usize];
-    Summary {
-        p50: at(0.5),
-        p90: at(0.9),
-        p99: at(0.99),
-    }
+    Summary::of(samples)
 }
 
 /// Like [`per_op_ns`], with `settle` run (untimed) after every batch: for operations that
@@ -47,13 +41,7 @@ pub fn per_op_ns_settled(
             samples.push(took);
         }
     }
-    samples.sort_by(f64::total_cmp);
-    let at = |q: f64| samples[((samples.len() - 1) as f64 * q) as usize];
-    Summary {
-        p50: at(0.5),
-        p90: at(0.9),
-        p99: at(0.99),
-    }
+    Summary::of(samples)
 }
 
 /// Percentiles of per-operation time, ns.
@@ -65,6 +53,17 @@ pub struct Summary {
 }
 
 impl Summary {
+    /// The percentiles of per-operation samples (ns).
+    pub fn of(mut samples: Vec<f64>) -> Summary {
+        samples.sort_by(f64::total_cmp);
+        let at = |q: f64| samples[((samples.len() - 1) as f64 * q) as usize];
+        Summary {
+            p50: at(0.5),
+            p90: at(0.9),
+            p99: at(0.99),
+        }
+    }
+
     /// One result line: name, percentiles and the target it is held to.
     pub fn report(&self, name: &str, target: Duration) {
         let ok = self.p50 <= target.as_nanos() as f64;

@@ -51,16 +51,11 @@ pub struct ObserverId(u64);
 
 type Observers = RwLock<Vec<(ObserverId, Arc<dyn Observer>)>>;
 
-/// A record the worker builds itself: the request path moves what it already owns into the
-/// closure (one allocation) instead of copying a dozen strings while the caller waits.
-pub type DeferredRecord = Box<dyn FnOnce() -> RequestRecord + Send>;
-
 // A hit travels by value in the queue's slot (that is the point: no heap block crosses to
 // the worker), so every slot is the hit's size: ~250 bytes, 2.5 MB for the default 10,000.
 #[allow(clippy::large_enum_variant)]
 enum Msg {
     Record(Box<RequestRecord>),
-    Deferred(DeferredRecord),
     /// A request's record, built on the worker from its packed parts.
     Pending(Box<PendingRecord>),
     /// A cache hit's record, built on the worker; carried in the queue's slot (no heap block).
@@ -159,12 +154,6 @@ impl Hub {
     #[inline]
     pub fn emit(&self, record: RequestRecord) {
         self.queue(Msg::Record(Box::new(record)));
-    }
-
-    /// Queues a record the worker builds (see [`DeferredRecord`]); dropped like `emit`.
-    #[inline]
-    pub fn emit_with(&self, build: DeferredRecord) {
-        self.queue(Msg::Deferred(build));
     }
 
     /// Queues a request's record, built on the worker; dropped like `emit`.
@@ -294,6 +283,21 @@ impl Shared {
     }
 }
 
+/// Builds a record the request handed over in parts, then delivers it; a panic while
+/// building is counted like an observer's.
+fn build_and_deliver(
+    list: &[Arc<dyn Observer>],
+    stats: &HubStats,
+    build: impl FnOnce() -> RequestRecord,
+) {
+    match catch_unwind(AssertUnwindSafe(build)) {
+        Ok(record) => deliver(list, &record, stats),
+        Err(_) => {
+            stats.observer_panics.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
 fn worker(rx: Receiver<Msg>, shared: Shared) {
     let Shared {
         ref observers,
@@ -330,32 +334,13 @@ fn worker(rx: Receiver<Msg>, shared: Shared) {
                 taken += 1;
                 deliver(&list, &record, stats);
             }
-            Msg::Deferred(build) => {
-                taken += 1;
-                match catch_unwind(AssertUnwindSafe(build)) {
-                    Ok(record) => deliver(&list, &record, stats),
-                    Err(_) => {
-                        stats.observer_panics.fetch_add(1, Ordering::Relaxed);
-                    }
-                }
-            }
             Msg::Pending(pending) => {
                 taken += 1;
-                match catch_unwind(AssertUnwindSafe(|| pending.record())) {
-                    Ok(record) => deliver(&list, &record, stats),
-                    Err(_) => {
-                        stats.observer_panics.fetch_add(1, Ordering::Relaxed);
-                    }
-                }
+                build_and_deliver(&list, stats, || pending.record());
             }
             Msg::Hit(hit) => {
                 taken += 1;
-                match catch_unwind(AssertUnwindSafe(|| hit.record())) {
-                    Ok(record) => deliver(&list, &record, stats),
-                    Err(_) => {
-                        stats.observer_panics.fetch_add(1, Ordering::Relaxed);
-                    }
-                }
+                build_and_deliver(&list, stats, || hit.record());
             }
             Msg::Flush(done) => {
                 for o in &list {

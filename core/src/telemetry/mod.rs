@@ -93,12 +93,6 @@ impl Telemetry {
         self.hub.emit(record);
     }
 
-    /// Queues a record built on the telemetry worker (the cache-hit path's cheap hand-off).
-    #[inline]
-    pub fn emit_with(&self, build: impl FnOnce() -> RequestRecord + Send + 'static) {
-        self.hub.emit_with(Box::new(build));
-    }
-
     /// Queues a request's record, built on the worker from what the request handed over.
     #[inline]
     pub fn emit_pending(&self, pending: pending::PendingRecord) {
