@@ -7,7 +7,7 @@ use crate::c_gateway::sp_gateway;
 use crate::c_status::sp_status;
 use crate::guardrail::{hook_failed, invalid_answer, HostHook};
 use std::ffi::{c_char, c_int, c_void, CString};
-use switchpoint_core::{Error, ErrorKind};
+use switchpoint_core::Error;
 
 /// Decides on one guardrail event; see `sp_guardrail_add`.
 ///
@@ -146,17 +146,9 @@ pub unsafe extern "C" fn sp_guardrail_add(
 pub unsafe extern "C" fn sp_guardrail_remove(gw: *const sp_gateway, id: u64) -> sp_status {
     call(|| {
         let gw = arg_ref(gw, "gw")?;
-        if gw.hooks.remove(&gw.gw, id) {
-            Ok(())
-        } else {
-            Err(Failure::Core(
-                Error::new(
-                    ErrorKind::NotFound,
-                    format!("no guardrail with id {id} on this gateway"),
-                )
-                .with_param("id"),
-            ))
-        }
+        gw.hooks
+            .remove_or_not_found(&gw.gw, id, "guardrail")
+            .map_err(Failure::Core)
     })
 }
 
@@ -164,6 +156,7 @@ pub unsafe extern "C" fn sp_guardrail_remove(gw: *const sp_gateway, id: u64) -> 
 mod tests {
     use super::*;
     use crate::boundary::{arg_str, give_string};
+    use switchpoint_core::ErrorKind;
 
     unsafe extern "C" fn deny_all(
         user_data: *mut c_void,

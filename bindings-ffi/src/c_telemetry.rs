@@ -171,17 +171,9 @@ pub unsafe extern "C" fn sp_gateway_add_observer(
 pub unsafe extern "C" fn sp_gateway_remove_observer(gw: *const sp_gateway, id: u64) -> sp_status {
     call(|| {
         let gw = arg_ref(gw, "gw")?;
-        if gw.observers.remove(&gw.gw, id) {
-            Ok(())
-        } else {
-            Err(Failure::Core(
-                Error::new(
-                    ErrorKind::NotFound,
-                    format!("no record callback with id {id} on this gateway"),
-                )
-                .with_param("id"),
-            ))
-        }
+        gw.observers
+            .remove_or_not_found(&gw.gw, id, "record callback")
+            .map_err(Failure::Core)
     })
 }
 

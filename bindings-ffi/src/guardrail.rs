@@ -10,12 +10,12 @@
 //! still holds allows without calling the host.
 
 use crate::boundary::panic_message;
+use crate::registry::{Attach, HostRegistry};
 use futures_util::future::BoxFuture;
 use std::cell::Cell;
-use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, PoisonError, RwLock};
 use switchpoint_core::policy::guardrails::{GuardrailHook, HookEvent, HookVerdict};
 use switchpoint_core::{Error, ErrorKind, Gateway};
 
@@ -136,55 +136,29 @@ impl GuardrailHook for Registered {
     }
 }
 
-/// Ids handed to hosts: unique in the process, never 0.
-static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+/// A guardrail hook: taken off the gateway first, then deactivated (waits for a running
+/// call).
+impl Attach for HostHook {
+    type CoreId = u64;
 
-/// The host hooks added through one handle (an `sp_gateway`, a uniffi `Gateway`), so they
-/// can be removed by id and all at once when the handle is freed.
-#[derive(Debug, Default)]
-pub(crate) struct HostHooks {
-    by_id: Mutex<HashMap<u64, (u64, Arc<HostHook>)>>,
-}
-
-impl HostHooks {
-    /// Registers `hook` with the gateway (after those added before); returns the host's id.
-    pub(crate) fn add(&self, gw: &Gateway, hook: Arc<HostHook>) -> u64 {
-        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-        let core_id = gw.add_guardrail(Arc::new(Registered(hook.clone())));
-        self.lock().insert(id, (core_id, hook));
-        id
+    fn attach(self: &Arc<Self>, gw: &Gateway) -> u64 {
+        gw.add_guardrail(Arc::new(Registered(self.clone())))
     }
 
-    /// Removes one hook; once this returns it is not running and is never called again.
-    /// False when the id is unknown here (never added, or already removed).
-    pub(crate) fn remove(&self, gw: &Gateway, id: u64) -> bool {
-        let Some((core_id, hook)) = self.lock().remove(&id) else {
-            return false;
-        };
-        gw.remove_guardrail(core_id);
-        hook.deactivate();
-        true
-    }
-
-    /// Removes every hook (the handle is going away).
-    pub(crate) fn remove_all(&self, gw: &Gateway) {
-        let all: Vec<_> = self.lock().drain().map(|(_, v)| v).collect();
-        for (core_id, hook) in all {
-            gw.remove_guardrail(core_id);
-            hook.deactivate();
-        }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, (u64, Arc<HostHook>)>> {
-        self.by_id.lock().unwrap_or_else(PoisonError::into_inner)
+    fn detach(&self, gw: &Gateway, id: u64) {
+        gw.remove_guardrail(id);
+        self.deactivate();
     }
 }
+
+/// The host hooks added through one handle.
+pub(crate) type HostHooks = HostRegistry<HostHook>;
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::sync::atomic::AtomicUsize;
-    use std::sync::mpsc;
+    use std::sync::{mpsc, Mutex};
     use std::time::Duration;
     use switchpoint_core::policy::guardrails::{HookCaller, Stage};
     use switchpoint_core::runtime::runtime;

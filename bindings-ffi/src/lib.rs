@@ -22,6 +22,7 @@ mod c_stream;
 mod c_telemetry;
 mod guardrail;
 mod observer;
+mod registry;
 pub mod uniffi_api;
 
 pub use c_async::*;

@@ -8,9 +8,9 @@
 //! thread removing the observer that is running) the wait is skipped: that call ends when
 //! the host returns and no other starts.
 
+use crate::registry::{Attach, HostRegistry};
 use std::cell::Cell;
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use switchpoint_core::telemetry::{Observer, ObserverId, RequestRecord};
 use switchpoint_core::Gateway;
@@ -99,50 +99,22 @@ impl std::fmt::Debug for Gated {
     }
 }
 
-/// Ids handed to hosts: unique in the process, never 0, so an id from one gateway handle
-/// is not found on another.
-static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+/// A record callback: deactivated first (see [`Gated`]), then taken off the gateway.
+impl Attach for Gated {
+    type CoreId = ObserverId;
 
-/// The host observers added through one handle (an `sp_gateway`, a uniffi `Gateway`), so
-/// they can be removed by id and all at once when the handle is freed.
-#[derive(Debug, Default)]
-pub(crate) struct HostObservers {
-    by_id: Mutex<HashMap<u64, (ObserverId, Arc<Gated>)>>,
-}
-
-impl HostObservers {
-    /// Registers `observer` with the gateway; returns the host's id for it.
-    pub(crate) fn add(&self, gw: &Gateway, observer: Arc<Gated>) -> u64 {
-        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-        let core_id = gw.add_observer(observer.clone());
-        self.lock().insert(id, (core_id, observer));
-        id
+    fn attach(self: &Arc<Self>, gw: &Gateway) -> ObserverId {
+        gw.add_observer(self.clone())
     }
 
-    /// Removes one observer; once this returns it is not called again (see [`Gated`]).
-    /// False when the id is unknown here (never added, or already removed).
-    pub(crate) fn remove(&self, gw: &Gateway, id: u64) -> bool {
-        let Some((core_id, observer)) = self.lock().remove(&id) else {
-            return false;
-        };
-        observer.deactivate();
-        gw.remove_observer(core_id);
-        true
-    }
-
-    /// Removes every observer (the handle is going away).
-    pub(crate) fn remove_all(&self, gw: &Gateway) {
-        let all: Vec<_> = self.lock().drain().map(|(_, v)| v).collect();
-        for (core_id, observer) in all {
-            observer.deactivate();
-            gw.remove_observer(core_id);
-        }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, (ObserverId, Arc<Gated>)>> {
-        self.by_id.lock().unwrap_or_else(PoisonError::into_inner)
+    fn detach(&self, gw: &Gateway, id: ObserverId) {
+        self.deactivate();
+        gw.remove_observer(id);
     }
 }
+
+/// The host record callbacks added through one handle.
+pub(crate) type HostObservers = HostRegistry<Gated>;
 
 #[cfg(test)]
 mod tests {

@@ -388,13 +388,7 @@ impl Gateway {
         let group_by = group_by
             .as_deref()
             .map_or(Ok(GroupBy::Total), GroupBy::from_param)?;
-        let since = since_time(since_unix_seconds).ok_or_else(|| {
-            Error::new(
-                ErrorKind::BadRequest,
-                format!("since: not a finite number of seconds: {since_unix_seconds}"),
-            )
-            .with_param("since")
-        })?;
+        let since = since_param(since_unix_seconds)?;
         Ok(self
             .gw
             .usage(since, group_by)
@@ -491,13 +485,7 @@ impl Gateway {
     /// a JSON array of `{at_ms, actor, action, target, details}`.
     #[uniffi::method(default(since_unix_seconds = 0.0))]
     pub async fn audit(&self, since_unix_seconds: f64) -> Result<String, SwitchpointError> {
-        let since = since_time(since_unix_seconds).ok_or_else(|| {
-            Error::new(
-                ErrorKind::BadRequest,
-                format!("since: not a finite number of seconds: {since_unix_seconds}"),
-            )
-            .with_param("since")
-        })?;
+        let since = since_param(since_unix_seconds)?;
         let gw = self.gw.clone();
         on_runtime(async move { json(&gw.audit(since).await?) }).await
     }
@@ -652,6 +640,17 @@ async fn cancel_requested(cancel: &mut watch::Receiver<bool>) {
     if cancel.wait_for(|c| *c).await.is_err() {
         std::future::pending::<()>().await;
     }
+}
+
+/// A `since` given in Unix seconds, or a `bad_request` naming the parameter.
+fn since_param(seconds: f64) -> Result<std::time::SystemTime, Error> {
+    since_time(seconds).ok_or_else(|| {
+        Error::new(
+            ErrorKind::BadRequest,
+            format!("since: not a finite number of seconds: {seconds}"),
+        )
+        .with_param("since")
+    })
 }
 
 #[cfg(test)]

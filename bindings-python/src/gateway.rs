@@ -6,6 +6,7 @@ use crate::body::Body;
 use crate::completer::Completer;
 use crate::errors;
 use crate::guardrail::PyGuardrail;
+use crate::hosted::HostedList;
 use crate::observer::{on_worker_thread, PyObserver};
 use crate::outcome::{guarded, to_json, Value};
 use crate::stream::{NativeStream, Source};
@@ -21,7 +22,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use switchpoint_core::api::responses::{ResponseObject, ResponsesRequest};
 use switchpoint_core::api::{ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse};
 use switchpoint_core::runtime::runtime;
-use switchpoint_core::telemetry::{GroupBy, ObserverId};
+use switchpoint_core::telemetry::GroupBy;
 use switchpoint_core::{Error, ErrorKind, Gateway, RequestContext};
 
 /// A configured gateway (`switchpoint._native.Gateway`).
@@ -38,40 +39,27 @@ struct Current {
     /// Always Some until the object is dropped (the drop moves it to the runtime).
     gateway: Option<Gateway>,
     /// Python record callbacks, added again to every rebuilt gateway (after `fork()` too).
-    observers: Vec<Registered>,
+    observers: HostedList<PyObserver>,
     /// Python guardrail hooks, added again to every rebuilt gateway (after `fork()` too).
-    guardrails: Vec<Hooked>,
+    guardrails: HostedList<PyGuardrail>,
     /// The next handle `add_observer` or `add_guardrail` gives out.
     next_handle: u64,
-}
-
-/// A guardrail hook: the handle Python holds, and its id in the current core gateway.
-#[derive(Debug)]
-struct Hooked {
-    handle: u64,
-    hook: Arc<PyGuardrail>,
-    id: u64,
-}
-
-/// A record callback: the handle Python holds, and its id in the current core gateway.
-#[derive(Debug)]
-struct Registered {
-    handle: u64,
-    observer: Arc<PyObserver>,
-    id: ObserverId,
 }
 
 impl Current {
     /// Installs a fresh gateway (new pools, new telemetry), moving the record callbacks over;
     /// returns the one it replaced.
     fn install(&mut self, fresh: Gateway) -> Option<Gateway> {
-        for r in &mut self.observers {
-            r.id = fresh.add_observer(r.observer.clone());
-        }
-        for h in &mut self.guardrails {
-            h.id = fresh.add_guardrail(h.hook.clone());
-        }
+        self.observers.reattach(&fresh);
+        self.guardrails.reattach(&fresh);
         self.gateway.replace(fresh)
+    }
+
+    /// The next handle `add_observer` or `add_guardrail` gives out.
+    fn take_handle(&mut self) -> u64 {
+        let handle = self.next_handle;
+        self.next_handle += 1;
+        handle
     }
 }
 
@@ -82,8 +70,8 @@ impl NativeGateway {
                 current: Mutex::new(Current {
                     pid: std::process::id(),
                     gateway: Some(gateway),
-                    observers: Vec::new(),
-                    guardrails: Vec::new(),
+                    observers: HostedList::default(),
+                    guardrails: HostedList::default(),
                     next_handle: 1,
                 }),
             }),
@@ -315,14 +303,8 @@ impl NativeGateway {
     fn add_observer(&self, py: Python<'_>, callback: Py<PyAny>) -> PyResult<u64> {
         let observer = Arc::new(PyObserver::new(callback));
         self.with_current(|cur, gw| {
-            let handle = cur.next_handle;
-            cur.next_handle += 1;
-            let id = gw.add_observer(observer.clone());
-            cur.observers.push(Registered {
-                handle,
-                observer,
-                id,
-            });
+            let handle = cur.take_handle();
+            cur.observers.add(gw, handle, observer);
             handle
         })
         .map_err(|e| errors::to_pyerr(py, &e))
@@ -331,15 +313,8 @@ impl NativeGateway {
     /// Stops a callback; no call to it starts after this returns. False if it was already
     /// removed.
     fn remove_observer(&self, py: Python<'_>, handle: u64) -> PyResult<bool> {
-        self.with_current(|cur, gw| {
-            let Some(at) = cur.observers.iter().position(|r| r.handle == handle) else {
-                return false;
-            };
-            let r = cur.observers.remove(at);
-            r.observer.deactivate();
-            gw.remove_observer(r.id)
-        })
-        .map_err(|e| errors::to_pyerr(py, &e))
+        self.with_current(|cur, gw| cur.observers.remove(gw, handle))
+            .map_err(|e| errors::to_pyerr(py, &e))
     }
 
     /// Calls `callback(event)` (the Python layer's wrapper of the user's hook) for every
@@ -347,10 +322,8 @@ impl NativeGateway {
     fn add_guardrail(&self, py: Python<'_>, callback: Py<PyAny>) -> PyResult<u64> {
         let hook = Arc::new(PyGuardrail::new(callback));
         self.with_current(|cur, gw| {
-            let handle = cur.next_handle;
-            cur.next_handle += 1;
-            let id = gw.add_guardrail(hook.clone());
-            cur.guardrails.push(Hooked { handle, hook, id });
+            let handle = cur.take_handle();
+            cur.guardrails.add(gw, handle, hook);
             handle
         })
         .map_err(|e| errors::to_pyerr(py, &e))
@@ -359,16 +332,8 @@ impl NativeGateway {
     /// Stops a hook; no call to it starts after this returns. False if it was already
     /// removed.
     fn remove_guardrail(&self, py: Python<'_>, handle: u64) -> PyResult<bool> {
-        self.with_current(|cur, gw| {
-            let Some(at) = cur.guardrails.iter().position(|h| h.handle == handle) else {
-                return false;
-            };
-            let h = cur.guardrails.remove(at);
-            h.hook.deactivate();
-            gw.remove_guardrail(h.id);
-            true
-        })
-        .map_err(|e| errors::to_pyerr(py, &e))
+        self.with_current(|cur, gw| cur.guardrails.remove(gw, handle))
+            .map_err(|e| errors::to_pyerr(py, &e))
     }
 
     /// Waits (GIL released, answering Ctrl-C) until every record so far reached every

@@ -13,6 +13,7 @@ mod completer;
 mod errors;
 mod gateway;
 mod guardrail;
+mod hosted;
 mod observer;
 mod outcome;
 mod stream;
