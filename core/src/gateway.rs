@@ -28,7 +28,7 @@ use crate::api::{
 };
 use crate::cache::semantic::prompt_text;
 use crate::cache::{
-    replay, CacheKey, CachedAnswer, Lookup, Origin, ResponseCache, Role, SemanticOutcome, Tenant,
+    replay, CachedAnswer, Lookup, Origin, ResponseCache, Role, SemanticOutcome, Tenant,
 };
 use crate::config::ResolvedConfig;
 use crate::policy::{Policy, Ticket};
@@ -194,7 +194,7 @@ impl Engine {
                         self.origin(&settle, &facts, resp.usage.as_ref(), Some(&resp.model));
                     let answer =
                         CachedAnswer::from_response(resp.clone(), l.ttl()).with_origin(origin);
-                    self.shared_cache_put(l, &answer);
+                    self.shared_cache_put(l, req, &answer);
                     cache.store(l, answer, req, embedding);
                 }
                 let meta = AnswerMeta {
@@ -275,7 +275,7 @@ impl Engine {
         let (status, embedding) = match &lookup {
             Some(l) => match self.read_cache(l, req).await {
                 Ok((status, answer)) => {
-                    let facts = settle::hit_facts(&req.model, &route, &answer, start);
+                    let facts = settle::hit_facts(req.model.clone(), route.clone(), &answer, start);
                     let mut settle = self
                         .settle(call, req, ctx, caller, started, status, None)
                         .with_ticket(ticket.take());
@@ -324,12 +324,8 @@ impl Engine {
         let flight = if l.control.may_read() {
             l.key
         } else {
-            let n = self.inner.bypass.fetch_add(1, Ordering::Relaxed);
-            let mut h = blake3::Hasher::new();
-            h.update(b"switchpoint.bypass\0");
-            h.update(&l.key.0);
-            h.update(&n.to_le_bytes());
-            CacheKey(*h.finalize().as_bytes())
+            l.key
+                .private(self.inner.bypass.fetch_add(1, Ordering::Relaxed))
         };
         let (gw, req2, ctx2, n2) = (self.clone(), req.clone(), ctx.clone(), native.clone());
         let open = move || {
@@ -363,7 +359,7 @@ impl Engine {
             let model = chunks.first().map(|c| c.model.clone());
             let origin = gw.origin(&settle_names, &facts, usage.as_ref(), model.as_deref());
             let answer = CachedAnswer::from_chunks(chunks, l.ttl()).with_origin(origin);
-            gw.shared_cache_put(&l, &answer);
+            gw.shared_cache_put(&l, &req2, &answer);
             cache.store(&l, answer, &req2, embedding);
         });
         let (reader, role) = cache.streams().join_or_start(flight, open, store)?;
@@ -510,7 +506,7 @@ impl Engine {
         if let Some(hit) = cache.get(l) {
             return Ok((CacheStatus::Hit, hit));
         }
-        if let Some(hit) = self.shared_cache_get(cache, l).await {
+        if let Some(hit) = self.shared_cache_get(cache, l, req).await {
             return Ok((CacheStatus::Hit, hit));
         }
         let Some(policy) = l.semantic() else {
@@ -569,12 +565,14 @@ impl Engine {
         ticket: Option<Ticket>,
     ) -> ChatResponse {
         let mut resp = answer.response.clone();
-        let mut facts = settle::hit_facts(&req.model, &route, &answer, start);
         let mut settle = self
             .settle(call, req, ctx, caller, started, status, None)
             .with_ticket(ticket);
         settle.saved = answer.origin.cost_usd;
-        settle.finish_hit(&mut facts, answer, route);
+        // The settle's copy of the model name and the route move into the facts.
+        let model = std::mem::take(&mut settle.model);
+        let mut facts = settle::hit_facts(model, route, &answer, start);
+        settle.finish_hit(&mut facts, answer);
         resp.switchpoint = Some(facts);
         resp
     }

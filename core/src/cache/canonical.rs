@@ -3,7 +3,7 @@
 //! the bytes of [`super::key::canonical_request`] + [`super::key::write_canonical`] (a test
 //! checks both on many requests); the normalizations are documented in [`super::key`].
 
-use super::key::{write_canonical, write_number_f64};
+use super::key::{write_canonical, write_json_str as write_str, write_number_f64};
 use crate::api::{
     ChatRequest, Content, ContentPart, JsonMap, Message, ResponseFormat, Stop, Tool, ToolCall,
     ToolChoice, ToolChoiceMode,
@@ -102,11 +102,6 @@ pub fn write_request(req: &ChatRequest, with_messages: bool, out: &mut Vec<u8>) 
     out.push(b'}');
 }
 
-fn write_str(s: &str, out: &mut Vec<u8>) {
-    // Writing a &str into a Vec cannot fail.
-    let _ = serde_json::to_writer(&mut *out, s);
-}
-
 fn write_field(f: &Field<'_>, out: &mut Vec<u8>) {
     match f {
         Field::Messages(m) => array(m, out, write_message),
@@ -155,6 +150,11 @@ fn object<'a>(
     drop_nulls: bool,
     out: &mut Vec<u8>,
 ) {
+    debug_assert!(
+        typed.windows(2).all(|w| w[0].0 < w[1].0),
+        "typed entries unsorted"
+    );
+    let typed_len = typed.len();
     if let Some(m) = extra {
         for (k, v) in m {
             if !(drop_nulls && v.is_null()) {
@@ -162,7 +162,10 @@ fn object<'a>(
             }
         }
     }
-    typed.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    // The typed entries come sorted; only extras need merging in.
+    if typed.len() > typed_len {
+        typed.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    }
     out.push(b'{');
     for (i, (k, v)) in typed.iter().enumerate() {
         if i > 0 {
@@ -384,6 +387,8 @@ mod tests {
                    "response_format":{"type":"json_schema","json_schema":{"name":"s","strict":true,"schema":{"type":"object"}}},
                    "extra_body":{"top_k":3,"safety":null},"stop":[]}),
             json!({"model":"m","messages":[{"role":"user","content":"x"}],"tools":[],"tool_choice":"auto","response_format":{"type":"text"},"extra_body":{}}),
+            json!({"model":"m","messages":[{"role":"user","content":"a \"quoted\" line\nand\ttab \\ back\u{1} ✓ over eight bytes","name":"n\"1"}],
+                   "stop":["\n\n", "END\""],"extra_body":{"k\"ey":"v\u{1f}"}}),
             json!({"model":"m","messages":[{"role":"user","content":"x"}],"response_format":{"type":"json_object"},"tool_choice":"none","tools":[{"type":"function","function":{"name":"g"}}],"stop":["a","b"],"max_completion_tokens":5,"max_tokens":7}),
         ];
         for c in cases {

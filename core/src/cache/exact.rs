@@ -4,7 +4,7 @@
 //! moka bounds the total *weight*; an entry weighs its estimated heap size, but never less
 //! than `max_bytes / max_entries`, so the same bound also caps the entry count.
 
-use super::key::CacheKey;
+use super::key::{CacheKey, KeyBits};
 use crate::api::{ChatChunk, ChatResponse, StreamAccumulator};
 use moka::sync::Cache;
 use moka::Expiry;
@@ -208,7 +208,7 @@ impl Expiry<CacheKey, Arc<CachedAnswer>> for PerEntryTtl {
 /// The in-memory exact cache.
 #[derive(Clone)]
 pub struct ExactCache {
-    inner: Cache<CacheKey, Arc<CachedAnswer>>,
+    inner: Cache<CacheKey, Arc<CachedAnswer>, KeyBits>,
     limits: ExactLimits,
 }
 
@@ -233,7 +233,7 @@ impl ExactCache {
                 u32::try_from(v.bytes).unwrap_or(u32::MAX).max(floor)
             })
             .expire_after(PerEntryTtl)
-            .build();
+            .build_with_hasher(KeyBits);
         ExactCache { inner, limits }
     }
 
@@ -303,7 +303,7 @@ mod tests {
     }
 
     fn k(i: u32) -> CacheKey {
-        let mut b = [0u8; 32];
+        let mut b = [0u8; 16];
         b[..4].copy_from_slice(&i.to_le_bytes());
         CacheKey(b)
     }

@@ -374,7 +374,7 @@ mod tests {
     use std::time::Duration;
 
     fn k(i: u8) -> CacheKey {
-        CacheKey([i; 32])
+        CacheKey([i; 16])
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

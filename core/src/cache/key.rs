@@ -1,4 +1,12 @@
-//! Cache keys: a BLAKE3 hash of the namespace, the route and the request in canonical form.
+//! Cache keys: a keyed hash of the namespace, the route and the request in canonical form.
+//!
+//! In the process, the key is SipHash-2-4 (128-bit output) under a key drawn from the OS when
+//! the process starts: a pseudo-random function, so nobody who cannot read the process's
+//! memory can craft a request that collides with another tenant's entry, and a few times
+//! cheaper than a cryptographic digest on a prompt-sized input (the key is the larger part
+//! of a cache hit). Entries on the shared store must be found by every process, so their
+//! key ([`shared_key`]) is a BLAKE3 digest of the same bytes instead, computed only when a
+//! shared store is configured and the local cache missed.
 //!
 //! Two requests get the same key exactly when they must produce the same answer. The
 //! normalizations, each of which only merges requests every provider treats alike:
@@ -30,12 +38,68 @@ use crate::api::ChatRequest;
 use serde_json::{Map, Value};
 use std::fmt;
 
-/// A 256-bit cache key.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct CacheKey(pub [u8; 32]);
+/// A 128-bit in-process cache key (meaningful only inside the process that made it).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct CacheKey(pub [u8; 16]);
+
+impl std::hash::Hash for CacheKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        // Half the key is a uniformly distributed word already; see [`KeyBits`].
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&self.0[..8]);
+        state.write_u64(u64::from_le_bytes(w));
+    }
+}
+
+/// Hash-table hashing for cache keys: their bits, unchanged. A key is a keyed PRF's output,
+/// so hashing it again (a table's default SipHash) would only cost time on every lookup.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct KeyBits;
+
+/// The hasher of [`KeyBits`].
+#[derive(Debug, Default)]
+pub struct KeyBitsHasher(u64);
+
+impl std::hash::BuildHasher for KeyBits {
+    type Hasher = KeyBitsHasher;
+    fn build_hasher(&self) -> KeyBitsHasher {
+        KeyBitsHasher(0)
+    }
+}
+
+impl std::hash::Hasher for KeyBitsHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = self.0.rotate_left(29) ^ n;
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only cache keys are hashed with this (through write_u64); anything else still
+        // spreads (FNV-1a).
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
 
 impl CacheKey {
-    /// Lower-case hex, for logs and a future shared backend.
+    /// A key of its own for the `n`th request that must not share this key's flight (it
+    /// skipped the cache read): never equal to a request's key.
+    pub fn private(&self, n: u64) -> CacheKey {
+        use siphasher::sip128::{Hasher128, SipHasher24};
+        use std::hash::Hasher;
+        let (k0, k1) = process_key();
+        let mut h = SipHasher24::new_with_keys(k0, k1);
+        h.write(b"switchpoint.bypass\0");
+        h.write(&self.0);
+        h.write(&n.to_le_bytes());
+        CacheKey(h.finish128().as_bytes())
+    }
+
+    /// Lower-case hex, for logs.
     pub fn to_hex(&self) -> String {
         self.0.iter().map(|b| format!("{b:02x}")).collect()
     }
@@ -148,10 +212,7 @@ pub fn write_canonical(v: &Value, out: &mut Vec<u8>) {
         Value::Null => out.extend_from_slice(b"null"),
         Value::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
         Value::Number(n) => write_number(n, out),
-        Value::String(s) => {
-            // Writing a &str into a Vec cannot fail.
-            let _ = serde_json::to_writer(&mut *out, s);
-        }
+        Value::String(s) => write_json_str(s, out),
         Value::Array(a) => {
             out.push(b'[');
             for (i, item) in a.iter().enumerate() {
@@ -170,13 +231,53 @@ pub fn write_canonical(v: &Value, out: &mut Vec<u8>) {
                 if i > 0 {
                     out.push(b',');
                 }
-                let _ = serde_json::to_writer(&mut *out, k);
+                write_json_str(k, out);
                 out.push(b':');
                 write_canonical(&m[k], out);
             }
             out.push(b'}');
         }
     }
+}
+
+/// A JSON string literal, escaped as serde_json escapes it; text with nothing to escape (most
+/// prompts) is copied whole instead of byte by byte.
+pub(crate) fn write_json_str(s: &str, out: &mut Vec<u8>) {
+    if needs_escape(s.as_bytes()) {
+        // Writing a &str into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut *out, s);
+    } else {
+        out.reserve(s.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+    }
+}
+
+/// Whether any byte is a control character, `"` or `\`: eight bytes per step (the
+/// "has a zero byte / has a byte less than n" word tests).
+fn needs_escape(s: &[u8]) -> bool {
+    const ONES: u64 = u64::MAX / 255;
+    const HIGH: u64 = ONES * 0x80;
+    let zero_byte = |w: u64| w.wrapping_sub(ONES) & !w & HIGH;
+    let mut words = s.chunks_exact(8);
+    for c in &mut words {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(c);
+        let w = u64::from_le_bytes(b);
+        let control = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
+        if control
+            | zero_byte(w ^ (ONES * u64::from(b'"')))
+            | zero_byte(w ^ (ONES * u64::from(b'\\')))
+            != 0
+        {
+            return true;
+        }
+    }
+    words
+        .remainder()
+        .iter()
+        .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
 }
 
 fn write_number(n: &serde_json::Number, out: &mut Vec<u8>) {
@@ -208,15 +309,31 @@ pub fn canonical_json(req: &ChatRequest) -> String {
     String::from_utf8(out).unwrap_or_default()
 }
 
-fn hash_parts(
-    domain: &[u8],
-    namespace: &str,
-    route: &str,
-    req: &ChatRequest,
-    messages: bool,
-) -> CacheKey {
-    // One buffer per thread for the canonical text: a hit is a few microseconds, and a fresh
-    // allocation (and its growth) for every key was a visible part of it.
+/// The process's SipHash key, drawn once from the OS's secure generator.
+fn process_key() -> (u64, u64) {
+    static KEY: std::sync::OnceLock<(u64, u64)> = std::sync::OnceLock::new();
+    *KEY.get_or_init(|| {
+        let mut b = [0u8; 16];
+        if getrandom::fill(&mut b).is_err() {
+            // No OS generator (never seen on supported platforms): std's per-process random
+            // hasher keys are the fallback, still unknown outside the process.
+            use std::hash::BuildHasher;
+            let s = std::collections::hash_map::RandomState::new();
+            b[..8].copy_from_slice(&s.hash_one(1u8).to_le_bytes());
+            b[8..].copy_from_slice(&s.hash_one(2u8).to_le_bytes());
+        }
+        let (lo, hi) = b.split_at(8);
+        (
+            u64::from_le_bytes(lo.try_into().unwrap_or_default()),
+            u64::from_le_bytes(hi.try_into().unwrap_or_default()),
+        )
+    })
+}
+
+/// Runs `f` on the request's canonical text, written into a buffer kept per thread.
+fn with_canonical<R>(req: &ChatRequest, messages: bool, f: impl FnOnce(&[u8]) -> R) -> R {
+    // A hit is a few microseconds, and a fresh allocation (and its growth) for every key
+    // was a visible part of it.
     thread_local! {
         static BUF: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(Vec::with_capacity(1024));
     }
@@ -229,25 +346,66 @@ fn hash_parts(
         };
         buf.clear();
         super::canonical::write_request(req, messages, buf);
-        let mut h = blake3::Hasher::new();
-        h.update(domain);
-        // Lengths first, so no choice of namespace/route text can forge another's prefix.
-        h.update(&(namespace.len() as u64).to_le_bytes());
-        h.update(namespace.as_bytes());
-        h.update(&(route.len() as u64).to_le_bytes());
-        h.update(route.as_bytes());
-        h.update(buf);
+        let out = f(buf);
         // A huge request's buffer is not kept for the thread's lifetime.
         if buf.capacity() > 64 * 1024 {
             *buf = Vec::with_capacity(1024);
         }
-        CacheKey(*h.finalize().as_bytes())
+        out
     })
 }
 
+/// Feeds the key's parts to a hasher: lengths first, so no choice of namespace or route
+/// text can forge another's prefix.
+fn feed(mut update: impl FnMut(&[u8]), domain: &[u8], namespace: &str, route: &str, text: &[u8]) {
+    update(domain);
+    update(&(namespace.len() as u64).to_le_bytes());
+    update(namespace.as_bytes());
+    update(&(route.len() as u64).to_le_bytes());
+    update(route.as_bytes());
+    update(text);
+}
+
+fn hash_parts(
+    domain: &[u8],
+    namespace: &str,
+    route: &str,
+    req: &ChatRequest,
+    messages: bool,
+) -> CacheKey {
+    use siphasher::sip128::{Hasher128, SipHasher24};
+    use std::hash::Hasher;
+    with_canonical(req, messages, |text| {
+        let (k0, k1) = process_key();
+        let mut h = SipHasher24::new_with_keys(k0, k1);
+        feed(|b| h.write(b), domain, namespace, route, text);
+        CacheKey(h.finish128().as_bytes())
+    })
+}
+
+const EXACT_DOMAIN: &[u8] = b"switchpoint.exact.v1\0";
+
 /// The exact-cache key of a request in a namespace, on a route.
 pub fn request_key(namespace: &str, route: &str, req: &ChatRequest) -> CacheKey {
-    hash_parts(b"switchpoint.exact.v1\0", namespace, route, req, true)
+    hash_parts(EXACT_DOMAIN, namespace, route, req, true)
+}
+
+/// The key of an exact-cache entry on the shared store: a BLAKE3 digest (lower-case hex) of
+/// the same bytes as [`request_key`], so every process finds what another stored.
+pub fn shared_key(namespace: &str, route: &str, req: &ChatRequest) -> String {
+    with_canonical(req, true, |text| {
+        let mut h = blake3::Hasher::new();
+        feed(
+            |b| {
+                h.update(b);
+            },
+            EXACT_DOMAIN,
+            namespace,
+            route,
+            text,
+        );
+        h.finalize().to_hex().to_string()
+    })
 }
 
 /// The key of everything but the conversation: semantic matches are only looked for among
@@ -368,6 +526,41 @@ mod tests {
         );
         assert_eq!(params_key("n", "r", &a), params_key("n", "r", &b));
         assert_ne!(params_key("n", "r", &a), params_key("n", "r", &c));
+    }
+
+    #[test]
+    fn strings_are_escaped_exactly_as_serde_json_escapes_them() {
+        for s in [
+            "",
+            "plain text",
+            "quote \" and backslash \\",
+            "tab\tnewline\ncr\r",
+            "\u{0}\u{1f}\u{7f}",
+            "héllo wörld ✓ 😀",
+            "</script>",
+        ] {
+            let mut ours = Vec::new();
+            write_json_str(s, &mut ours);
+            assert_eq!(ours, serde_json::to_vec(s).expect("json"), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn the_shared_key_is_the_same_in_every_process_and_apart_from_the_local_one() {
+        let r = req(json!({"model":"gpt","messages":[{"role":"user","content":"hi"}]}));
+        // A fixed digest: another process (or version) must compute the same entry name.
+        let k = shared_key("team:a", "gpt", &r);
+        assert_eq!(k.len(), 64);
+        assert_eq!(k, shared_key("team:a", "gpt", &r));
+        assert_ne!(k, shared_key("team:b", "gpt", &r));
+        let mut h = blake3::Hasher::new();
+        h.update(b"switchpoint.exact.v1\0");
+        h.update(&6u64.to_le_bytes());
+        h.update(b"team:a");
+        h.update(&3u64.to_le_bytes());
+        h.update(b"gpt");
+        h.update(canonical_json(&r).as_bytes());
+        assert_eq!(k, h.finalize().to_hex().to_string());
     }
 
     #[test]

@@ -22,7 +22,7 @@ pub mod stage;
 
 pub use exact::{CachedAnswer, ExactCache, ExactLimits, Origin};
 pub use flight::{Flights, Role, StreamFlights, TapeReader};
-pub use key::{canonical_json, params_key, request_key, CacheKey};
+pub use key::{canonical_json, params_key, request_key, shared_key, CacheKey};
 pub use semantic::{Embedder, SemanticCache};
 pub use stage::{Lookup, ResponseCache, SemanticOutcome};
 

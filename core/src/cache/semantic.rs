@@ -194,7 +194,7 @@ mod tests {
     use super::*;
 
     fn k(i: u8) -> CacheKey {
-        CacheKey([i; 32])
+        CacheKey([i; 16])
     }
 
     fn unit(v: &[f32]) -> Vec<f32> {

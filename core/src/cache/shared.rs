@@ -3,8 +3,9 @@
 //! the semantic index stays per process.
 
 use super::exact::{CachedAnswer, Origin};
-use super::CacheKey;
-use crate::api::{ChatChunk, ChatResponse};
+use super::key::shared_key;
+use super::Lookup;
+use crate::api::{ChatChunk, ChatRequest, ChatResponse};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
@@ -23,9 +24,10 @@ struct Wire {
     cost_usd: Option<rust_decimal::Decimal>,
 }
 
-/// The shared store's key of a cache entry (the request's hash: never the caller's key).
-pub fn entry_key(key: &CacheKey) -> String {
-    format!("cache:{}", key.to_hex())
+/// The shared store's key of a cache entry (the request's digest, the same in every
+/// process: never the caller's key).
+pub fn entry_key(l: &Lookup, req: &ChatRequest) -> String {
+    format!("cache:{}", shared_key(&l.namespace, &l.route, req))
 }
 
 /// An answer as bytes for the shared store.

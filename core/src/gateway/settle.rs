@@ -210,7 +210,7 @@ impl Settle {
     /// a hit allocates nothing for its record while the caller waits. The pending hit holds
     /// no handle the request path counts (telemetry, price names): their reference counts
     /// stay on this thread instead of bouncing between cores.
-    pub fn finish_hit(mut self, facts: &mut Facts, answer: Arc<CachedAnswer>, route: String) {
+    pub fn finish_hit(mut self, facts: &mut Facts, answer: Arc<CachedAnswer>) {
         self.annotate(facts, None, None);
         // A hit is a request (it counted against request limits) that cost nothing.
         if let Some(t) = self.ticket.take() {
@@ -219,8 +219,8 @@ impl Settle {
         // Content recording is opt-in; when on, the redaction runs here.
         let content = self.content(answer.response.text()).map(Box::new);
         let names = Packed::new([
-            Some(self.model.as_str()),
-            Some(route.as_str()),
+            Some(facts.model.as_str()),
+            facts.route.as_deref(),
             self.caller.key_id.as_deref(),
             self.caller.user.as_deref(),
             self.caller.team.as_deref(),
@@ -243,8 +243,8 @@ impl Settle {
 
 /// The facts of an answer served from the cache: who made it, no attempt of its own.
 pub(crate) fn hit_facts(
-    model: &str,
-    route: &str,
+    model: String,
+    route: String,
     answer: &CachedAnswer,
     start: std::time::Instant,
 ) -> Facts {
@@ -252,10 +252,10 @@ pub(crate) fn hit_facts(
     Facts {
         provider: answer.origin.provider.clone(),
         provider_model: answer.origin.provider_model.clone(),
-        model: model.to_string(),
+        model,
         latency_ms: latency * 1000.0,
         overhead_us: latency * 1e6,
-        route: Some(route.to_string()),
+        route: Some(route),
         ..Facts::default()
     }
 }
