@@ -41,11 +41,14 @@ pub(crate) fn to_json<T: Serialize>(value: &T) -> Result<String, Error> {
 
 /// Runs `fut`, turning a panic inside it into an `internal` error, so no panic crosses into
 /// Python and no awaiting caller waits forever for an answer that will never come.
-pub(crate) async fn guarded<T>(fut: impl Future<Output = Result<T, Error>>) -> Result<T, Error> {
-    match AssertUnwindSafe(fut).catch_unwind().await {
-        Ok(r) => r,
-        Err(panic) => Err(panic_error(panic.as_ref())),
-    }
+/// A combinator rather than an `async fn`: an `async fn` would move the whole wrapped
+/// future into its own state on the first poll, and the gateway's futures are large.
+pub(crate) fn guarded<T>(
+    fut: impl Future<Output = Result<T, Error>>,
+) -> impl Future<Output = Result<T, Error>> {
+    AssertUnwindSafe(fut)
+        .catch_unwind()
+        .map(|r| r.unwrap_or_else(|panic| Err(panic_error(panic.as_ref()))))
 }
 
 /// The `internal` error for a caught panic, with its message when it has one.

@@ -7,7 +7,10 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyFloat, PyList, PyString};
 use serde::ser::{self, Serialize};
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::fmt;
+use std::mem::ManuallyDrop;
 
 /// `value` as Python objects: dict, list, str, int, float, bool, None (non-finite floats
 /// become None, as in JSON).
@@ -15,7 +18,7 @@ pub(crate) fn to_py<'py, T: Serialize + ?Sized>(
     py: Python<'py>,
     value: &T,
 ) -> PyResult<Bound<'py, PyAny>> {
-    value.serialize(ToPy(py)).map_err(|e| e.0)
+    value.serialize(ToPy(py, false)).map_err(|e| e.0)
 }
 
 /// The serializer's error: a Python exception (or a serde message turned into one).
@@ -50,8 +53,44 @@ impl From<PyErr> for Failed {
 
 type Out<'py> = Result<Bound<'py, PyAny>, Failed>;
 
+/// A dict key or a variant name as an interned Python string, made once per thread and
+/// reused: a response has dozens of keys, and a fresh string per key (its allocation, its
+/// decoding, its hash on insertion) was a visible share of a cache hit. Short names only,
+/// and at most [`NAMES_MAX`] of them per thread (providers' extra keys are open-ended).
+fn name<'py>(py: Python<'py>, s: &str) -> Bound<'py, PyString> {
+    // Never dropped: interned strings live as long as the interpreter anyway, and a thread's
+    // exit may come after the interpreter's.
+    type Names = HashMap<Box<str>, ManuallyDrop<Py<PyString>>>;
+    thread_local! {
+        static NAMES: RefCell<Names> = RefCell::new(Names::default());
+    }
+    if s.len() > NAME_LEN_MAX {
+        return PyString::new(py, s);
+    }
+    NAMES
+        .try_with(|names| {
+            let mut names = names.borrow_mut();
+            if let Some(n) = names.get(s) {
+                return n.bind(py).clone();
+            }
+            let n = PyString::intern(py, s);
+            if names.len() < NAMES_MAX {
+                names.insert(s.into(), ManuallyDrop::new(n.clone().unbind()));
+            }
+            n
+        })
+        .unwrap_or_else(|_| PyString::new(py, s))
+}
+
+/// Names longer than this are made fresh each time.
+const NAME_LEN_MAX: usize = 48;
+
+/// Names kept per thread.
+const NAMES_MAX: usize = 2048;
+
+/// The serializer; `.1` is true for a map's key (a string key goes through [`name`]).
 #[derive(Clone, Copy)]
-struct ToPy<'py>(Python<'py>);
+struct ToPy<'py>(Python<'py>, bool);
 
 /// A list being filled (sequences, tuples).
 struct Seq<'py> {
@@ -75,7 +114,7 @@ fn wrap<'py>(py: Python<'py>, variant: Option<&'static str>, inner: Bound<'py, P
         None => Ok(inner),
         Some(name) => {
             let d = PyDict::new(py);
-            d.set_item(PyString::new(py, name), inner)?;
+            d.set_item(self::name(py, name), inner)?;
             Ok(d.into_any())
         }
     }
@@ -139,7 +178,11 @@ impl<'py> ser::Serializer for ToPy<'py> {
         self.serialize_str(v.encode_utf8(&mut [0u8; 4]))
     }
     fn serialize_str(self, v: &str) -> Out<'py> {
-        Ok(PyString::new(self.0, v).into_any())
+        if self.1 {
+            Ok(name(self.0, v).into_any())
+        } else {
+            Ok(PyString::new(self.0, v).into_any())
+        }
     }
     fn serialize_bytes(self, v: &[u8]) -> Out<'py> {
         Ok(PyList::new(self.0, v)?.into_any())
@@ -157,7 +200,7 @@ impl<'py> ser::Serializer for ToPy<'py> {
         self.serialize_none()
     }
     fn serialize_unit_variant(self, _: &'static str, _: u32, variant: &'static str) -> Out<'py> {
-        self.serialize_str(variant)
+        Ok(name(self.0, variant).into_any())
     }
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
         self,
@@ -226,7 +269,7 @@ impl<'py> ser::Serializer for ToPy<'py> {
 
 impl<'py> Seq<'py> {
     fn push<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Failed> {
-        self.items.push(value.serialize(ToPy(self.py))?);
+        self.items.push(value.serialize(ToPy(self.py, false))?);
         Ok(())
     }
     fn done(self) -> Out<'py> {
@@ -259,9 +302,9 @@ list_like!(
 );
 
 impl<'py> Map<'py> {
-    fn field<T: Serialize + ?Sized>(&mut self, key: &str, value: &T) -> Result<(), Failed> {
-        let v = value.serialize(ToPy(self.py))?;
-        self.dict.set_item(PyString::new(self.py, key), v)?;
+    fn field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Result<(), Failed> {
+        let v = value.serialize(ToPy(self.py, false))?;
+        self.dict.set_item(name(self.py, key), v)?;
         Ok(())
     }
     fn done(self) -> Out<'py> {
@@ -273,7 +316,7 @@ impl<'py> ser::SerializeMap for Map<'py> {
     type Ok = Bound<'py, PyAny>;
     type Error = Failed;
     fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), Failed> {
-        self.key = Some(key.serialize(ToPy(self.py))?);
+        self.key = Some(key.serialize(ToPy(self.py, true))?);
         Ok(())
     }
     fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Failed> {
@@ -281,7 +324,7 @@ impl<'py> ser::SerializeMap for Map<'py> {
             .key
             .take()
             .ok_or_else(|| <Failed as ser::Error>::custom("a map value without its key"))?;
-        self.dict.set_item(key, value.serialize(ToPy(self.py))?)?;
+        self.dict.set_item(key, value.serialize(ToPy(self.py, false))?)?;
         Ok(())
     }
     fn end(self) -> Out<'py> {

@@ -46,7 +46,10 @@ fn main() {
     timing::per_op_ns(2000, 200, || {
         black_box(request_key(black_box("team:3:abc"), "gpt", black_box(&req)));
     })
-    .report("cache key (normalize + keyed hash)", Duration::from_micros(2));
+    .report(
+        "cache key (normalize + keyed hash)",
+        Duration::from_micros(2),
+    );
 
     timing::per_op_ns(2000, 200, || {
         black_box(cache.get(black_box(&key)));

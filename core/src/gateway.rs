@@ -89,6 +89,20 @@ struct Inner {
     config: ResolvedConfig,
 }
 
+/// What a chat request the cache did not answer carries from admission to its upstream call.
+struct Miss {
+    call: &'static str,
+    started: SystemTime,
+    start: Instant,
+    sel: Selected,
+    caller: Caller,
+    ticket: Option<Ticket>,
+    route: String,
+    lookup: Option<Lookup>,
+    status: CacheStatus,
+    embedding: Option<Vec<f32>>,
+}
+
 impl Engine {
     /// The routing table.
     pub fn router(&self) -> &Router {
@@ -117,12 +131,13 @@ impl Engine {
         let sel = self.or_refused(call, &req.model, ctx, started, start, admitted)?;
         let policy = self.admit_policy(&req.model, &sel, &features, ctx).await;
         let policy = self.or_refused(call, &req.model, ctx, started, start, policy)?;
-        let ctx = policy.ctx.as_ref().unwrap_or(ctx);
+        let ctx = policy.ctx.as_deref().unwrap_or(ctx);
         let mut ticket = policy.ticket;
         let caller = settle::caller(ctx);
-        let req = &*self
+        let rewritten = self
             .checked_input(call, req, ctx, &caller, (started, start), &mut ticket)
             .await?;
+        let req = rewritten.as_deref().unwrap_or(req);
         let route = sel.route.name.clone();
         // Stage 2 (cache): the exact cache, then the semantic one, then single-flight.
         let lookup = self.plan(&route, &caller, ctx, req);
@@ -130,18 +145,64 @@ impl Engine {
             Some(l) => match self.read_cache(l, req).await {
                 Ok((status, answer)) => {
                     let out_caller = self.guards_output().then(|| caller.clone());
-                    let mut resp = self.serve_hit(
+                    let resp = self.serve_hit(
                         answer, status, req, ctx, caller, started, start, route, call, ticket,
                     );
-                    if let Some(c) = out_caller {
-                        self.guard_output(&req.model, &mut resp, ctx, &c).await?;
-                    }
-                    return Ok(resp);
+                    return match out_caller {
+                        // Boxed with the answer it checks (only when output checks are on).
+                        Some(c) => {
+                            Box::pin(async move {
+                                let mut resp = resp;
+                                self.guard_output(&req.model, &mut resp, ctx, &c).await?;
+                                Ok(resp)
+                            })
+                            .await
+                        }
+                        None => Ok(resp),
+                    };
                 }
                 Err(embedding) => (Self::miss_status(l), embedding),
             },
             None => (CacheStatus::Off, None),
         };
+        let miss = Miss {
+            call,
+            started,
+            start,
+            sel,
+            caller,
+            ticket,
+            route,
+            lookup,
+            status,
+            embedding,
+        };
+        // Boxed: the provider call's state is most of this function's size, and a cache hit
+        // (which never makes it) would otherwise carry it and copy it on every move.
+        Box::pin(self.chat_miss(req, ctx, native, miss)).await
+    }
+
+    /// Stages 3-5 of a chat request the cache did not answer: the upstream call (shared with
+    /// identical requests in flight), the output checks, the answer stored and settled.
+    async fn chat_miss(
+        &self,
+        req: &ChatRequest,
+        ctx: &RequestContext,
+        native: Option<Arc<NativeResponses>>,
+        miss: Miss,
+    ) -> Result<ChatResponse, Error> {
+        let Miss {
+            call,
+            started,
+            start,
+            sel,
+            caller,
+            mut ticket,
+            route,
+            lookup,
+            status,
+            embedding,
+        } = miss;
         let (result, role) = match (&self.inner.cache, &lookup) {
             (Some(cache), Some(l)) if l.control.may_read() => {
                 let (gw, req2, ctx2, n2) = (self.clone(), req.clone(), ctx.clone(), native.clone());
@@ -263,12 +324,13 @@ impl Engine {
         let sel = self.or_refused(call, &req.model, ctx, started, start, admitted)?;
         let policy = self.admit_policy(&req.model, &sel, &features, ctx).await;
         let policy = self.or_refused(call, &req.model, ctx, started, start, policy)?;
-        let ctx = policy.ctx.as_ref().unwrap_or(ctx);
+        let ctx = policy.ctx.as_deref().unwrap_or(ctx);
         let mut ticket = policy.ticket;
         let caller = settle::caller(ctx);
-        let req = &*self
+        let rewritten = self
             .checked_input(call, req, ctx, &caller, (started, start), &mut ticket)
             .await?;
+        let req = rewritten.as_deref().unwrap_or(req);
         let route = sel.route.name.clone();
         let wants_usage = req.wants_stream_usage();
         let lookup = self.plan(&route, &caller, ctx, req);
@@ -443,7 +505,7 @@ impl Engine {
         let sel = self.or_refused("embed", &req.model, ctx, started, start, admitted)?;
         let policy = self.admit_embed(req, &sel, ctx).await;
         let policy = self.or_refused("embed", &req.model, ctx, started, start, policy)?;
-        let ctx = policy.ctx.as_ref().unwrap_or(ctx);
+        let ctx = policy.ctx.as_deref().unwrap_or(ctx);
         let route = sel.route.name.clone();
         let deadline = deadline(start, ctx, &sel.route);
         let mut ex = Executor::new(&self.inner.router, ctx, features, deadline);
@@ -513,7 +575,8 @@ impl Engine {
             return Err(None);
         };
         let embedder = self.embedder(policy.embedding_model.clone());
-        match cache.semantic_get(l, req, &embedder).await {
+        // Boxed for the same reason as the provider call: an embedding call is large.
+        match Box::pin(cache.semantic_get(l, req, &embedder)).await {
             Ok(Some(SemanticOutcome::Hit(answer, _))) => Ok((CacheStatus::SemanticHit, answer)),
             Ok(Some(SemanticOutcome::Miss(v))) => Err(Some(v)),
             // An embedding failure only costs the semantic lookup, never the request.
@@ -664,28 +727,30 @@ impl Engine {
         })
     }
 
-    /// The request as the input guardrails and hooks leave it (borrowed when none are on);
-    /// one they refuse releases its counters (nothing was spent) and leaves its record.
-    async fn checked_input<'r>(
+    /// The request as the input guardrails and hooks rewrote it (`None`: unchanged, always so
+    /// when none are on; boxed, since it rides in the request's future); one they refuse
+    /// releases its counters (nothing was spent) and leaves its record.
+    async fn checked_input(
         &self,
         call: &'static str,
-        req: &'r ChatRequest,
+        req: &ChatRequest,
         ctx: &RequestContext,
         caller: &Caller,
         (started, start): (SystemTime, Instant),
         ticket: &mut Option<Ticket>,
-    ) -> Result<std::borrow::Cow<'r, ChatRequest>, Error> {
+    ) -> Result<Option<Box<ChatRequest>>, Error> {
         if !self.guards_input() {
-            return Ok(std::borrow::Cow::Borrowed(req));
+            return Ok(None);
         }
-        let checked = self.guard_input(req, ctx, caller).await;
+        // Boxed (only when guardrails are on), for the same reason as the policy admission.
+        let checked = Box::pin(self.guard_input(req, ctx, caller)).await;
         if checked.is_err() {
             if let Some(t) = ticket.take() {
                 t.settle(rust_decimal::Decimal::ZERO, 0);
             }
         }
         self.or_refused(call, &req.model, ctx, started, start, checked)
-            .map(std::borrow::Cow::Owned)
+            .map(|r| Some(Box::new(r)))
     }
 
     /// Stage 1 (admit): the request is well-formed. Policies join here.

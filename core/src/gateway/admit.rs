@@ -26,15 +26,16 @@ impl Engine {
             return Ok(Admitted::default());
         }
         let worst = || self.worst_cost(sel, features.prompt_tokens, features.max_output);
-        policy
-            .admit(Request {
-                model,
-                route: &sel.route.name,
-                ctx,
-                tokens: features.context_needed(),
-                worst_cost: &worst,
-            })
-            .await
+        // Boxed (only when a policy is on): the admission's state would otherwise make every
+        // request's future larger, and futures are moved whole.
+        Box::pin(policy.admit(Request {
+            model,
+            route: &sel.route.name,
+            ctx,
+            tokens: features.context_needed(),
+            worst_cost: &worst,
+        }))
+        .await
     }
 
     /// Admits an embeddings request (its tokens are its inputs' estimate; no output).

@@ -66,8 +66,9 @@ pub struct Shared {
 /// What admission hands to the rest of the pipeline.
 #[derive(Debug, Default)]
 pub struct Admitted {
-    /// The caller's context with the identity its key binds (when a key changed it).
-    pub ctx: Option<RequestContext>,
+    /// The caller's context with the identity its key binds (when a key changed it); boxed,
+    /// since it rides in every request's future and is rarely there.
+    pub ctx: Option<Box<RequestContext>>,
     /// The counters to settle when the request ends.
     pub ticket: Option<Ticket>,
 }
@@ -199,7 +200,7 @@ impl Policy {
             let plan = Plan::build(&self.cfg, key.as_deref(), &r);
             if plan.is_empty() {
                 return Ok(Admitted {
-                    ctx: plan.ctx,
+                    ctx: plan.ctx.map(Box::new),
                     ticket: None,
                 });
             }
@@ -211,7 +212,7 @@ impl Policy {
                 Verdict::Admitted { window_seconds } => {
                     let ticket = plan.ticket(&window_seconds, &self.backend, &self.shared);
                     return Ok(Admitted {
-                        ctx: plan.ctx,
+                        ctx: plan.ctx.map(Box::new),
                         ticket: Some(ticket),
                     });
                 }
@@ -252,7 +253,7 @@ impl Policy {
         tracing::warn!(backend = self.backend.name(), error = %e, "shared state unreachable");
         match self.cfg.state.on_unavailable {
             OnUnavailable::Open => Ok(Admitted {
-                ctx: plan.ctx,
+                ctx: plan.ctx.map(Box::new),
                 ticket: None,
             }),
             OnUnavailable::Closed => Err(state_error(self.backend.name(), &e)),
