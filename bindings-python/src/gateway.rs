@@ -68,7 +68,7 @@ impl NativeGateway {
         match gateway {
             Ok(gateway) => Ok(NativeGateway {
                 current: Mutex::new(Current {
-                    pid: std::process::id(),
+                    pid: switchpoint_core::runtime::process_id(),
                     gateway: Some(gateway),
                     observers: HostedList::default(),
                     guardrails: HostedList::default(),
@@ -95,7 +95,7 @@ impl NativeGateway {
     /// Runs `f` on the locked state and this process's gateway (rebuilt first in a forked
     /// child). No Python code may run inside `f`.
     fn with_current<R>(&self, f: impl FnOnce(&mut Current, &Gateway) -> R) -> Result<R, Error> {
-        let pid = std::process::id();
+        let pid = switchpoint_core::runtime::process_id();
         let mut cur = match self.current.lock() {
             Ok(g) => g,
             Err(p) => p.into_inner(),
@@ -621,7 +621,7 @@ impl Drop for NativeGateway {
         let Some(gw) = cur.gateway.take() else {
             return;
         };
-        if cur.pid != std::process::id() {
+        if cur.pid != switchpoint_core::runtime::process_id() {
             std::mem::forget(gw);
             return;
         }

@@ -96,13 +96,13 @@ impl NativeStream {
                 stream: Some(stream),
                 facts: None,
             })),
-            pid: std::process::id(),
+            pid: switchpoint_core::runtime::process_id(),
         }
     }
 
     /// Drops the core stream on the runtime, without waiting.
     fn close_in_background(&self) {
-        if self.pid != std::process::id() {
+        if self.pid != switchpoint_core::runtime::process_id() {
             // A forked child: the connection belongs to the parent; leak our handle to it.
             std::mem::forget(self.state.clone());
             return;

@@ -60,7 +60,7 @@ type Out<'py> = Result<Bound<'py, PyAny>, Failed>;
 fn name<'py>(py: Python<'py>, s: &str) -> Bound<'py, PyString> {
     // Never dropped: interned strings live as long as the interpreter anyway, and a thread's
     // exit may come after the interpreter's.
-    type Names = HashMap<Box<str>, ManuallyDrop<Py<PyString>>>;
+    type Names = HashMap<Box<str>, ManuallyDrop<Py<PyString>>, ahash::RandomState>;
     thread_local! {
         static NAMES: RefCell<Names> = RefCell::new(Names::default());
     }
@@ -324,7 +324,8 @@ impl<'py> ser::SerializeMap for Map<'py> {
             .key
             .take()
             .ok_or_else(|| <Failed as ser::Error>::custom("a map value without its key"))?;
-        self.dict.set_item(key, value.serialize(ToPy(self.py, false))?)?;
+        self.dict
+            .set_item(key, value.serialize(ToPy(self.py, false))?)?;
         Ok(())
     }
     fn end(self) -> Out<'py> {

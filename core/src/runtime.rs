@@ -16,9 +16,43 @@ struct Current {
 
 static CURRENT: OnceLock<Mutex<Current>> = OnceLock::new();
 
+/// This process's id, without a system call on every ask (glibc no longer caches it, and the
+/// bindings ask on every call to notice a fork): kept in memory and forgotten in a forked
+/// child by an at-fork handler, so the child asks the system once.
+pub fn process_id() -> u32 {
+    #[cfg(unix)]
+    {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        static PID: AtomicU32 = AtomicU32::new(0);
+        static HANDLER: std::sync::Once = std::sync::Once::new();
+        extern "C" fn forget_in_child() {
+            PID.store(0, Ordering::Relaxed);
+        }
+        // Registered before the first id is kept, so no fork after it can leave a stale one.
+        HANDLER.call_once(|| {
+            // SAFETY: registers a handler that only stores to an atomic (async-signal-safe).
+            unsafe {
+                libc::pthread_atfork(None, None, Some(forget_in_child));
+            }
+        });
+        match PID.load(Ordering::Relaxed) {
+            0 => {
+                let pid = std::process::id();
+                PID.store(pid, Ordering::Relaxed);
+                pid
+            }
+            pid => pid,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        std::process::id()
+    }
+}
+
 /// The process's runtime, created on first use and recreated in a forked child.
 pub fn runtime() -> Arc<Runtime> {
-    let pid = std::process::id();
+    let pid = process_id();
     let cell = CURRENT.get_or_init(|| {
         Mutex::new(Current {
             pid,
@@ -43,7 +77,7 @@ pub fn runtime() -> Arc<Runtime> {
 pub fn forked_since_start() -> bool {
     CURRENT
         .get()
-        .and_then(|c| c.lock().ok().map(|g| g.pid != std::process::id()))
+        .and_then(|c| c.lock().ok().map(|g| g.pid != process_id()))
         .unwrap_or(false)
 }
 
@@ -79,5 +113,11 @@ mod tests {
         assert!(Arc::ptr_eq(&a, &b));
         assert_eq!(a.block_on(async { 1 + 1 }), 2);
         assert!(!forked_since_start());
+    }
+
+    #[test]
+    fn the_kept_process_id_is_the_systems() {
+        assert_eq!(process_id(), std::process::id());
+        assert_eq!(process_id(), std::process::id());
     }
 }
