@@ -89,10 +89,9 @@ impl CacheKey {
     /// A key of its own for the `n`th request that must not share this key's flight (it
     /// skipped the cache read): never equal to a request's key.
     pub fn private(&self, n: u64) -> CacheKey {
-        use siphasher::sip128::{Hasher128, SipHasher24};
+        use siphasher::sip128::Hasher128;
         use std::hash::Hasher;
-        let (k0, k1) = process_key();
-        let mut h = SipHasher24::new_with_keys(k0, k1);
+        let mut h = keyed_hasher();
         h.write(b"switchpoint.bypass\0");
         h.write(&self.0);
         h.write(&n.to_le_bytes());
@@ -309,24 +308,20 @@ pub fn canonical_json(req: &ChatRequest) -> String {
     String::from_utf8(out).unwrap_or_default()
 }
 
-/// The process's SipHash key, drawn once from the OS's secure generator.
-fn process_key() -> (u64, u64) {
-    static KEY: std::sync::OnceLock<(u64, u64)> = std::sync::OnceLock::new();
-    *KEY.get_or_init(|| {
-        let mut b = [0u8; 16];
-        if getrandom::fill(&mut b).is_err() {
-            // No OS generator (never seen on supported platforms): std's per-process random
-            // hasher keys are the fallback, still unknown outside the process.
+/// A SipHash-2-4 hasher under the process's key, drawn once from the OS's secure generator.
+fn keyed_hasher() -> siphasher::sip128::SipHasher24 {
+    static HASHER: std::sync::OnceLock<siphasher::sip128::SipHasher24> = std::sync::OnceLock::new();
+    *HASHER.get_or_init(|| {
+        let mut key = [0u8; 16];
+        if getrandom::fill(&mut key).is_err() {
+            // No OS generator (never seen on supported platforms): std's per-process
+            // random hasher keys are the fallback, still unknown outside the process.
             use std::hash::BuildHasher;
             let s = std::collections::hash_map::RandomState::new();
-            b[..8].copy_from_slice(&s.hash_one(1u8).to_le_bytes());
-            b[8..].copy_from_slice(&s.hash_one(2u8).to_le_bytes());
+            key[..8].copy_from_slice(&s.hash_one(1u8).to_le_bytes());
+            key[8..].copy_from_slice(&s.hash_one(2u8).to_le_bytes());
         }
-        let (lo, hi) = b.split_at(8);
-        (
-            u64::from_le_bytes(lo.try_into().unwrap_or_default()),
-            u64::from_le_bytes(hi.try_into().unwrap_or_default()),
-        )
+        siphasher::sip128::SipHasher24::new_with_key(&key)
     })
 }
 
@@ -373,11 +368,10 @@ fn hash_parts(
     req: &ChatRequest,
     messages: bool,
 ) -> CacheKey {
-    use siphasher::sip128::{Hasher128, SipHasher24};
+    use siphasher::sip128::Hasher128;
     use std::hash::Hasher;
     with_canonical(req, messages, |text| {
-        let (k0, k1) = process_key();
-        let mut h = SipHasher24::new_with_keys(k0, k1);
+        let mut h = keyed_hasher();
         feed(|b| h.write(b), domain, namespace, route, text);
         CacheKey(h.finish128().as_bytes())
     })
