@@ -3,6 +3,8 @@
 //!
 //! Run: `cargo bench -p switchpoint-core --bench cache_hit`
 
+#[path = "support/hit.rs"]
+mod hit;
 #[path = "support/timing.rs"]
 mod timing;
 
@@ -12,15 +14,7 @@ use switchpoint_core::api::{from_json_value, ChatRequest, ChatResponse};
 use switchpoint_core::cache::{request_key, CachedAnswer, ExactCache, ExactLimits};
 
 fn main() {
-    let req: ChatRequest = from_json_value(serde_json::json!({
-        "model": "gpt",
-        "temperature": 0,
-        "messages": [
-            {"role": "system", "content": "You are a concise assistant for an online shop."},
-            {"role": "user", "content": "What are your opening hours on public holidays?"}
-        ]
-    }))
-    .expect("request");
+    let req = hit::shop_request();
     let resp: ChatResponse = from_json_value(serde_json::json!({
         "id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": "gpt-4o-mini",
         "choices": [{"index": 0, "message": {"role": "assistant", "content": "We are open 10:00-16:00 on public holidays.", "refusal": null}, "finish_reason": "stop", "logprobs": null}],
@@ -72,22 +66,10 @@ fn main() {
 /// The whole hit path through `Gateway::chat`: admit, route decision, key, lookup, facts,
 /// cost saved, the record queued for the observers (metrics and usage store on).
 fn gateway_hit(req: &ChatRequest) {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    rt.block_on(async {
+    hit::runtime().block_on(async {
         let mock = mock_provider::MockServer::start().await.expect("mock");
-        let gw = switchpoint_core::Gateway::from_value(serde_json::json!({
-            "providers": {"oai": {"kind": "openai", "base_url": format!("{}/v1", mock.url()), "api_key": "sk-bench"}},
-            "models": {"gpt": {"provider": "oai", "model": "gpt-4o-mini"}},
-            "cache": {"enabled": true},
-            "telemetry": {"queue_size": 100000}
-        }))
-        .expect("gateway");
-        let ctx: switchpoint_core::RequestContext =
-            from_json_value(serde_json::json!({"team": "abc", "user": "u1"})).expect("context");
+        let gw = hit::cached_gateway(&mock.url(), serde_json::json!({"queue_size": 100000}));
+        let ctx = hit::caller();
         let first = gw.chat(req, &ctx).await.expect("first call");
         assert!(first.switchpoint.as_ref().and_then(|f| f.cache).is_some());
         let (batches, per) = (2000, 100);

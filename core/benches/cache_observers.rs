@@ -11,6 +11,8 @@
 //!
 //! Run: `cargo bench -p switchpoint-core --bench cache_observers`
 
+#[path = "support/hit.rs"]
+mod hit;
 #[path = "support/timing.rs"]
 mod timing;
 
@@ -18,7 +20,7 @@ use rust_decimal::Decimal;
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
-use switchpoint_core::api::{from_json_value, AttemptFact, AttemptOutcome, ChatRequest, Usage};
+use switchpoint_core::api::{from_json_value, AttemptFact, AttemptOutcome, Usage};
 use switchpoint_core::config::TelemetryConfig;
 use switchpoint_core::telemetry::pending::{Packed, PendingRecord};
 use switchpoint_core::telemetry::{
@@ -176,22 +178,9 @@ fn settle_share(dir: &std::path::Path) {
 
 /// Cache hits with every observer on and with every observer off, alternating rounds.
 fn hit_with_and_without(dir: &std::path::Path) {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    rt.block_on(async {
+    hit::runtime().block_on(async {
         let mock = mock_provider::MockServer::start().await.expect("mock");
-        let gateway = |telemetry: serde_json::Value| {
-            switchpoint_core::Gateway::from_value(serde_json::json!({
-                "providers": {"oai": {"kind": "openai", "base_url": format!("{}/v1", mock.url()), "api_key": "sk-bench"}},
-                "models": {"gpt": {"provider": "oai", "model": "gpt-4o-mini"}},
-                "cache": {"enabled": true},
-                "telemetry": telemetry
-            }))
-            .expect("gateway")
-        };
+        let gateway = |telemetry| hit::cached_gateway(&mock.url(), telemetry);
         let on = gateway(serde_json::json!({
             "queue_size": 100000,
             "log": {"path": dir.join("hits.jsonl").display().to_string(), "max_bytes": "64MiB", "keep": 1},
@@ -205,16 +194,7 @@ fn hit_with_and_without(dir: &std::path::Path) {
             "metrics": {"enabled": false},
             "usage": {"enabled": false}
         }));
-        let req: ChatRequest = from_json_value(serde_json::json!({
-            "model": "gpt", "temperature": 0,
-            "messages": [
-                {"role": "system", "content": "You are a concise assistant for an online shop."},
-                {"role": "user", "content": "What are your opening hours on public holidays?"}
-            ]
-        }))
-        .expect("request");
-        let ctx: switchpoint_core::RequestContext =
-            from_json_value(serde_json::json!({"team": "abc", "user": "u1"})).expect("context");
+        let (req, ctx) = (hit::shop_request(), hit::caller());
         for gw in [&on, &off] {
             gw.chat(&req, &ctx).await.expect("first call");
         }
